@@ -1,0 +1,360 @@
+//! The booking service (SPEC §4.7–4.8, §5): the one place that books, cancels and reschedules.
+//! Voice, SMS, CLI and admin all come through here; nothing else writes appointments.
+//!
+//! Consistency: every change re-checks the rules inside a transaction that holds the commit lock
+//! of the staff members involved (see [`crate::store::Store::begin_for_staff`]). Two writers for
+//! one staff member are therefore serialized across threads and processes, and the second sees
+//! the first's appointment when it re-checks. Idempotency keys are checked under the same lock
+//! and are unique in the table.
+
+mod error;
+mod messages;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+pub use error::BookingError;
+
+use crate::calendar::Calendar;
+use crate::clock::Clock;
+use crate::domain::availability::{find_slots, SlotSearch, StaffBusy};
+use crate::domain::rules::{check_cancellable, check_hours, check_timing, is_free};
+use crate::domain::time::{local_date, resolve_local};
+use crate::domain::{
+    Actor, Appointment, AppointmentId, BusyInterval, Business, Channel, DayMinute, Interval, PhoneNumber, Refusal, Service,
+    ServiceId, Slot, StaffId, StaffMember, Status,
+};
+use crate::store::{AppointmentFilter, Store};
+
+/// A request to book.
+#[derive(Debug, Clone)]
+pub struct BookRequest {
+    /// The service.
+    pub service: ServiceId,
+    /// A staff preference; `None` = whoever is free (fewest appointments that day, then config order).
+    pub staff: Option<StaffId>,
+    /// Start instant.
+    pub start: DateTime<Utc>,
+    /// Customer's name.
+    pub customer_name: String,
+    /// Customer's phone.
+    pub customer_phone: PhoneNumber,
+    /// Free-text notes.
+    pub notes: Option<String>,
+    /// Where the request came from.
+    pub channel: Channel,
+    /// Who asks (customers are held to notice and window).
+    pub actor: Actor,
+    /// Derived from the request's cause; the same key always yields the same appointment.
+    pub idempotency_key: Option<String>,
+}
+
+/// The outcome of a booking.
+#[derive(Debug, Clone)]
+pub struct Booked {
+    /// The appointment.
+    pub appointment: Appointment,
+    /// False when the idempotency key had already booked it.
+    pub created: bool,
+}
+
+/// The booking service: a cheap-to-clone handle.
+#[derive(Clone)]
+pub struct BookingService {
+    business: Arc<Business>,
+    store: Store,
+    calendar: Arc<dyn Calendar>,
+    clock: Arc<dyn Clock>,
+}
+
+/// How far around an interval stored appointments can matter (buffers are at most a day).
+fn margin() -> Duration {
+    Duration::days(1)
+}
+
+impl BookingService {
+    /// Builds the service.
+    pub fn new(business: Arc<Business>, store: Store, calendar: Arc<dyn Calendar>, clock: Arc<dyn Clock>) -> Self {
+        Self { business, store, calendar, clock }
+    }
+
+    /// The business this service books for.
+    pub fn business(&self) -> &Business {
+        &self.business
+    }
+
+    /// The current instant according to the injected clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    fn service(&self, id: &ServiceId) -> Result<&Service, BookingError> {
+        self.business.service(id).ok_or_else(|| BookingError::refused(Refusal::UnknownService, messages::unknown_service(&self.business, id)))
+    }
+
+    fn staff_for(&self, service: &Service, wanted: Option<&StaffId>) -> Result<Vec<&StaffMember>, BookingError> {
+        match wanted {
+            Some(id) => {
+                let member = self
+                    .business
+                    .staff_member(id)
+                    .ok_or_else(|| BookingError::refused(Refusal::UnknownStaff, messages::unknown_staff(&self.business, id)))?;
+                if !member.offers(&service.id) {
+                    return Err(BookingError::refused(Refusal::UnknownStaff, format!("{} does not offer {}", member.name, service.name)));
+                }
+                Ok(vec![member])
+            }
+            None => Ok(self.business.staff.iter().filter(|s| s.offers(&service.id)).collect()),
+        }
+    }
+
+    /// Busy intervals per staff member over `range`: our appointments plus outside calendar time.
+    async fn busy(&self, staff: &[&StaffMember], range: Interval, stored: Vec<Appointment>) -> Result<Vec<Vec<BusyInterval>>, BookingError> {
+        let mut busy: Vec<Vec<BusyInterval>> = vec![Vec::new(); staff.len()];
+        for a in &stored {
+            if let Some(i) = staff.iter().position(|s| s.id == a.staff_id) {
+                busy[i].push(a.as_busy());
+            }
+        }
+        for (i, member) in staff.iter().enumerate() {
+            for interval in self.calendar.external_busy(member, range).await? {
+                busy[i].push(BusyInterval { interval, buffer: Duration::zero() });
+            }
+        }
+        Ok(busy)
+    }
+
+    /// Customer-visible slots for `service` from local date `from` for `days` days (SPEC §4.6).
+    pub async fn find_slots(&self, service: &ServiceId, staff: Option<&StaffId>, from: NaiveDate, days: u32) -> Result<Vec<Slot>, BookingError> {
+        let service = self.service(service)?;
+        let members = self.staff_for(service, staff)?;
+        let now = self.clock.now();
+        let to = from + chrono::Days::new(u64::from(days.max(1) - 1));
+        let tz = self.business.timezone;
+        let range = Interval {
+            start: resolve_local(tz, from, DayMinute::from_hm(0, 0).expect("midnight")) - margin(),
+            end: resolve_local(tz, to, DayMinute::END_OF_DAY) + margin(),
+        };
+        let ids: Vec<&StaffId> = members.iter().map(|m| &m.id).collect();
+        let stored = self.store.confirmed_for_staff(&ids, range.start, range.end).await?;
+        let busy = self.busy(&members, range, stored).await?;
+        let staff_busy: Vec<StaffBusy<'_>> = members
+            .iter()
+            .zip(&busy)
+            .map(|(m, b)| StaffBusy { staff: self.business.staff_index(&m.id).expect("member of business"), busy: b })
+            .collect();
+        Ok(find_slots(&self.business, &SlotSearch { service, from, to, now }, &staff_busy))
+    }
+
+    /// Books an appointment, re-checking every rule at commit (SPEC §4.7).
+    pub async fn book(&self, req: BookRequest) -> Result<Booked, BookingError> {
+        let service = self.service(&req.service)?;
+        let members = self.staff_for(service, req.staff.as_ref())?;
+        if let Some(key) = &req.idempotency_key
+            && let Some(existing) = self.store.by_idempotency_key(key).await?
+        {
+            return Ok(Booked { appointment: existing, created: false });
+        }
+        let now = self.clock.now();
+        check_timing(&self.business, req.start, now, &req.actor).map_err(|r| self.timing_refusal(r, req.start, now))?;
+        let wanted = Interval::starting_at(req.start, service.duration);
+        let in_hours = self.in_hours(service, &members, req.start)?;
+
+        let day = local_date(self.business.timezone, req.start);
+        let range = self.day_range(day);
+        let ids: Vec<&StaffId> = in_hours.iter().map(|m| &m.id).collect();
+        // Outside busy time is read before taking the lock (it may be a network call).
+        let outside = self.busy(&in_hours, range, Vec::new()).await?;
+
+        let mut tx = self.store.begin_for_staff(&ids).await?;
+        if let Some(key) = &req.idempotency_key
+            && let Some(existing) = tx.by_idempotency_key(key).await?
+        {
+            return Ok(Booked { appointment: existing, created: false });
+        }
+        let stored = tx.confirmed_for_staff(&ids, range.start, range.end).await?;
+        let chosen = in_hours
+            .iter()
+            .zip(outside)
+            .filter_map(|(m, mut busy)| {
+                busy.extend(stored.iter().filter(|a| a.staff_id == m.id).map(Appointment::as_busy));
+                is_free(service, &wanted, &busy).then(|| {
+                    let that_day = stored.iter().filter(|a| a.staff_id == m.id && local_date(self.business.timezone, a.start) == day).count();
+                    (that_day, *m)
+                })
+            })
+            // min_by_key keeps the first of equals: config order breaks ties.
+            .min_by_key(|(count, _)| *count)
+            .map(|(_, m)| m)
+            .ok_or_else(|| BookingError::refused(Refusal::SlotUnavailable, messages::slot_unavailable(&self.business, req.start)))?;
+
+        let appointment = Appointment {
+            id: AppointmentId::new_random(),
+            service_id: service.id.clone(),
+            staff_id: chosen.id.clone(),
+            start: wanted.start,
+            end: wanted.end,
+            buffer_minutes: service.buffer.num_minutes(),
+            customer_name: req.customer_name.trim().to_string(),
+            customer_phone: req.customer_phone,
+            notes: req.notes.filter(|n| !n.trim().is_empty()),
+            status: Status::Confirmed,
+            booked_via: req.channel,
+            external_event_id: None,
+            idempotency_key: req.idempotency_key.clone(),
+            created_at: now,
+            updated_at: now,
+        };
+        match tx.insert(&appointment).await {
+            Ok(()) => tx.commit().await?,
+            Err(e) if e.is_unique_violation() && req.idempotency_key.is_some() => {
+                drop(tx);
+                let key = req.idempotency_key.as_deref().expect("checked");
+                let existing = self.store.by_idempotency_key(key).await?.ok_or(e)?;
+                return Ok(Booked { appointment: existing, created: false });
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let appointment = self.mirror_created(chosen, appointment, now).await?;
+        tracing::info!(appointment = %appointment.id, staff = %chosen.id, service = %service.id, via = %req.channel, "booked");
+        Ok(Booked { appointment, created: true })
+    }
+
+    /// Creates the calendar event; if the backend fails, the booking is undone so nothing is half-done.
+    async fn mirror_created(&self, staff: &StaffMember, mut appointment: Appointment, now: DateTime<Utc>) -> Result<Appointment, BookingError> {
+        match self.calendar.create_event(staff, &appointment).await {
+            Ok(Some(event_id)) => {
+                self.store.set_external_event_id(appointment.id, &event_id).await?;
+                appointment.external_event_id = Some(event_id);
+                Ok(appointment)
+            }
+            Ok(None) => Ok(appointment),
+            Err(e) => {
+                let mut tx = self.store.begin_for_staff(&[&staff.id]).await?;
+                tx.set_status(appointment.id, Status::Cancelled, now).await?;
+                tx.commit().await?;
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Staff among `members` whose hours contain the interval; a refusal naming the best reason if none.
+    fn in_hours<'a>(&self, service: &Service, members: &[&'a StaffMember], start: DateTime<Utc>) -> Result<Vec<&'a StaffMember>, BookingError> {
+        let mut best = Refusal::Closed;
+        let ok: Vec<&StaffMember> = members
+            .iter()
+            .filter(|m| match check_hours(&self.business, service, m, start) {
+                Ok(_) => true,
+                Err(r) => {
+                    if r == Refusal::OutsideHours {
+                        best = r;
+                    }
+                    false
+                }
+            })
+            .copied()
+            .collect();
+        if ok.is_empty() {
+            return Err(BookingError::refused(best, messages::hours(&self.business, best, start)));
+        }
+        Ok(ok)
+    }
+
+    fn timing_refusal(&self, reason: Refusal, start: DateTime<Utc>, now: DateTime<Utc>) -> BookingError {
+        BookingError::refused(reason, messages::timing(&self.business, reason, start, now))
+    }
+
+    /// The local day around `day` widened by the largest possible buffer.
+    fn day_range(&self, day: NaiveDate) -> Interval {
+        let tz = self.business.timezone;
+        Interval {
+            start: resolve_local(tz, day, DayMinute::from_hm(0, 0).expect("midnight")) - margin(),
+            end: resolve_local(tz, day, DayMinute::END_OF_DAY) + margin(),
+        }
+    }
+
+    /// Loads an appointment the actor may see; customers only see their own.
+    async fn visible(&self, id: AppointmentId, actor: &Actor) -> Result<Appointment, BookingError> {
+        let found = self.store.appointment(id).await?;
+        match (found, actor) {
+            (Some(a), Actor::Customer { phone }) if &a.customer_phone != phone => Err(Self::not_found(id)),
+            (Some(a), _) => Ok(a),
+            (None, _) => Err(Self::not_found(id)),
+        }
+    }
+
+    fn not_found(id: AppointmentId) -> BookingError {
+        BookingError::refused(Refusal::NotFound, format!("there is no appointment {id}"))
+    }
+
+    fn staff_of(&self, a: &Appointment) -> Result<&StaffMember, BookingError> {
+        self.business
+            .staff_member(&a.staff_id)
+            .ok_or_else(|| BookingError::refused(Refusal::UnknownStaff, messages::unknown_staff(&self.business, &a.staff_id)))
+    }
+
+    /// Cancels an appointment (customers within the cancellation policy, staff always).
+    pub async fn cancel(&self, id: AppointmentId, actor: &Actor) -> Result<Appointment, BookingError> {
+        let current = self.visible(id, actor).await?;
+        let staff = self.staff_of(&current)?;
+        let now = self.clock.now();
+        let mut tx = self.store.begin_for_staff(&[&staff.id]).await?;
+        let mut appointment = tx.appointment(id).await?.ok_or_else(|| Self::not_found(id))?;
+        if appointment.status == Status::Cancelled {
+            return Err(BookingError::refused(Refusal::AlreadyCancelled, "that appointment is already cancelled"));
+        }
+        check_cancellable(&self.business, appointment.start, now, actor)
+            .map_err(|r| BookingError::refused(r, messages::too_late(&self.business)))?;
+        tx.set_status(id, Status::Cancelled, now).await?;
+        tx.commit().await?;
+        appointment.status = Status::Cancelled;
+        appointment.updated_at = now;
+        self.calendar.cancel_event(staff, &appointment).await?;
+        tracing::info!(appointment = %id, "cancelled");
+        Ok(appointment)
+    }
+
+    /// Moves an appointment to `new_start` with the same staff member, re-checking every rule.
+    pub async fn reschedule(&self, id: AppointmentId, new_start: DateTime<Utc>, actor: &Actor) -> Result<Appointment, BookingError> {
+        let current = self.visible(id, actor).await?;
+        let staff = self.staff_of(&current)?;
+        let service = self.service(&current.service_id)?;
+        let now = self.clock.now();
+        check_timing(&self.business, new_start, now, actor).map_err(|r| self.timing_refusal(r, new_start, now))?;
+        let wanted = check_hours(&self.business, service, staff, new_start)
+            .map_err(|r| BookingError::refused(r, messages::hours(&self.business, r, new_start)))?;
+        let range = self.day_range(local_date(self.business.timezone, new_start));
+        let mut busy = self.busy(&[staff], range, Vec::new()).await?.remove(0);
+
+        let mut tx = self.store.begin_for_staff(&[&staff.id]).await?;
+        let mut appointment = tx.appointment(id).await?.ok_or_else(|| Self::not_found(id))?;
+        if appointment.status == Status::Cancelled {
+            return Err(BookingError::refused(Refusal::AlreadyCancelled, "that appointment is cancelled; book a new one instead"));
+        }
+        check_cancellable(&self.business, appointment.start, now, actor)
+            .map_err(|r| BookingError::refused(r, messages::too_late(&self.business)))?;
+        let stored = tx.confirmed_for_staff(&[&staff.id], range.start, range.end).await?;
+        busy.extend(stored.iter().filter(|a| a.id != id).map(Appointment::as_busy));
+        if !is_free(service, &wanted, &busy) {
+            return Err(BookingError::refused(Refusal::SlotUnavailable, messages::slot_unavailable(&self.business, new_start)));
+        }
+        tx.move_to(id, wanted.start, wanted.end, now).await?;
+        tx.commit().await?;
+        appointment.start = wanted.start;
+        appointment.end = wanted.end;
+        appointment.updated_at = now;
+        self.calendar.move_event(staff, &appointment).await?;
+        tracing::info!(appointment = %id, "rescheduled");
+        Ok(appointment)
+    }
+
+    /// Appointments matching `filter`.
+    pub async fn list(&self, filter: &AppointmentFilter) -> Result<Vec<Appointment>, BookingError> {
+        Ok(self.store.list(filter).await?)
+    }
+
+    /// One appointment.
+    pub async fn get(&self, id: AppointmentId) -> Result<Appointment, BookingError> {
+        self.visible(id, &Actor::Staff { force: false }).await
+    }
+}

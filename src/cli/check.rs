@@ -1,0 +1,35 @@
+//! `check`: is the config valid and is everything it needs reachable? Prints a pass/fail table.
+//! Config errors never get here: they stop [`super::Context::open`] with exit code 2.
+
+use super::{CliError, Context};
+use crate::store::{redact_url, Backend};
+
+pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
+    let biz = &ctx.config.business;
+    let mut failed = Vec::new();
+    println!(
+        "ok    config    {}: {} services, {} staff, time zone {}",
+        ctx.config_path.display(),
+        biz.services.len(),
+        biz.staff.len(),
+        biz.timezone.name()
+    );
+    let db = match ctx.store.backend() {
+        Backend::Sqlite => "SQLite",
+        Backend::Postgres => "PostgreSQL",
+    };
+    match ctx.store.ping().await {
+        Ok(()) => println!("ok    database  {db} at {} (migrations applied)", redact_url(&ctx.database_url)),
+        Err(e) => {
+            println!("FAIL  database  {db} at {}: {e}", redact_url(&ctx.database_url));
+            failed.push("database");
+        }
+    }
+    println!("ok    calendar  local (appointments live in the database)");
+    if failed.is_empty() {
+        println!("\nAll checks passed.");
+        Ok(())
+    } else {
+        Err(CliError::Failed(anyhow::anyhow!("failed checks: {}", failed.join(", "))))
+    }
+}

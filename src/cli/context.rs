@@ -1,0 +1,96 @@
+//! What every command needs: the config, the store and the booking service, built once.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Timelike, Utc};
+
+use super::CliError;
+use crate::booking::BookingService;
+use crate::calendar::{Calendar, LocalCalendar};
+use crate::clock::{Clock, FixedClock, SystemClock};
+use crate::config::{self, CalendarBackend, Config};
+use crate::domain::phone::PhoneNumber;
+use crate::domain::time::resolve_local;
+use crate::domain::DayMinute;
+use crate::store::{self, Store};
+
+/// The wired application for one command.
+pub struct Context {
+    /// Where the config came from.
+    pub config_path: PathBuf,
+    /// The validated config.
+    pub config: Arc<Config>,
+    /// The database URL in use (may contain a password: never print it whole).
+    pub database_url: String,
+    /// The store.
+    pub store: Store,
+    /// The booking service.
+    pub booking: BookingService,
+}
+
+impl Context {
+    /// Loads the config, opens (and migrates) the store and builds the booking service.
+    pub async fn open(config_path: Option<PathBuf>, now: Option<DateTime<Utc>>) -> Result<Self, CliError> {
+        let config_path = config::resolve_path(config_path);
+        let config = Arc::new(Config::load(&config_path)?);
+        let calendar: Arc<dyn Calendar> = match config.calendar.backend {
+            CalendarBackend::Local => Arc::new(LocalCalendar),
+            CalendarBackend::Google => {
+                return Err(CliError::Usage(
+                    "calendar.backend = \"google\" is not available in this version yet; use \"local\"".into(),
+                ));
+            }
+        };
+        let database_url = store::database_url(std::env::var("DATABASE_URL").ok(), &config_path);
+        let store = Store::connect(&database_url).await.context("opening the database")?;
+        let clock: Arc<dyn Clock> = match now {
+            Some(t) => Arc::new(FixedClock(t)),
+            None => Arc::new(SystemClock),
+        };
+        let business = Arc::new(config.business.clone());
+        let booking = BookingService::new(business, store.clone(), calendar, clock);
+        Ok(Self { config_path, config, database_url, store, booking })
+    }
+
+    /// Closes the database cleanly.
+    pub async fn close(&self) {
+        self.store.close().await;
+    }
+
+    /// Parses a phone number in the business's region.
+    pub fn phone(&self, text: &str) -> Result<PhoneNumber, CliError> {
+        PhoneNumber::parse(text, self.config.business.region).map_err(|e| CliError::Usage(format!("--phone: {e}")))
+    }
+
+    /// Parses `--start`: RFC 3339, or a local `YYYY-MM-DDTHH:MM` in the business zone.
+    pub fn start(&self, text: &str) -> Result<DateTime<Utc>, CliError> {
+        if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+            return Ok(t.with_timezone(&Utc));
+        }
+        ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+            .iter()
+            .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
+            .map(|local| {
+                let minute = DayMinute::from_hm(local.hour() as u16, local.minute() as u16).expect("valid clock time");
+                resolve_local(self.config.business.timezone, local.date(), minute)
+            })
+            .ok_or_else(|| {
+                CliError::Usage(format!(
+                    "--start: {text:?} is not a time like 2026-03-10T14:30:00-05:00 (or 2026-03-10T14:30 in the business time zone)"
+                ))
+            })
+    }
+
+    /// Parses a `YYYY-MM-DD` argument.
+    pub fn date(flag: &str, text: &str) -> Result<NaiveDate, CliError> {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map_err(|_| CliError::Usage(format!("{flag}: {text:?} is not a date in the form YYYY-MM-DD")))
+    }
+
+    /// Today in the business zone, by the command's clock.
+    pub fn today(&self) -> NaiveDate {
+        self.config.business.today(self.booking.now())
+    }
+}

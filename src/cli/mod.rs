@@ -1,0 +1,141 @@
+//! The command line (SPEC §11): argument parsing, wiring, output and exit codes.
+//!
+//! Exit codes: 0 success · 1 unexpected failure · 2 usage or config error · 3 refused by a
+//! business rule or conflict. Refusals print the reason code and a sentence on stderr; `--json`
+//! output goes to stdout only.
+
+mod appointments;
+mod check;
+mod context;
+mod output;
+mod slots;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand};
+
+pub use context::Context;
+
+use crate::booking::BookingError;
+use crate::config::ConfigError;
+use crate::domain::Refusal;
+
+/// appointment-setter: an AI receptionist that books real appointments.
+#[derive(Debug, Parser)]
+#[command(name = "appointment-setter", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Config file [default: appointment-setter.toml]
+    #[arg(long, global = true, env = crate::config::CONFIG_ENV, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Pretend the current time is this instant (RFC 3339), for scripts and tests
+    #[arg(long, global = true, value_name = "RFC3339", value_parser = parse_now)]
+    pub now: Option<DateTime<Utc>>,
+    /// What to do
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List free slots customers could book
+    Slots(slots::SlotsArgs),
+    /// List, book, cancel and reschedule appointments (as staff)
+    #[command(subcommand)]
+    Appointments(appointments::AppointmentsCommand),
+    /// Validate the config and check that the database and calendar are reachable
+    Check,
+}
+
+fn parse_now(s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("{s:?} is not an RFC 3339 instant like 2026-03-09T09:00:00-05:00 ({e})"))
+}
+
+/// A failure of a command, with the exit code it maps to.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Bad arguments (exit 2).
+    #[error("{0}")]
+    Usage(String),
+    /// Bad config (exit 2).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A business rule said no (exit 3).
+    #[error("refused: {reason}: {message}")]
+    Refused {
+        /// The reason code.
+        reason: Refusal,
+        /// A sentence for people.
+        message: String,
+    },
+    /// Anything else (exit 1).
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
+}
+
+impl CliError {
+    /// The process exit code.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Usage(_) | CliError::Config(_) => 2,
+            CliError::Refused { .. } => 3,
+            CliError::Failed(_) => 1,
+        }
+    }
+}
+
+impl From<BookingError> for CliError {
+    fn from(e: BookingError) -> Self {
+        match e {
+            BookingError::Refused { reason, message } => CliError::Refused { reason, message },
+            other => CliError::Failed(other.into()),
+        }
+    }
+}
+
+/// Parses the process arguments and runs the command; the whole program.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// Runs one parsed command.
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    let ctx = Context::open(cli.config, cli.now).await?;
+    let result = match cli.command {
+        Command::Slots(args) => slots::run(&ctx, args).await,
+        Command::Appointments(cmd) => appointments::run(&ctx, cmd).await,
+        Command::Check => check::run(&ctx).await,
+    };
+    ctx.close().await;
+    result
+}
+
+fn init_tracing() {
+    use tracing_subscriber::{fmt, EnvFilter};
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if std::env::var("LOG_FORMAT").is_ok_and(|v| v == "json") {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}

@@ -1,0 +1,108 @@
+//! An appointment as recorded by the booking service.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use super::availability::BusyInterval;
+use super::ids::{AppointmentId, ServiceId, StaffId};
+use super::interval::Interval;
+use super::phone::PhoneNumber;
+
+/// Whether an appointment still holds its time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Booked and holding the time.
+    Confirmed,
+    /// Cancelled; the time is free again.
+    Cancelled,
+}
+
+/// Where a change came from (metrics, confirmations, event properties).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    /// The command line.
+    Cli,
+    /// A phone call.
+    Voice,
+    /// A text message.
+    Sms,
+    /// The admin API.
+    Admin,
+}
+
+macro_rules! text_enum {
+    ($ty:ident { $($variant:ident => $text:literal),* $(,)? }) => {
+        impl $ty {
+            /// The stored text.
+            pub fn as_str(self) -> &'static str {
+                match self { $($ty::$variant => $text),* }
+            }
+        }
+        impl FromStr for $ty {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s { $($text => Ok($ty::$variant),)* other => Err(format!("unknown {} {other:?}", stringify!($ty))) }
+            }
+        }
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+text_enum!(Status { Confirmed => "confirmed", Cancelled => "cancelled" });
+text_enum!(Channel { Cli => "cli", Voice => "voice", Sms => "sms", Admin => "admin" });
+
+/// A booked (or cancelled) appointment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Appointment {
+    /// Our id.
+    pub id: AppointmentId,
+    /// The booked service.
+    pub service_id: ServiceId,
+    /// Who it is with.
+    pub staff_id: StaffId,
+    /// Start instant.
+    pub start: DateTime<Utc>,
+    /// End instant.
+    pub end: DateTime<Utc>,
+    /// Buffer kept around it (the service's buffer when booked).
+    pub buffer_minutes: i64,
+    /// Customer's name.
+    pub customer_name: String,
+    /// Customer's phone (E.164).
+    pub customer_phone: PhoneNumber,
+    /// Free-text notes.
+    pub notes: Option<String>,
+    /// Confirmed or cancelled.
+    pub status: Status,
+    /// The channel that booked it.
+    pub booked_via: Channel,
+    /// The calendar backend's event id, once the event exists.
+    pub external_event_id: Option<String>,
+    /// The key of the request that created it.
+    pub idempotency_key: Option<String>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Appointment {
+    /// Its time as an interval.
+    pub fn interval(&self) -> Interval {
+        Interval { start: self.start, end: self.end }
+    }
+
+    /// Its time as busy time for the availability engine.
+    pub fn as_busy(&self) -> BusyInterval {
+        BusyInterval { interval: self.interval(), buffer: Duration::minutes(self.buffer_minutes) }
+    }
+}

@@ -1,0 +1,23 @@
+//! Pure domain: identifiers, phone numbers, local time resolution, the business schedule, the
+//! availability engine and the booking rules. No I/O, no async, no clock reads: `now` is always a
+//! parameter.
+
+pub mod appointment;
+pub mod availability;
+pub mod business;
+pub mod ids;
+pub mod interval;
+pub mod phone;
+pub mod refusal;
+pub mod rules;
+pub mod time;
+
+pub use appointment::{Appointment, Channel, Status};
+pub use availability::{find_slots, BusyInterval, Slot, SlotSearch, StaffBusy};
+pub use business::{Business, BookingPolicy, Schedule, Service, StaffMember, WeeklyHours};
+pub use ids::{AppointmentId, ServiceId, StaffId};
+pub use interval::Interval;
+pub use phone::PhoneNumber;
+pub use refusal::Refusal;
+pub use rules::Actor;
+pub use time::{DayMinute, TimeRange};

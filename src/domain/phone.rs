@@ -1,0 +1,112 @@
+//! Phone numbers in E.164, parsed with the `phonenumber` crate (libphonenumber metadata), never a regex.
+
+use std::fmt;
+
+use phonenumber::country;
+use serde::{Serialize, Serializer};
+
+/// Why a phone number was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PhoneError {
+    #[error("{0:?} is not a phone number")]
+    Unparseable(String),
+    #[error("{0:?} is not a valid phone number for its country")]
+    Invalid(String),
+    #[error("{0:?} is not a known country code (expected a two-letter code such as US)")]
+    UnknownCountry(String),
+}
+
+/// A region used to read numbers written without a `+` country prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Region(country::Id);
+
+impl Region {
+    /// Parses a two-letter ISO country code (`US`, `GB`, ...).
+    pub fn parse(code: &str) -> Result<Self, PhoneError> {
+        code.trim()
+            .to_ascii_uppercase()
+            .parse::<country::Id>()
+            .map(Self)
+            .map_err(|_| PhoneError::UnknownCountry(code.to_string()))
+    }
+}
+
+/// A valid phone number, held in E.164 form (`+13125550100`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PhoneNumber(String);
+
+impl PhoneNumber {
+    /// Parses what a person typed (`(312) 555-0100`, `+1 312 555 0100`), reading numbers without a
+    /// country prefix in `region`.
+    pub fn parse(text: &str, region: Region) -> Result<Self, PhoneError> {
+        let parsed = phonenumber::parse(Some(region.0), text.trim())
+            .map_err(|_| PhoneError::Unparseable(text.to_string()))?;
+        if !parsed.is_valid() {
+            return Err(PhoneError::Invalid(text.to_string()));
+        }
+        Ok(Self(parsed.format().mode(phonenumber::Mode::E164).to_string()))
+    }
+
+    /// Wraps a number already stored in E.164 by this program (from our own database).
+    pub fn from_stored(e164: String) -> Self {
+        Self(e164)
+    }
+
+    /// The E.164 text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// A form safe for logs: country code and area kept, the rest partly hidden (`+1312***0100`).
+    pub fn masked(&self) -> String {
+        let s = &self.0;
+        if s.len() <= 8 {
+            return format!("{}***", &s[..s.len().min(3)]);
+        }
+        format!("{}***{}", &s[..5], &s[s.len() - 4..])
+    }
+}
+
+impl fmt::Display for PhoneNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Serialize for PhoneNumber {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn us() -> Region {
+        Region::parse("US").unwrap()
+    }
+
+    #[test]
+    fn local_and_international_spellings_normalize_to_e164() {
+        for text in ["(312) 555-0100", "312.555.0100", "+1 312 555 0100", "1-312-555-0100"] {
+            assert_eq!(PhoneNumber::parse(text, us()).unwrap().as_str(), "+13125550100", "{text}");
+        }
+        let gb = PhoneNumber::parse("020 7946 0958", Region::parse("gb").unwrap()).unwrap();
+        assert_eq!(gb.as_str(), "+442079460958");
+    }
+
+    #[test]
+    fn rejects_text_and_impossible_numbers() {
+        assert!(matches!(PhoneNumber::parse("call me", us()), Err(PhoneError::Unparseable(_))));
+        assert!(PhoneNumber::parse("123", us()).is_err());
+        assert!(PhoneNumber::parse("+1 012 555 0100", us()).is_err());
+        assert!(Region::parse("XX").is_err());
+    }
+
+    #[test]
+    fn masking_hides_the_middle_digits() {
+        let p = PhoneNumber::parse("+13125550001", us()).unwrap();
+        assert_eq!(p.masked(), "+1312***0001");
+    }
+}

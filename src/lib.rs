@@ -1,0 +1,13 @@
+//! appointment-setter: an AI receptionist for a small appointment-based business.
+//!
+//! The library holds everything; `main.rs` only parses the command line and calls [`cli::run`].
+//! Data flows one way: edge (CLI, later HTTP) → [`booking::BookingService`] → [`calendar`] / [`store`].
+//! [`domain`] is pure (no I/O, no async, time injected) and is where the scheduling rules live.
+
+pub mod booking;
+pub mod calendar;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod store;

@@ -1,0 +1,250 @@
+//! Appointment rows: portable queries shared by the pool and by locked transactions.
+
+use chrono::{DateTime, Utc};
+use sqlx::any::AnyRow;
+use sqlx::{Any, AnyExecutor, Row, Transaction};
+
+use super::{Store, StoreError};
+use crate::domain::{Appointment, AppointmentId, PhoneNumber, StaffId, Status};
+
+const COLUMNS: &str = "id, service_id, staff_id, start_at, end_at, buffer_minutes, customer_name, \
+     customer_phone, notes, status, booked_via, external_event_id, idempotency_key, created_at, updated_at";
+
+/// Which appointments to list.
+#[derive(Debug, Clone, Default)]
+pub struct AppointmentFilter {
+    /// Only this customer's.
+    pub phone: Option<PhoneNumber>,
+    /// Only those ending after this instant.
+    pub from: Option<DateTime<Utc>>,
+    /// Only this staff member's.
+    pub staff: Option<StaffId>,
+    /// Include cancelled ones.
+    pub include_cancelled: bool,
+    /// At most this many.
+    pub limit: Option<i64>,
+}
+
+/// A write transaction holding the per-staff commit lock (see [`Store::begin_for_staff`]).
+/// Dropped without [`StaffTx::commit`], it rolls back.
+pub struct StaffTx {
+    tx: Transaction<'static, Any>,
+}
+
+fn corrupt(problem: impl ToString) -> StoreError {
+    StoreError::Corrupt { table: "appointments", problem: problem.to_string() }
+}
+
+fn instant(secs: i64) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::from_timestamp(secs, 0).ok_or_else(|| corrupt(format!("timestamp {secs} out of range")))
+}
+
+fn from_row(row: &AnyRow) -> Result<Appointment, StoreError> {
+    let text = |name: &str| row.try_get::<String, _>(name);
+    let int = |name: &str| row.try_get::<i64, _>(name);
+    Ok(Appointment {
+        id: text("id")?.parse().map_err(corrupt)?,
+        service_id: text("service_id")?.parse().map_err(corrupt)?,
+        staff_id: text("staff_id")?.parse().map_err(corrupt)?,
+        start: instant(int("start_at")?)?,
+        end: instant(int("end_at")?)?,
+        buffer_minutes: int("buffer_minutes")?,
+        customer_name: text("customer_name")?,
+        customer_phone: PhoneNumber::from_stored(text("customer_phone")?),
+        notes: row.try_get("notes")?,
+        status: text("status")?.parse().map_err(corrupt)?,
+        booked_via: text("booked_via")?.parse().map_err(corrupt)?,
+        external_event_id: row.try_get("external_event_id")?,
+        idempotency_key: row.try_get("idempotency_key")?,
+        created_at: instant(int("created_at")?)?,
+        updated_at: instant(int("updated_at")?)?,
+    })
+}
+
+async fn fetch_all<'e>(e: impl AnyExecutor<'e>, sql: &str, binds: Vec<Bind>) -> Result<Vec<Appointment>, StoreError> {
+    let sql = sqlx::AssertSqlSafe(sql.to_string());
+    let mut q = sqlx::query(sql);
+    for b in binds {
+        q = match b {
+            Bind::Text(s) => q.bind(s),
+            Bind::Int(i) => q.bind(i),
+        };
+    }
+    q.fetch_all(e).await?.iter().map(from_row).collect()
+}
+
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+async fn get<'e>(e: impl AnyExecutor<'e>, column: &str, value: String) -> Result<Option<Appointment>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM appointments WHERE {column} = $1");
+    Ok(fetch_all(e, &sql, vec![Bind::Text(value)]).await?.pop())
+}
+
+async fn confirmed_for_staff<'e>(
+    e: impl AnyExecutor<'e>,
+    staff: &[&StaffId],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<Appointment>, StoreError> {
+    if staff.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (0..staff.len()).map(|i| format!("${}", i + 3)).collect();
+    let sql = format!(
+        "SELECT {COLUMNS} FROM appointments WHERE status = 'confirmed' AND start_at < $1 AND end_at > $2 \
+         AND staff_id IN ({}) ORDER BY start_at",
+        placeholders.join(", ")
+    );
+    let mut binds = vec![Bind::Int(to.timestamp()), Bind::Int(from.timestamp())];
+    binds.extend(staff.iter().map(|s| Bind::Text(s.to_string())));
+    fetch_all(e, &sql, binds).await
+}
+
+impl StaffTx {
+    pub(super) fn new(tx: Transaction<'static, Any>) -> Self {
+        Self { tx }
+    }
+
+    /// Confirmed appointments of `staff` overlapping `[from, to)`, by start.
+    pub async fn confirmed_for_staff(
+        &mut self,
+        staff: &[&StaffId],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Appointment>, StoreError> {
+        confirmed_for_staff(&mut *self.tx, staff, from, to).await
+    }
+
+    /// The appointment created by a request with this idempotency key.
+    pub async fn by_idempotency_key(&mut self, key: &str) -> Result<Option<Appointment>, StoreError> {
+        get(&mut *self.tx, "idempotency_key", key.to_string()).await
+    }
+
+    /// One appointment.
+    pub async fn appointment(&mut self, id: AppointmentId) -> Result<Option<Appointment>, StoreError> {
+        get(&mut *self.tx, "id", id.to_string()).await
+    }
+
+    /// Inserts a new appointment.
+    pub async fn insert(&mut self, a: &Appointment) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO appointments (id, service_id, staff_id, start_at, end_at, buffer_minutes, customer_name, \
+             customer_phone, notes, status, booked_via, external_event_id, idempotency_key, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        )
+        .bind(a.id.to_string())
+        .bind(a.service_id.to_string())
+        .bind(a.staff_id.to_string())
+        .bind(a.start.timestamp())
+        .bind(a.end.timestamp())
+        .bind(a.buffer_minutes)
+        .bind(a.customer_name.clone())
+        .bind(a.customer_phone.to_string())
+        .bind(a.notes.clone())
+        .bind(a.status.as_str())
+        .bind(a.booked_via.as_str())
+        .bind(a.external_event_id.clone())
+        .bind(a.idempotency_key.clone())
+        .bind(a.created_at.timestamp())
+        .bind(a.updated_at.timestamp())
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Moves an appointment to a new time.
+    pub async fn move_to(&mut self, id: AppointmentId, start: DateTime<Utc>, end: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), StoreError> {
+        sqlx::query("UPDATE appointments SET start_at = $1, end_at = $2, updated_at = $3 WHERE id = $4")
+            .bind(start.timestamp())
+            .bind(end.timestamp())
+            .bind(now.timestamp())
+            .bind(id.to_string())
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Marks an appointment cancelled.
+    pub async fn set_status(&mut self, id: AppointmentId, status: Status, now: DateTime<Utc>) -> Result<(), StoreError> {
+        sqlx::query("UPDATE appointments SET status = $1, updated_at = $2 WHERE id = $3")
+            .bind(status.as_str())
+            .bind(now.timestamp())
+            .bind(id.to_string())
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Commits and releases the locks.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// One appointment.
+    pub async fn appointment(&self, id: AppointmentId) -> Result<Option<Appointment>, StoreError> {
+        get(self.pool(), "id", id.to_string()).await
+    }
+
+    /// The appointment created by a request with this idempotency key.
+    pub async fn by_idempotency_key(&self, key: &str) -> Result<Option<Appointment>, StoreError> {
+        get(self.pool(), "idempotency_key", key.to_string()).await
+    }
+
+    /// Confirmed appointments of `staff` overlapping `[from, to)`, by start (no lock: for searches).
+    pub async fn confirmed_for_staff(
+        &self,
+        staff: &[&StaffId],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Appointment>, StoreError> {
+        confirmed_for_staff(self.pool(), staff, from, to).await
+    }
+
+    /// Appointments matching `filter`, by start.
+    pub async fn list(&self, filter: &AppointmentFilter) -> Result<Vec<Appointment>, StoreError> {
+        let mut clauses = Vec::new();
+        let mut binds = Vec::new();
+        let mut next = |clause: &str, bind: Bind, clauses: &mut Vec<String>| {
+            binds.push(bind);
+            clauses.push(clause.replace('?', &format!("${}", binds.len())));
+        };
+        if let Some(phone) = &filter.phone {
+            next("customer_phone = ?", Bind::Text(phone.to_string()), &mut clauses);
+        }
+        if let Some(from) = filter.from {
+            next("end_at > ?", Bind::Int(from.timestamp()), &mut clauses);
+        }
+        if let Some(staff) = &filter.staff {
+            next("staff_id = ?", Bind::Text(staff.to_string()), &mut clauses);
+        }
+        if !filter.include_cancelled {
+            clauses.push("status = 'confirmed'".into());
+        }
+        let mut sql = format!("SELECT {COLUMNS} FROM appointments");
+        if !clauses.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&clauses.join(" AND "));
+        }
+        sql.push_str(" ORDER BY start_at, staff_id");
+        if let Some(limit) = filter.limit {
+            sql.push_str(&format!(" LIMIT {}", limit.max(0)));
+        }
+        fetch_all(self.pool(), &sql, binds).await
+    }
+
+    /// Records the calendar backend's event id.
+    pub async fn set_external_event_id(&self, id: AppointmentId, event_id: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE appointments SET external_event_id = $1 WHERE id = $2")
+            .bind(event_id)
+            .bind(id.to_string())
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,42 @@
+//! Store errors.
+
+/// A database failure. Messages never contain passwords.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The URL names a database we don't support.
+    #[error("DATABASE_URL {0:?} is not supported: use sqlite://PATH or postgres://…")]
+    UnsupportedUrl(String),
+    /// Could not open the database.
+    #[error("cannot open database {url}: {source}")]
+    Connect {
+        /// The URL, password removed.
+        url: String,
+        /// The driver error.
+        source: sqlx::Error,
+    },
+    /// Migrations failed.
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A query failed.
+    #[error("database error: {0}")]
+    Query(#[from] sqlx::Error),
+    /// A row holds a value this program did not write.
+    #[error("corrupt row in {table}: {problem}")]
+    Corrupt {
+        /// The table.
+        table: &'static str,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+impl StoreError {
+    pub(super) fn connect(url: &str, source: sqlx::Error) -> Self {
+        StoreError::Connect { url: super::redact_url(url), source }
+    }
+
+    /// True when the error is a unique-constraint violation.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Query(sqlx::Error::Database(e)) if e.is_unique_violation())
+    }
+}

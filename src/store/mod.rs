@@ -1,0 +1,175 @@
+//! The store (SPEC §5): SQLite by default, PostgreSQL for several instances, through `sqlx`'s
+//! `Any` driver so one set of portable queries serves both. Migrations run at connect.
+//!
+//! Booking consistency lives here: [`Store::begin_for_staff`] opens a transaction that holds the
+//! per-staff commit lock across processes (SQLite `BEGIN IMMEDIATE`, PostgreSQL transaction-scoped
+//! advisory locks taken in a fixed order), so a re-check inside it cannot race another writer.
+
+mod appointments;
+mod error;
+
+use std::path::Path;
+use std::time::Duration;
+
+pub use appointments::{AppointmentFilter, StaffTx};
+pub use error::StoreError;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+
+use crate::domain::StaffId;
+
+/// File name of the default SQLite database, next to the config file.
+pub const DEFAULT_DB_FILE: &str = "appointment-setter.db";
+
+/// Which database the store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// Shared PostgreSQL.
+    Postgres,
+}
+
+/// A cheap-to-clone handle on the database.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// The database URL to use: `DATABASE_URL` when set, else the SQLite file next to the config.
+pub fn database_url(env_url: Option<String>, config_path: &Path) -> String {
+    if let Some(url) = env_url.filter(|u| !u.trim().is_empty()) {
+        return url;
+    }
+    let dir = config_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    sqlite_url(&dir.join(DEFAULT_DB_FILE))
+}
+
+/// A URL for a SQLite file, created if missing.
+pub fn sqlite_url(path: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", path.display())
+}
+
+impl Store {
+    /// Connects, configures and migrates. Safe to call from several processes at once.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::UnsupportedUrl(redact_url(url)));
+        };
+        let options: AnyConnectOptions = url.parse().map_err(|e| StoreError::connect(url, e))?;
+        let mut pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 4 } else { 8 })
+            .acquire_timeout(Duration::from_secs(30));
+        if backend == Backend::Sqlite {
+            pool = pool.after_connect(|conn, _| {
+                Box::pin(async move {
+                    // WAL: readers never block the writer; NORMAL sync is durable across process
+                    // crashes (only an OS crash can lose the last commits). busy_timeout makes
+                    // writers from other processes wait for the lock instead of failing.
+                    conn.execute("PRAGMA busy_timeout = 30000").await?;
+                    conn.execute("PRAGMA journal_mode = WAL").await?;
+                    conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    Ok(())
+                })
+            });
+        }
+        let pool = pool.connect_with(options).await.map_err(|e| StoreError::connect(url, e))?;
+        let store = Self { pool, backend };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        // PostgreSQL migrations hold an advisory lock, so concurrent starts are safe. SQLite has no
+        // migration lock: a process that loses the race re-reads what the winner applied.
+        let mut attempt = 0;
+        loop {
+            match sqlx::migrate!("./migrations").run(&self.pool).await {
+                Ok(()) => return Ok(()),
+                Err(_) if attempt < 3 && self.backend == Backend::Sqlite => attempt += 1,
+                Err(e) => return Err(StoreError::Migrate(e)),
+            }
+        }
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Is the database reachable?
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Opens a write transaction holding the commit lock of every staff member in `staff`.
+    pub async fn begin_for_staff(&self, staff: &[&StaffId]) -> Result<StaffTx, StoreError> {
+        match self.backend {
+            Backend::Sqlite => Ok(StaffTx::new(self.pool.begin_with("BEGIN IMMEDIATE").await?)),
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                let mut ids: Vec<&str> = staff.iter().map(|s| s.as_str()).collect();
+                ids.sort_unstable();
+                ids.dedup();
+                for id in ids {
+                    // Scoped to the schema so separate deployments (and tests) on one server
+                    // don't contend; released at commit or rollback.
+                    sqlx::query("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':staff:' || $1))")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Ok(StaffTx::new(tx))
+            }
+        }
+    }
+
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Closes the pool, waiting for connections to finish.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// The URL without its password, for error messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let creds = &url[scheme_end + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords_from_urls() {
+        assert_eq!(redact_url("postgres://u:secret@db:5432/x"), "postgres://u:***@db:5432/x");
+        assert_eq!(redact_url("postgres://db/x"), "postgres://db/x");
+    }
+
+    #[test]
+    fn the_default_database_sits_next_to_the_config() {
+        let url = database_url(None, Path::new("/etc/shop/appointment-setter.toml"));
+        assert_eq!(url, "sqlite:///etc/shop/appointment-setter.db?mode=rwc");
+        assert_eq!(database_url(Some("postgres://x/y".into()), Path::new("a.toml")), "postgres://x/y");
+    }
+}
