@@ -12,19 +12,35 @@ pub struct LocalCalendar;
 
 #[async_trait]
 impl Calendar for LocalCalendar {
-    async fn external_busy(&self, _staff: &StaffMember, _range: Interval) -> Result<Vec<Interval>, CalendarError> {
+    async fn external_busy(
+        &self,
+        _staff: &StaffMember,
+        _range: Interval,
+    ) -> Result<Vec<Interval>, CalendarError> {
         Ok(Vec::new())
     }
 
-    async fn create_event(&self, _staff: &StaffMember, _appointment: &Appointment) -> Result<Option<String>, CalendarError> {
+    async fn create_event(
+        &self,
+        _staff: &StaffMember,
+        _appointment: &Appointment,
+    ) -> Result<Option<String>, CalendarError> {
         Ok(None)
     }
 
-    async fn move_event(&self, _staff: &StaffMember, _appointment: &Appointment) -> Result<(), CalendarError> {
+    async fn move_event(
+        &self,
+        _staff: &StaffMember,
+        _appointment: &Appointment,
+    ) -> Result<(), CalendarError> {
         Ok(())
     }
 
-    async fn cancel_event(&self, _staff: &StaffMember, _appointment: &Appointment) -> Result<(), CalendarError> {
+    async fn cancel_event(
+        &self,
+        _staff: &StaffMember,
+        _appointment: &Appointment,
+    ) -> Result<(), CalendarError> {
         Ok(())
     }
 }

@@ -34,14 +34,30 @@ pub enum CalendarError {
 pub trait Calendar: Send + Sync {
     /// Busy time of `staff` within `range` that is *not* one of our appointments (each needs a
     /// gap of the requested service's buffer, SPEC §4.4).
-    async fn external_busy(&self, staff: &StaffMember, range: Interval) -> Result<Vec<Interval>, CalendarError>;
+    async fn external_busy(
+        &self,
+        staff: &StaffMember,
+        range: Interval,
+    ) -> Result<Vec<Interval>, CalendarError>;
 
     /// Mirrors a new appointment; returns the backend's event id, if it has one.
-    async fn create_event(&self, staff: &StaffMember, appointment: &Appointment) -> Result<Option<String>, CalendarError>;
+    async fn create_event(
+        &self,
+        staff: &StaffMember,
+        appointment: &Appointment,
+    ) -> Result<Option<String>, CalendarError>;
 
     /// Mirrors a new time for an existing appointment.
-    async fn move_event(&self, staff: &StaffMember, appointment: &Appointment) -> Result<(), CalendarError>;
+    async fn move_event(
+        &self,
+        staff: &StaffMember,
+        appointment: &Appointment,
+    ) -> Result<(), CalendarError>;
 
     /// Removes a cancelled appointment's event (already gone is success).
-    async fn cancel_event(&self, staff: &StaffMember, appointment: &Appointment) -> Result<(), CalendarError>;
+    async fn cancel_event(
+        &self,
+        staff: &StaffMember,
+        appointment: &Appointment,
+    ) -> Result<(), CalendarError>;
 }

@@ -2,7 +2,7 @@
 //! Config errors never get here: they stop [`super::Context::open`] with exit code 2.
 
 use super::{CliError, Context};
-use crate::store::{redact_url, Backend};
+use crate::store::{Backend, redact_url};
 
 pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
     let biz = &ctx.config.business;
@@ -19,9 +19,15 @@ pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
         Backend::Postgres => "PostgreSQL",
     };
     match ctx.store.ping().await {
-        Ok(()) => println!("ok    database  {db} at {} (migrations applied)", redact_url(&ctx.database_url)),
+        Ok(()) => println!(
+            "ok    database  {db} at {} (migrations applied)",
+            redact_url(&ctx.database_url)
+        ),
         Err(e) => {
-            println!("FAIL  database  {db} at {}: {e}", redact_url(&ctx.database_url));
+            println!(
+                "FAIL  database  {db} at {}: {e}",
+                redact_url(&ctx.database_url)
+            );
             failed.push("database");
         }
     }
@@ -30,6 +36,9 @@ pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
         println!("\nAll checks passed.");
         Ok(())
     } else {
-        Err(CliError::Failed(anyhow::anyhow!("failed checks: {}", failed.join(", "))))
+        Err(CliError::Failed(anyhow::anyhow!(
+            "failed checks: {}",
+            failed.join(", ")
+        )))
     }
 }

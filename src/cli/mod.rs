@@ -52,7 +52,9 @@ pub enum Command {
 fn parse_now(s: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| format!("{s:?} is not an RFC 3339 instant like 2026-03-09T09:00:00-05:00 ({e})"))
+        .map_err(|e| {
+            format!("{s:?} is not an RFC 3339 instant like 2026-03-09T09:00:00-05:00 ({e})")
+        })
 }
 
 /// A failure of a command, with the exit code it maps to.
@@ -101,7 +103,10 @@ impl From<BookingError> for CliError {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing();
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -130,7 +135,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
 }
 
 fn init_tracing() {
-    use tracing_subscriber::{fmt, EnvFilter};
+    use tracing_subscriber::{EnvFilter, fmt};
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
     let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = if std::env::var("LOG_FORMAT").is_ok_and(|v| v == "json") {

@@ -133,9 +133,15 @@ impl Business {
     }
 
     /// Opening ranges of `staff` on `date` as absolute intervals, in order.
-    pub fn opening_ranges<'a>(&'a self, staff: &'a StaffMember, date: NaiveDate) -> impl Iterator<Item = (DateTime<Utc>, DateTime<Utc>)> + 'a {
+    pub fn opening_ranges<'a>(
+        &'a self,
+        staff: &'a StaffMember,
+        date: NaiveDate,
+    ) -> impl Iterator<Item = (DateTime<Utc>, DateTime<Utc>)> + 'a {
         let tz = self.timezone;
-        self.local_ranges(staff, date).iter().filter_map(move |r| r.on(date, tz))
+        self.local_ranges(staff, date)
+            .iter()
+            .filter_map(move |r| r.on(date, tz))
     }
 
     /// Today's date in the business time zone.

@@ -10,9 +10,13 @@ use serde::{Serialize, Serializer};
 pub enum IdError {
     #[error("must not be empty")]
     Empty,
-    #[error("{0:?} may only contain lowercase letters, digits, '-' and '_' (at most 64 characters)")]
+    #[error(
+        "{0:?} may only contain lowercase letters, digits, '-' and '_' (at most 64 characters)"
+    )]
     InvalidSlug(String),
-    #[error("{0:?} is not an appointment id (expected a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e)")]
+    #[error(
+        "{0:?} is not an appointment id (expected a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e)"
+    )]
     InvalidAppointmentId(String),
 }
 
@@ -23,7 +27,11 @@ fn check_slug(s: &str) -> Result<(), IdError> {
     let ok = s.len() <= 64
         && s.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-    if ok { Ok(()) } else { Err(IdError::InvalidSlug(s.to_string())) }
+    if ok {
+        Ok(())
+    } else {
+        Err(IdError::InvalidSlug(s.to_string()))
+    }
 }
 
 macro_rules! slug_id {
@@ -113,7 +121,10 @@ mod tests {
 
     #[test]
     fn slugs_accept_lowercase_digits_dash_and_underscore() {
-        assert_eq!("extended-session_2".parse::<ServiceId>().unwrap().as_str(), "extended-session_2");
+        assert_eq!(
+            "extended-session_2".parse::<ServiceId>().unwrap().as_str(),
+            "extended-session_2"
+        );
     }
 
     #[test]

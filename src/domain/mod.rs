@@ -13,8 +13,8 @@ pub mod rules;
 pub mod time;
 
 pub use appointment::{Appointment, Channel, Status};
-pub use availability::{find_slots, BusyInterval, Slot, SlotSearch, StaffBusy};
-pub use business::{Business, BookingPolicy, Schedule, Service, StaffMember, WeeklyHours};
+pub use availability::{BusyInterval, Slot, SlotSearch, StaffBusy, find_slots};
+pub use business::{BookingPolicy, Business, Schedule, Service, StaffMember, WeeklyHours};
 pub use ids::{AppointmentId, ServiceId, StaffId};
 pub use interval::Interval;
 pub use phone::PhoneNumber;

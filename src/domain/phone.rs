@@ -44,7 +44,9 @@ impl PhoneNumber {
         if !parsed.is_valid() {
             return Err(PhoneError::Invalid(text.to_string()));
         }
-        Ok(Self(parsed.format().mode(phonenumber::Mode::E164).to_string()))
+        Ok(Self(
+            parsed.format().mode(phonenumber::Mode::E164).to_string(),
+        ))
     }
 
     /// Wraps a number already stored in E.164 by this program (from our own database).
@@ -89,8 +91,17 @@ mod tests {
 
     #[test]
     fn local_and_international_spellings_normalize_to_e164() {
-        for text in ["(312) 555-0100", "312.555.0100", "+1 312 555 0100", "1-312-555-0100"] {
-            assert_eq!(PhoneNumber::parse(text, us()).unwrap().as_str(), "+13125550100", "{text}");
+        for text in [
+            "(312) 555-0100",
+            "312.555.0100",
+            "+1 312 555 0100",
+            "1-312-555-0100",
+        ] {
+            assert_eq!(
+                PhoneNumber::parse(text, us()).unwrap().as_str(),
+                "+13125550100",
+                "{text}"
+            );
         }
         let gb = PhoneNumber::parse("020 7946 0958", Region::parse("gb").unwrap()).unwrap();
         assert_eq!(gb.as_str(), "+442079460958");
@@ -98,7 +109,10 @@ mod tests {
 
     #[test]
     fn rejects_text_and_impossible_numbers() {
-        assert!(matches!(PhoneNumber::parse("call me", us()), Err(PhoneError::Unparseable(_))));
+        assert!(matches!(
+            PhoneNumber::parse("call me", us()),
+            Err(PhoneError::Unparseable(_))
+        ));
         assert!(PhoneNumber::parse("123", us()).is_err());
         assert!(PhoneNumber::parse("+1 012 555 0100", us()).is_err());
         assert!(Region::parse("XX").is_err());

@@ -32,11 +32,15 @@ pub struct StaffTx {
 }
 
 fn corrupt(problem: impl ToString) -> StoreError {
-    StoreError::Corrupt { table: "appointments", problem: problem.to_string() }
+    StoreError::Corrupt {
+        table: "appointments",
+        problem: problem.to_string(),
+    }
 }
 
 fn instant(secs: i64) -> Result<DateTime<Utc>, StoreError> {
-    DateTime::from_timestamp(secs, 0).ok_or_else(|| corrupt(format!("timestamp {secs} out of range")))
+    DateTime::from_timestamp(secs, 0)
+        .ok_or_else(|| corrupt(format!("timestamp {secs} out of range")))
 }
 
 fn from_row(row: &AnyRow) -> Result<Appointment, StoreError> {
@@ -61,7 +65,11 @@ fn from_row(row: &AnyRow) -> Result<Appointment, StoreError> {
     })
 }
 
-async fn fetch_all<'e>(e: impl AnyExecutor<'e>, sql: &str, binds: Vec<Bind>) -> Result<Vec<Appointment>, StoreError> {
+async fn fetch_all<'e>(
+    e: impl AnyExecutor<'e>,
+    sql: &str,
+    binds: Vec<Bind>,
+) -> Result<Vec<Appointment>, StoreError> {
     let sql = sqlx::AssertSqlSafe(sql.to_string());
     let mut q = sqlx::query(sql);
     for b in binds {
@@ -78,7 +86,11 @@ enum Bind {
     Int(i64),
 }
 
-async fn get<'e>(e: impl AnyExecutor<'e>, column: &str, value: String) -> Result<Option<Appointment>, StoreError> {
+async fn get<'e>(
+    e: impl AnyExecutor<'e>,
+    column: &str,
+    value: String,
+) -> Result<Option<Appointment>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM appointments WHERE {column} = $1");
     Ok(fetch_all(e, &sql, vec![Bind::Text(value)]).await?.pop())
 }
@@ -119,12 +131,18 @@ impl StaffTx {
     }
 
     /// The appointment created by a request with this idempotency key.
-    pub async fn by_idempotency_key(&mut self, key: &str) -> Result<Option<Appointment>, StoreError> {
+    pub async fn by_idempotency_key(
+        &mut self,
+        key: &str,
+    ) -> Result<Option<Appointment>, StoreError> {
         get(&mut *self.tx, "idempotency_key", key.to_string()).await
     }
 
     /// One appointment.
-    pub async fn appointment(&mut self, id: AppointmentId) -> Result<Option<Appointment>, StoreError> {
+    pub async fn appointment(
+        &mut self,
+        id: AppointmentId,
+    ) -> Result<Option<Appointment>, StoreError> {
         get(&mut *self.tx, "id", id.to_string()).await
     }
 
@@ -156,19 +174,32 @@ impl StaffTx {
     }
 
     /// Moves an appointment to a new time.
-    pub async fn move_to(&mut self, id: AppointmentId, start: DateTime<Utc>, end: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), StoreError> {
-        sqlx::query("UPDATE appointments SET start_at = $1, end_at = $2, updated_at = $3 WHERE id = $4")
-            .bind(start.timestamp())
-            .bind(end.timestamp())
-            .bind(now.timestamp())
-            .bind(id.to_string())
-            .execute(&mut *self.tx)
-            .await?;
+    pub async fn move_to(
+        &mut self,
+        id: AppointmentId,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE appointments SET start_at = $1, end_at = $2, updated_at = $3 WHERE id = $4",
+        )
+        .bind(start.timestamp())
+        .bind(end.timestamp())
+        .bind(now.timestamp())
+        .bind(id.to_string())
+        .execute(&mut *self.tx)
+        .await?;
         Ok(())
     }
 
     /// Marks an appointment cancelled.
-    pub async fn set_status(&mut self, id: AppointmentId, status: Status, now: DateTime<Utc>) -> Result<(), StoreError> {
+    pub async fn set_status(
+        &mut self,
+        id: AppointmentId,
+        status: Status,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         sqlx::query("UPDATE appointments SET status = $1, updated_at = $2 WHERE id = $3")
             .bind(status.as_str())
             .bind(now.timestamp())
@@ -215,7 +246,11 @@ impl Store {
             clauses.push(clause.replace('?', &format!("${}", binds.len())));
         };
         if let Some(phone) = &filter.phone {
-            next("customer_phone = ?", Bind::Text(phone.to_string()), &mut clauses);
+            next(
+                "customer_phone = ?",
+                Bind::Text(phone.to_string()),
+                &mut clauses,
+            );
         }
         if let Some(from) = filter.from {
             next("end_at > ?", Bind::Int(from.timestamp()), &mut clauses);
@@ -239,7 +274,11 @@ impl Store {
     }
 
     /// Records the calendar backend's event id.
-    pub async fn set_external_event_id(&self, id: AppointmentId, event_id: &str) -> Result<(), StoreError> {
+    pub async fn set_external_event_id(
+        &self,
+        id: AppointmentId,
+        event_id: &str,
+    ) -> Result<(), StoreError> {
         sqlx::query("UPDATE appointments SET external_event_id = $1 WHERE id = $2")
             .bind(event_id)
             .bind(id.to_string())

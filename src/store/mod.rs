@@ -42,7 +42,10 @@ pub fn database_url(env_url: Option<String>, config_path: &Path) -> String {
     if let Some(url) = env_url.filter(|u| !u.trim().is_empty()) {
         return url;
     }
-    let dir = config_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = config_path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
     sqlite_url(&dir.join(DEFAULT_DB_FILE))
 }
@@ -80,7 +83,10 @@ impl Store {
                 })
             });
         }
-        let pool = pool.connect_with(options).await.map_err(|e| StoreError::connect(url, e))?;
+        let pool = pool
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::connect(url, e))?;
         let store = Self { pool, backend };
         store.migrate().await?;
         Ok(store)
@@ -162,7 +168,10 @@ mod tests {
 
     #[test]
     fn redacts_passwords_from_urls() {
-        assert_eq!(redact_url("postgres://u:secret@db:5432/x"), "postgres://u:***@db:5432/x");
+        assert_eq!(
+            redact_url("postgres://u:secret@db:5432/x"),
+            "postgres://u:***@db:5432/x"
+        );
         assert_eq!(redact_url("postgres://db/x"), "postgres://db/x");
     }
 
@@ -170,6 +179,9 @@ mod tests {
     fn the_default_database_sits_next_to_the_config() {
         let url = database_url(None, Path::new("/etc/shop/appointment-setter.toml"));
         assert_eq!(url, "sqlite:///etc/shop/appointment-setter.db?mode=rwc");
-        assert_eq!(database_url(Some("postgres://x/y".into()), Path::new("a.toml")), "postgres://x/y");
+        assert_eq!(
+            database_url(Some("postgres://x/y".into()), Path::new("a.toml")),
+            "postgres://x/y"
+        );
     }
 }
