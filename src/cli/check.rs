@@ -2,6 +2,7 @@
 //! Config errors never get here: they stop [`super::Context::open`] with exit code 2.
 
 use super::{CliError, Context};
+use crate::domain::PhoneNumber;
 use crate::store::{Backend, redact_url};
 
 pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
@@ -14,6 +15,19 @@ pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
         biz.staff.len(),
         biz.timezone.name()
     );
+    for (key, number) in [
+        ("business.phone_number", &biz.phone_number),
+        ("business.transfer_number", &biz.transfer_number),
+    ] {
+        let Some(number) = number else { continue };
+        match PhoneNumber::parse(number.as_str(), biz.region) {
+            Ok(_) => println!("ok    phone     {key} {number} is a valid number"),
+            Err(e) => {
+                println!("FAIL  phone     {key}: {e}");
+                failed.push(key);
+            }
+        }
+    }
     let db = match ctx.store.backend() {
         Backend::Sqlite => "SQLite",
         Backend::Postgres => "PostgreSQL",

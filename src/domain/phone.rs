@@ -49,6 +49,17 @@ impl PhoneNumber {
         ))
     }
 
+    /// A number written in E.164 (`+` and 8 to 15 digits, first digit not 0), checked by shape
+    /// only. Loading libphonenumber's metadata costs tens of milliseconds, which short CLI runs
+    /// should not pay for the business's own numbers; `check` validates them fully.
+    pub fn from_e164_shape(text: &str) -> Option<Self> {
+        let digits = text.trim().strip_prefix('+')?;
+        let ok = (8..=15).contains(&digits.len())
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && !digits.starts_with('0');
+        ok.then(|| Self(format!("+{digits}")))
+    }
+
     /// Wraps a number already stored in E.164 by this program (from our own database).
     pub fn from_stored(e164: String) -> Self {
         Self(e164)
@@ -116,6 +127,26 @@ mod tests {
         assert!(PhoneNumber::parse("123", us()).is_err());
         assert!(PhoneNumber::parse("+1 012 555 0100", us()).is_err());
         assert!(Region::parse("XX").is_err());
+    }
+
+    #[test]
+    fn e164_shape_accepts_only_plus_and_digits() {
+        assert_eq!(
+            PhoneNumber::from_e164_shape(" +13125550100 ")
+                .unwrap()
+                .as_str(),
+            "+13125550100"
+        );
+        for bad in [
+            "13125550100",
+            "+1 312 555 0100",
+            "+0123456789",
+            "+1234567",
+            "+1234567890123456",
+            "+1312555O100",
+        ] {
+            assert!(PhoneNumber::from_e164_shape(bad).is_none(), "{bad}");
+        }
     }
 
     #[test]
