@@ -120,10 +120,14 @@ pub(super) fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
     })
 }
 
+/// Numbers written in E.164 are checked by shape here (fast start-up) and fully by `check`;
+/// other spellings are parsed fully in the business region.
 fn phone(p: &mut Problems, key: &str, text: Option<&str>, region: Region) -> Option<PhoneNumber> {
-    PhoneNumber::parse(text?, region)
-        .map_err(|e| p.add(key, e.to_string()))
-        .ok()
+    let text = text?;
+    if let Some(number) = PhoneNumber::from_e164_shape(text) {
+        return Some(number);
+    }
+    PhoneNumber::parse(text, region).map_err(|e| p.add(key, e.to_string())).ok()
 }
 
 fn date(p: &mut Problems, key: &str, text: &str) -> Option<NaiveDate> {
