@@ -4,9 +4,9 @@
 use std::hint::black_box;
 
 use appointment_setter::config::Config;
-use appointment_setter::domain::{find_slots, Business, BusyInterval, Interval, SlotSearch, StaffBusy};
+use appointment_setter::domain::{Business, BusyInterval, Interval, SlotSearch, StaffBusy, find_slots};
 use chrono::{DateTime, Duration, Utc};
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{Criterion, criterion_group, criterion_main};
 
 fn business() -> Business {
     let staff: String = (0..10).map(|i| format!("[[staff]]\nid = \"s{i}\"\nname = \"Staff {i}\"\n")).collect();
@@ -45,7 +45,10 @@ fn busy(now: DateTime<Utc>, seed: u64) -> Vec<BusyInterval> {
         .map(|_| {
             let start = now + Duration::minutes((next() % (60 * 24 * 60)) as i64);
             let len = 5 + (next() % 12) as i64 * 5;
-            BusyInterval { interval: Interval::starting_at(start, Duration::minutes(len)), buffer: Duration::minutes((next() % 3) as i64 * 15) }
+            BusyInterval {
+                interval: Interval::starting_at(start, Duration::minutes(len)),
+                buffer: Duration::minutes((next() % 3) as i64 * 15),
+            }
         })
         .collect();
     out.sort_by_key(|b| b.interval.start);
@@ -61,7 +64,9 @@ fn bench(c: &mut Criterion) {
     let search = SlotSearch { service: &biz.services[0], from, to: from + chrono::Days::new(59), now };
     let found = find_slots(&biz, &search, &staff).len();
     assert!(found > 1000, "the benchmark must find real slots, found {found}");
-    c.bench_function("slot_search_60d_10staff_2000busy", |b| b.iter(|| black_box(find_slots(&biz, black_box(&search), &staff))));
+    c.bench_function("slot_search_60d_10staff_2000busy", |b| {
+        b.iter(|| black_box(find_slots(&biz, black_box(&search), &staff)))
+    });
 }
 
 criterion_group!(benches, bench);

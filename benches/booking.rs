@@ -11,9 +11,9 @@ use appointment_setter::clock::FixedClock;
 use appointment_setter::config::Config;
 use appointment_setter::domain::phone::Region;
 use appointment_setter::domain::{Actor, Channel, PhoneNumber};
-use appointment_setter::store::{sqlite_url, Store};
+use appointment_setter::store::{Store, sqlite_url};
 use chrono::{DateTime, Duration, Utc};
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 const STAFF: u64 = 10;
 /// Non-overlapping 30-minute slots per staff member per day (09:00–17:00).
@@ -23,7 +23,9 @@ fn bench(c: &mut Criterion) {
     let staff: String = (0..STAFF).map(|i| format!("[[staff]]\nid = \"s{i}\"\nname = \"Staff {i}\"\n")).collect();
     let text = format!(
         "[business]\nname = \"Bench\"\ntimezone = \"UTC\"\n[hours]\n{}\n[[services]]\nid = \"c\"\nname = \"C\"\nduration_minutes = 30\n{staff}",
-        ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"].map(|d| format!("{d} = [\"09:00-17:00\"]")).join("\n")
+        ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+            .map(|d| format!("{d} = [\"09:00-17:00\"]"))
+            .join("\n")
     );
     let biz = Arc::new(Config::parse(&text).unwrap().business);
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
@@ -47,7 +49,8 @@ fn bench(c: &mut Criterion) {
                 for _ in 0..iters {
                     let n = counter.fetch_add(1, Ordering::Relaxed);
                     let (day, rest) = (n / (STAFF * PER_DAY), n % (STAFF * PER_DAY));
-                    let start = first_day + Duration::days(day as i64) + Duration::minutes(30 * (rest % PER_DAY) as i64);
+                    let start =
+                        first_day + Duration::days(day as i64) + Duration::minutes(30 * (rest % PER_DAY) as i64);
                     let req = BookRequest {
                         service: "c".parse().unwrap(),
                         staff: Some(format!("s{}", rest / PER_DAY).parse().unwrap()),

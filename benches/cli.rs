@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{Criterion, criterion_group, criterion_main};
 
 const BIN: &str = env!("CARGO_BIN_EXE_appointment-setter");
 

@@ -7,29 +7,13 @@ use std::collections::BTreeSet;
 
 use appointment_setter::domain::rules::{check_hours, check_timing, is_free};
 use appointment_setter::domain::time::local_date;
-use appointment_setter::domain::{
-    Actor, Business, BusyInterval, Interval, SlotSearch, StaffBusy, find_slots,
-};
+use appointment_setter::domain::{Actor, Business, BusyInterval, Interval, SlotSearch, StaffBusy, find_slots};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use proptest::prelude::*;
 use support::*;
 
-const ZONES: &[&str] = &[
-    "America/Chicago",
-    "Asia/Kathmandu",
-    "Australia/Lord_Howe",
-    "Europe/London",
-    "UTC",
-];
-const DAYS: [&str; 7] = [
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-];
+const ZONES: &[&str] = &["America/Chicago", "Asia/Kathmandu", "Australia/Lord_Howe", "Europe/London", "UTC"];
+const DAYS: [&str; 7] = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
 
 fn hhmm(m: u32) -> String {
     format!("{:02}:{:02}", m / 60, m % 60)
@@ -39,9 +23,7 @@ fn hhmm(m: u32) -> String {
 fn day_ranges() -> impl Strategy<Value = Vec<String>> {
     prop::collection::btree_set(0u32..=288, 0..=6).prop_map(|set| {
         let b: Vec<u32> = set.into_iter().map(|x| x * 5).collect();
-        b.chunks_exact(2)
-            .map(|p| format!("{}-{}", hhmm(p[0]), hhmm(p[1])))
-            .collect()
+        b.chunks_exact(2).map(|p| format!("{}-{}", hhmm(p[0]), hhmm(p[1]))).collect()
     })
 }
 
@@ -69,23 +51,10 @@ fn case() -> impl Strategy<Value = Case> {
         0i64..=12,
         (5i64..=180, 0i64..=60),
         0i64..(40 * 24 * 60),
-        prop::collection::vec(
-            (0usize..2, 0i64..(14 * 24 * 60), 5i64..=240, 0i64..=60),
-            0..25,
-        ),
+        prop::collection::vec((0usize..2, 0i64..(14 * 24 * 60), 5i64..=240, 0i64..=60), 0..25),
     )
         .prop_map(
-            |(
-                zone,
-                week,
-                staff_week,
-                interval,
-                notice,
-                window,
-                (duration, buffer),
-                now_offset_minutes,
-                busy,
-            )| Case {
+            |(zone, week, staff_week, interval, notice, window, (duration, buffer), now_offset_minutes, busy)| Case {
                 zone,
                 week,
                 staff_week,
@@ -103,15 +72,7 @@ fn case() -> impl Strategy<Value = Case> {
 fn week_toml(prefix: &str, week: &[Vec<String>]) -> String {
     DAYS.iter()
         .zip(week)
-        .map(|(d, r)| {
-            format!(
-                "{prefix}{d} = [{}]",
-                r.iter()
-                    .map(|x| format!("{x:?}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        })
+        .map(|(d, r)| format!("{prefix}{d} = [{}]", r.iter().map(|x| format!("{x:?}")).collect::<Vec<_>>().join(", ")))
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -140,23 +101,15 @@ impl Case {
 
     /// Around the 2026 DST changes of most generated zones.
     fn now(&self) -> DateTime<Utc> {
-        let base = if self.now_offset_minutes % 2 == 0 {
-            "2026-03-01T00:00:00Z"
-        } else {
-            "2026-09-20T00:00:00Z"
-        };
-        base.parse::<DateTime<Utc>>().unwrap()
-            + Duration::minutes(self.now_offset_minutes / 2 * 2 % (20 * 24 * 60))
+        let base = if self.now_offset_minutes % 2 == 0 { "2026-03-01T00:00:00Z" } else { "2026-09-20T00:00:00Z" };
+        base.parse::<DateTime<Utc>>().unwrap() + Duration::minutes(self.now_offset_minutes / 2 * 2 % (20 * 24 * 60))
     }
 
     fn busy(&self, now: DateTime<Utc>) -> [Vec<BusyInterval>; 2] {
         let mut out = [Vec::new(), Vec::new()];
         for &(staff, offset, len, buffer) in &self.busy {
             out[staff].push(BusyInterval {
-                interval: Interval::starting_at(
-                    now + Duration::minutes(offset),
-                    Duration::minutes(len),
-                ),
+                interval: Interval::starting_at(now + Duration::minutes(offset), Duration::minutes(len)),
                 buffer: Duration::minutes(buffer),
             });
         }
@@ -171,29 +124,11 @@ fn offered(
     to: NaiveDate,
     busy: &[Vec<BusyInterval>; 2],
 ) -> Vec<(DateTime<Utc>, usize)> {
-    let staff = [
-        StaffBusy {
-            staff: 0,
-            busy: &busy[0],
-        },
-        StaffBusy {
-            staff: 1,
-            busy: &busy[1],
-        },
-    ];
-    find_slots(
-        biz,
-        &SlotSearch {
-            service: &biz.services[0],
-            from,
-            to,
-            now,
-        },
-        &staff,
-    )
-    .iter()
-    .map(|s| (s.start, s.staff))
-    .collect()
+    let staff = [StaffBusy { staff: 0, busy: &busy[0] }, StaffBusy { staff: 1, busy: &busy[1] }];
+    find_slots(biz, &SlotSearch { service: &biz.services[0], from, to, now }, &staff)
+        .iter()
+        .map(|s| (s.start, s.staff))
+        .collect()
 }
 
 /// Every candidate start of every opening range that passes the booking rules.
@@ -205,9 +140,7 @@ fn oracle(
     busy: &[Vec<BusyInterval>; 2],
 ) -> BTreeSet<(DateTime<Utc>, usize)> {
     let service = &biz.services[0];
-    let customer = Actor::Customer {
-        phone: phone("+13125550123"),
-    };
+    let customer = Actor::Customer { phone: phone("+13125550123") };
     let mut out = BTreeSet::new();
     let mut day = from;
     while day <= to {
@@ -217,11 +150,7 @@ fn oracle(
                 while start + service.duration <= close {
                     let ok = check_timing(biz, start, now, &customer).is_ok()
                         && check_hours(biz, service, member, start).is_ok()
-                        && is_free(
-                            service,
-                            &Interval::starting_at(start, service.duration),
-                            &busy[i],
-                        );
+                        && is_free(service, &Interval::starting_at(start, service.duration), &busy[i]);
                     if ok {
                         out.insert((start, i));
                     }

@@ -2,9 +2,7 @@
 
 mod support;
 
-use appointment_setter::domain::{
-    Business, BusyInterval, Interval, SlotSearch, StaffBusy, find_slots,
-};
+use appointment_setter::domain::{Business, BusyInterval, Interval, SlotSearch, StaffBusy, find_slots};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use support::*;
 
@@ -19,35 +17,12 @@ fn slots(
 ) -> Vec<String> {
     let service = biz.service(&service.parse().unwrap()).unwrap();
     let staff: Vec<StaffBusy<'_>> = (0..biz.staff.len())
-        .map(|i| StaffBusy {
-            staff: i,
-            busy: busy
-                .iter()
-                .find(|(s, _)| *s == i)
-                .map_or(&[][..], |(_, b)| b),
-        })
+        .map(|i| StaffBusy { staff: i, busy: busy.iter().find(|(s, _)| *s == i).map_or(&[][..], |(_, b)| b) })
         .collect();
-    find_slots(
-        biz,
-        &SlotSearch {
-            service,
-            from,
-            to,
-            now,
-        },
-        &staff,
-    )
-    .iter()
-    .map(|s| {
-        format!(
-            "{} {}",
-            s.start
-                .with_timezone(&biz.timezone)
-                .format("%Y-%m-%d %H:%M"),
-            biz.staff[s.staff].id
-        )
-    })
-    .collect()
+    find_slots(biz, &SlotSearch { service, from, to, now }, &staff)
+        .iter()
+        .map(|s| format!("{} {}", s.start.with_timezone(&biz.timezone).format("%Y-%m-%d %H:%M"), biz.staff[s.staff].id))
+        .collect()
 }
 
 fn times(list: &[String]) -> Vec<&str> {
@@ -76,15 +51,13 @@ fn friday_before() -> DateTime<Utc> {
 fn candidates_step_through_each_opening_range_and_never_span_lunch() {
     let biz = seed_business("");
     let got = slots(&biz, "standard", monday(), monday(), friday_before(), &[]);
-    let expected: Vec<&str> = [
-        "09:00", "09:15", "09:30", "09:45", "10:00", "10:15", "10:30", "10:45", "11:00",
-    ]
-    .into_iter()
-    .chain([
-        "13:00", "13:15", "13:30", "13:45", "14:00", "14:15", "14:30", "14:45", "15:00", "15:15",
-        "15:30", "15:45", "16:00",
-    ])
-    .collect();
+    let expected: Vec<&str> = ["09:00", "09:15", "09:30", "09:45", "10:00", "10:15", "10:30", "10:45", "11:00"]
+        .into_iter()
+        .chain([
+            "13:00", "13:15", "13:30", "13:45", "14:00", "14:15", "14:30", "14:45", "15:00", "15:15", "15:30", "15:45",
+            "16:00",
+        ])
+        .collect();
     assert_eq!(times(&got), expected);
 }
 
@@ -92,26 +65,9 @@ fn candidates_step_through_each_opening_range_and_never_span_lunch() {
 fn closed_dates_have_no_slots_and_special_dates_replace_the_week() {
     let biz = seed_business("");
     let christmas = date(2026, 12, 25);
-    assert!(
-        slots(
-            &biz,
-            "consultation",
-            christmas,
-            christmas,
-            chicago(2026, 12, 20, 12, 0),
-            &[]
-        )
-        .is_empty()
-    );
+    assert!(slots(&biz, "consultation", christmas, christmas, chicago(2026, 12, 20, 12, 0), &[]).is_empty());
     let eve = date(2026, 12, 24);
-    let got = slots(
-        &biz,
-        "consultation",
-        eve,
-        eve,
-        chicago(2026, 12, 20, 12, 0),
-        &[],
-    );
+    let got = slots(&biz, "consultation", eve, eve, chicago(2026, 12, 20, 12, 0), &[]);
     assert_eq!(times(&got).first(), Some(&"09:00"));
     assert_eq!(times(&got).last(), Some(&"11:30"));
 }
@@ -137,74 +93,28 @@ name = "Priya"
 hours = { monday = ["10:00-11:00"], saturday = ["09:00-10:00"] }
 "#,
     );
-    let got = slots(
-        &biz,
-        "consultation",
-        monday(),
-        monday(),
-        friday_before(),
-        &[],
-    );
-    let priya: Vec<&str> = got
-        .iter()
-        .filter(|s| s.ends_with("priya"))
-        .map(|s| &s[11..16])
-        .collect();
+    let got = slots(&biz, "consultation", monday(), monday(), friday_before(), &[]);
+    let priya: Vec<&str> = got.iter().filter(|s| s.ends_with("priya")).map(|s| &s[11..16]).collect();
     assert_eq!(priya, ["10:00", "10:15", "10:30"]);
     let sat = date(2026, 12, 5);
-    let sat_slots = slots(
-        &biz,
-        "consultation",
-        sat,
-        sat,
-        chicago(2026, 12, 3, 12, 0),
-        &[],
-    );
-    assert_eq!(
-        sat_slots,
-        [
-            "2026-12-05 09:00 priya",
-            "2026-12-05 09:15 priya",
-            "2026-12-05 09:30 priya"
-        ]
-    );
+    let sat_slots = slots(&biz, "consultation", sat, sat, chicago(2026, 12, 3, 12, 0), &[]);
+    assert_eq!(sat_slots, ["2026-12-05 09:00 priya", "2026-12-05 09:15 priya", "2026-12-05 09:30 priya"]);
 }
 
 #[test]
 fn a_slot_exactly_at_the_minimum_notice_is_offered_and_one_minute_later_is_not() {
     let biz = seed_business("");
     // 120 minutes' notice: now 07:00 → 09:00 is exactly at the boundary.
-    let got = slots(
-        &biz,
-        "consultation",
-        monday(),
-        monday(),
-        chicago(2026, 12, 7, 7, 0),
-        &[],
-    );
+    let got = slots(&biz, "consultation", monday(), monday(), chicago(2026, 12, 7, 7, 0), &[]);
     assert_eq!(times(&got)[0], "09:00");
-    let got = slots(
-        &biz,
-        "consultation",
-        monday(),
-        monday(),
-        chicago(2026, 12, 7, 7, 1),
-        &[],
-    );
+    let got = slots(&biz, "consultation", monday(), monday(), chicago(2026, 12, 7, 7, 1), &[]);
     assert_eq!(times(&got)[0], "09:15");
 }
 
 #[test]
 fn no_slot_is_ever_in_the_past_even_with_zero_notice() {
     let biz = seed_business("[booking]\nmin_notice_minutes = 0");
-    let got = slots(
-        &biz,
-        "consultation",
-        monday(),
-        monday(),
-        chicago(2026, 12, 7, 10, 5),
-        &[],
-    );
+    let got = slots(&biz, "consultation", monday(), monday(), chicago(2026, 12, 7, 10, 5), &[]);
     assert_eq!(times(&got)[0], "10:15");
 }
 
@@ -212,14 +122,7 @@ fn no_slot_is_ever_in_the_past_even_with_zero_notice() {
 fn the_last_day_of_the_window_is_bookable_and_the_day_after_is_not() {
     let biz = seed_business("[booking]\nmax_days_ahead = 3");
     // Friday noon + 3 days = Monday: bookable; Tuesday is not.
-    let got = slots(
-        &biz,
-        "consultation",
-        monday(),
-        date(2026, 12, 8),
-        friday_before(),
-        &[],
-    );
+    let got = slots(&biz, "consultation", monday(), date(2026, 12, 8), friday_before(), &[]);
     assert!(got.iter().any(|s| s.starts_with("2026-12-07")));
     assert!(!got.iter().any(|s| s.starts_with("2026-12-08")));
 }
@@ -229,14 +132,7 @@ fn buffers_between_services_use_the_larger_of_the_two() {
     let biz = business("America/Chicago", "[hours]\nmonday = [\"09:00-17:00\"]");
     // An Extended Session (buffer 30) 10:00–11:30; a Consultation (buffer 15) needs 30 minutes.
     let existing = busy(chicago(2026, 12, 7, 10, 0), 90, 30);
-    let got = slots(
-        &biz,
-        "consultation",
-        monday(),
-        monday(),
-        friday_before(),
-        &[(0, vec![existing])],
-    );
+    let got = slots(&biz, "consultation", monday(), monday(), friday_before(), &[(0, vec![existing])]);
     let t = times(&got);
     assert!(t.contains(&"09:00"), "ends 09:30, 30 minutes before");
     assert!(!t.contains(&"09:15"), "ends 09:45, only 15 minutes before");
@@ -244,34 +140,16 @@ fn buffers_between_services_use_the_larger_of_the_two() {
     assert!(t.contains(&"12:00"), "starts 30 minutes after");
     // A Consultation (buffer 15) 10:00–10:30; an Extended Session (buffer 30) also needs 30.
     let existing = busy(chicago(2026, 12, 7, 10, 0), 30, 15);
-    let got = slots(
-        &biz,
-        "extended",
-        monday(),
-        monday(),
-        friday_before(),
-        &[(0, vec![existing])],
-    );
+    let got = slots(&biz, "extended", monday(), monday(), friday_before(), &[(0, vec![existing])]);
     let t = times(&got);
-    assert_eq!(
-        t.first(),
-        Some(&"11:00"),
-        "nothing fits before (09:00–10:30 overlaps); 10:45 is only 15 minutes after"
-    );
+    assert_eq!(t.first(), Some(&"11:00"), "nothing fits before (09:00–10:30 overlaps); 10:45 is only 15 minutes after");
 }
 
 #[test]
 fn outside_busy_time_has_no_buffer_of_its_own_but_the_service_buffer_applies() {
     let biz = business("America/Chicago", "[hours]\nmonday = [\"09:00-17:00\"]");
     let external = busy(chicago(2026, 12, 7, 10, 0), 60, 0);
-    let got = slots(
-        &biz,
-        "consultation",
-        monday(),
-        monday(),
-        friday_before(),
-        &[(0, vec![external])],
-    );
+    let got = slots(&biz, "consultation", monday(), monday(), friday_before(), &[(0, vec![external])]);
     let t = times(&got);
     assert!(t.contains(&"09:15") && !t.contains(&"09:30"));
     assert!(!t.contains(&"11:00") && t.contains(&"11:15"));
@@ -283,10 +161,7 @@ fn buffers_never_apply_at_the_edge_of_opening_ranges() {
     let got = slots(&biz, "extended", monday(), monday(), friday_before(), &[]);
     let t = times(&got);
     assert_eq!(t.first(), Some(&"09:00"));
-    assert!(
-        t.contains(&"10:30"),
-        "10:30–12:00 ends exactly at the break"
-    );
+    assert!(t.contains(&"10:30"), "10:30–12:00 ends exactly at the break");
     assert!(t.contains(&"15:30"), "15:30–17:00 ends exactly at closing");
 }
 
@@ -306,14 +181,7 @@ services = ["consultation"]
     let got = slots(&biz, "extended", monday(), monday(), friday_before(), &[]);
     assert!(!got.is_empty());
     assert!(got.iter().all(|s| s.ends_with("sarah")));
-    let got = slots(
-        &biz,
-        "consultation",
-        monday(),
-        monday(),
-        friday_before(),
-        &[],
-    );
+    let got = slots(&biz, "consultation", monday(), monday(), friday_before(), &[]);
     assert!(got.iter().any(|s| s.ends_with("miguel")));
 }
 
@@ -345,19 +213,9 @@ name = "Adam"
 
 #[test]
 fn a_range_ending_at_24_00_runs_to_the_next_local_midnight() {
-    let biz = business(
-        "America/Chicago",
-        "[hours]\nmonday = [\"22:00-24:00\"]\n[booking]\nslot_interval_minutes = 30",
-    );
+    let biz = business("America/Chicago", "[hours]\nmonday = [\"22:00-24:00\"]\n[booking]\nslot_interval_minutes = 30");
     let got = slots(&biz, "standard", monday(), monday(), friday_before(), &[]);
-    assert_eq!(
-        got,
-        [
-            "2026-12-07 22:00 staff",
-            "2026-12-07 22:30 staff",
-            "2026-12-07 23:00 staff"
-        ]
-    );
+    assert_eq!(got, ["2026-12-07 22:00 staff", "2026-12-07 22:30 staff", "2026-12-07 23:00 staff"]);
 }
 
 fn all_day_business(zone: &str) -> Business {
@@ -385,10 +243,7 @@ fn a_24_hour_business_has_23_hourly_slots_on_spring_forward_day() {
     let day = date(2026, 3, 8);
     let got = slots(&biz, "standard", day, day, chicago(2026, 3, 1, 12, 0), &[]);
     assert_eq!(got.len(), 23);
-    assert!(
-        !got.iter().any(|s| s.contains(" 02:")),
-        "02:xx does not exist that day"
-    );
+    assert!(!got.iter().any(|s| s.contains(" 02:")), "02:xx does not exist that day");
     assert_eq!(got[2], "2026-03-08 03:00 staff");
 }
 
@@ -396,55 +251,24 @@ fn a_24_hour_business_has_23_hourly_slots_on_spring_forward_day() {
 fn a_24_hour_business_has_25_hourly_slots_on_fall_back_day() {
     let biz = all_day_business("America/Chicago");
     let day = date(2026, 11, 1);
-    let got = slots(
-        &biz,
-        "standard",
-        day,
-        day,
-        chicago(2026, 10, 25, 12, 0),
-        &[],
-    );
+    let got = slots(&biz, "standard", day, day, chicago(2026, 10, 25, 12, 0), &[]);
     assert_eq!(got.len(), 25);
-    assert_eq!(
-        got.iter().filter(|s| s.contains(" 01:00 ")).count(),
-        2,
-        "01:00 happens twice"
-    );
+    assert_eq!(got.iter().filter(|s| s.contains(" 01:00 ")).count(), 2, "01:00 happens twice");
 }
 
 #[test]
 fn a_range_starting_in_the_spring_forward_gap_opens_when_the_gap_ends() {
-    let biz = business(
-        "America/Chicago",
-        "[hours]\nsunday = [\"02:30-04:00\"]\n[booking]\nmin_notice_minutes = 0",
-    );
+    let biz = business("America/Chicago", "[hours]\nsunday = [\"02:30-04:00\"]\n[booking]\nmin_notice_minutes = 0");
     let day = date(2026, 3, 8);
-    let got = slots(
-        &biz,
-        "consultation",
-        day,
-        day,
-        chicago(2026, 3, 1, 12, 0),
-        &[],
-    );
+    let got = slots(&biz, "consultation", day, day, chicago(2026, 3, 1, 12, 0), &[]);
     assert_eq!(times(&got), ["03:00", "03:15", "03:30"]);
 }
 
 #[test]
 fn an_ambiguous_fall_back_range_start_uses_the_earlier_instant() {
-    let biz = business(
-        "America/Chicago",
-        "[hours]\nsunday = [\"01:30-02:00\"]\n[booking]\nmin_notice_minutes = 0",
-    );
+    let biz = business("America/Chicago", "[hours]\nsunday = [\"01:30-02:00\"]\n[booking]\nmin_notice_minutes = 0");
     let day = date(2026, 11, 1);
-    let got = slots(
-        &biz,
-        "consultation",
-        day,
-        day,
-        chicago(2026, 10, 25, 12, 0),
-        &[],
-    );
+    let got = slots(&biz, "consultation", day, day, chicago(2026, 10, 25, 12, 0), &[]);
     // 01:30 CDT to 02:00 CST is 90 minutes: 01:30 CDT, 01:45 CDT, 01:00 CST, 01:15 CST, 01:30 CST
     assert_eq!(times(&got), ["01:30", "01:45", "01:00", "01:15", "01:30"]);
 }
@@ -452,30 +276,12 @@ fn an_ambiguous_fall_back_range_start_uses_the_earlier_instant() {
 #[test]
 fn a_zone_with_a_quarter_hour_offset_keeps_local_hours() {
     let biz = business("Asia/Kathmandu", "[hours]\nmonday = [\"09:00-10:00\"]");
-    let got = slots(
-        &biz,
-        "consultation",
-        monday(),
-        monday(),
-        local("Asia/Kathmandu", 2026, 12, 4, 12, 0),
-        &[],
-    );
+    let got = slots(&biz, "consultation", monday(), monday(), local("Asia/Kathmandu", 2026, 12, 4, 12, 0), &[]);
     assert_eq!(times(&got), ["09:00", "09:15", "09:30"]);
     let service = biz.service(&"consultation".parse().unwrap()).unwrap();
-    let staff = [StaffBusy {
-        staff: 0,
-        busy: &[],
-    }];
-    let first = find_slots(
-        &biz,
-        &SlotSearch {
-            service,
-            from: monday(),
-            to: monday(),
-            now: friday_before(),
-        },
-        &staff,
-    )[0];
+    let staff = [StaffBusy { staff: 0, busy: &[] }];
+    let first =
+        find_slots(&biz, &SlotSearch { service, from: monday(), to: monday(), now: friday_before() }, &staff)[0];
     assert_eq!(first.start.to_rfc3339(), "2026-12-07T03:15:00+00:00");
 }
 
@@ -487,13 +293,6 @@ fn lord_howe_island_skips_half_an_hour_in_spring() {
         "[hours]\nsunday = [\"01:00-04:00\"]\n[booking]\nslot_interval_minutes = 30\nmin_notice_minutes = 0",
     );
     let day = date(2026, 10, 4);
-    let got = slots(
-        &biz,
-        "consultation",
-        day,
-        day,
-        local("Australia/Lord_Howe", 2026, 10, 1, 12, 0),
-        &[],
-    );
+    let got = slots(&biz, "consultation", day, day, local("Australia/Lord_Howe", 2026, 10, 1, 12, 0), &[]);
     assert_eq!(times(&got), ["01:00", "01:30", "02:30", "03:00", "03:30"]);
 }

@@ -42,91 +42,25 @@ async fn every_rule_refuses_with_its_own_reason() {
     for db in TestDb::all().await {
         let s = svc(&db).await;
         let cases: Vec<(&str, BookRequest, Refusal)> = vec![
-            (
-                "past",
-                request("consultation", chicago(2026, 12, 3, 9, 0)),
-                Refusal::InThePast,
-            ),
-            (
-                "notice",
-                request("consultation", chicago(2026, 12, 4, 13, 0)),
-                Refusal::TooSoon,
-            ),
-            (
-                "window",
-                request("consultation", chicago(2027, 2, 8, 9, 0)),
-                Refusal::TooFarAhead,
-            ),
-            (
-                "closed date",
-                request("consultation", chicago(2026, 12, 25, 9, 0)),
-                Refusal::Closed,
-            ),
-            (
-                "weekend",
-                request("consultation", chicago(2026, 12, 5, 9, 0)),
-                Refusal::Closed,
-            ),
-            (
-                "lunch",
-                request("standard", chicago(2026, 12, 7, 11, 30)),
-                Refusal::OutsideHours,
-            ),
-            (
-                "off grid",
-                request("consultation", chicago(2026, 12, 7, 9, 7)),
-                Refusal::OutsideHours,
-            ),
-            (
-                "after hours",
-                request("consultation", chicago(2026, 12, 7, 17, 0)),
-                Refusal::OutsideHours,
-            ),
-            (
-                "service",
-                request("massage", chicago(2026, 12, 7, 9, 0)),
-                Refusal::UnknownService,
-            ),
-            (
-                "staff",
-                request_with("consultation", "nobody", chicago(2026, 12, 7, 9, 0)),
-                Refusal::UnknownStaff,
-            ),
-            (
-                "not offered",
-                request_with("extended", "miguel", chicago(2026, 12, 7, 9, 0)),
-                Refusal::UnknownStaff,
-            ),
+            ("past", request("consultation", chicago(2026, 12, 3, 9, 0)), Refusal::InThePast),
+            ("notice", request("consultation", chicago(2026, 12, 4, 13, 0)), Refusal::TooSoon),
+            ("window", request("consultation", chicago(2027, 2, 8, 9, 0)), Refusal::TooFarAhead),
+            ("closed date", request("consultation", chicago(2026, 12, 25, 9, 0)), Refusal::Closed),
+            ("weekend", request("consultation", chicago(2026, 12, 5, 9, 0)), Refusal::Closed),
+            ("lunch", request("standard", chicago(2026, 12, 7, 11, 30)), Refusal::OutsideHours),
+            ("off grid", request("consultation", chicago(2026, 12, 7, 9, 7)), Refusal::OutsideHours),
+            ("after hours", request("consultation", chicago(2026, 12, 7, 17, 0)), Refusal::OutsideHours),
+            ("service", request("massage", chicago(2026, 12, 7, 9, 0)), Refusal::UnknownService),
+            ("staff", request_with("consultation", "nobody", chicago(2026, 12, 7, 9, 0)), Refusal::UnknownStaff),
+            ("not offered", request_with("extended", "miguel", chicago(2026, 12, 7, 9, 0)), Refusal::UnknownStaff),
         ];
         for (name, req, want) in cases {
             assert_eq!(refusal(s.book(req).await), want, "{}: {name}", db.label);
         }
-        s.book(request_with(
-            "consultation",
-            "sarah",
-            chicago(2026, 12, 7, 9, 0),
-        ))
-        .await
-        .unwrap();
-        let clash = s
-            .book(request_with(
-                "consultation",
-                "sarah",
-                chicago(2026, 12, 7, 9, 30),
-            ))
-            .await;
-        assert_eq!(
-            refusal(clash),
-            Refusal::SlotUnavailable,
-            "{}: buffer",
-            db.label
-        );
-        assert_eq!(
-            s.list(&AppointmentFilter::default()).await.unwrap().len(),
-            1,
-            "{}: nothing else written",
-            db.label
-        );
+        s.book(request_with("consultation", "sarah", chicago(2026, 12, 7, 9, 0))).await.unwrap();
+        let clash = s.book(request_with("consultation", "sarah", chicago(2026, 12, 7, 9, 30))).await;
+        assert_eq!(refusal(clash), Refusal::SlotUnavailable, "{}: buffer", db.label);
+        assert_eq!(s.list(&AppointmentFilter::default()).await.unwrap().len(), 1, "{}: nothing else written", db.label);
     }
 }
 
@@ -144,26 +78,10 @@ async fn staff_may_force_past_notice_and_window_but_never_into_a_conflict() {
             ..request_with("consultation", "sarah", chicago(2027, 3, 1, 9, 0))
         };
         s.book(far).await.unwrap();
-        let clash = BookRequest {
-            start: chicago(2026, 12, 4, 13, 15),
-            ..soon.clone()
-        };
-        assert_eq!(
-            refusal(s.book(clash).await),
-            Refusal::SlotUnavailable,
-            "{}",
-            db.label
-        );
-        let past = BookRequest {
-            start: chicago(2026, 12, 4, 9, 0),
-            ..soon
-        };
-        assert_eq!(
-            refusal(s.book(past).await),
-            Refusal::InThePast,
-            "{}",
-            db.label
-        );
+        let clash = BookRequest { start: chicago(2026, 12, 4, 13, 15), ..soon.clone() };
+        assert_eq!(refusal(s.book(clash).await), Refusal::SlotUnavailable, "{}", db.label);
+        let past = BookRequest { start: chicago(2026, 12, 4, 9, 0), ..soon };
+        assert_eq!(refusal(s.book(past).await), Refusal::InThePast, "{}", db.label);
     }
 }
 
@@ -207,10 +125,7 @@ async fn concurrent_requests_with_one_idempotency_key_create_one_appointment() {
             ids.insert(t.await.unwrap().unwrap().appointment.id);
         }
         assert_eq!(ids.len(), 1, "{}", db.label);
-        assert_eq!(
-            s.list(&AppointmentFilter::default()).await.unwrap().len(),
-            1
-        );
+        assert_eq!(s.list(&AppointmentFilter::default()).await.unwrap().len(), 1);
     }
 }
 
@@ -219,29 +134,17 @@ async fn without_a_preference_the_least_busy_staff_member_that_day_is_chosen() {
     for db in TestDb::all().await {
         let s = svc(&db).await;
         // Tie on an empty day: config order → Sarah.
-        let a = s
-            .book(request("consultation", chicago(2026, 12, 7, 9, 0)))
-            .await
-            .unwrap();
+        let a = s.book(request("consultation", chicago(2026, 12, 7, 9, 0))).await.unwrap();
         assert_eq!(a.appointment.staff_id.as_str(), "sarah", "{}", db.label);
         // Sarah now has one that day, Miguel none → Miguel.
-        let b = s
-            .book(request("consultation", chicago(2026, 12, 7, 14, 0)))
-            .await
-            .unwrap();
+        let b = s.book(request("consultation", chicago(2026, 12, 7, 14, 0))).await.unwrap();
         assert_eq!(b.appointment.staff_id.as_str(), "miguel", "{}", db.label);
         // Sarah is busy at 09:00, so Miguel takes it even though it is now a tie.
-        let c = s
-            .book(request("consultation", chicago(2026, 12, 7, 9, 15)))
-            .await
-            .unwrap();
+        let c = s.book(request("consultation", chicago(2026, 12, 7, 9, 15))).await.unwrap();
         assert_eq!(c.appointment.staff_id.as_str(), "miguel", "{}", db.label);
         // Both busy.
         assert_eq!(
-            refusal(
-                s.book(request("consultation", chicago(2026, 12, 7, 9, 0)))
-                    .await
-            ),
+            refusal(s.book(request("consultation", chicago(2026, 12, 7, 9, 0))).await),
             Refusal::SlotUnavailable
         );
     }
@@ -253,61 +156,25 @@ async fn customers_cannot_cancel_within_the_notice_but_staff_always_can() {
         let s = svc(&db).await;
         let staff = Actor::Staff { force: true };
         let soon = s
-            .book(BookRequest {
-                actor: staff.clone(),
-                ..request("consultation", chicago(2026, 12, 4, 15, 0))
-            })
+            .book(BookRequest { actor: staff.clone(), ..request("consultation", chicago(2026, 12, 4, 15, 0)) })
             .await
             .unwrap();
-        let later = s
-            .book(request("consultation", chicago(2026, 12, 7, 9, 0)))
-            .await
-            .unwrap();
-        let customer = Actor::Customer {
-            phone: phone("+13125550123"),
-        };
+        let later = s.book(request("consultation", chicago(2026, 12, 7, 9, 0))).await.unwrap();
+        let customer = Actor::Customer { phone: phone("+13125550123") };
 
         let late = s.cancel(soon.appointment.id, &customer).await;
         assert_eq!(refusal(late), Refusal::TooLateToCancel, "{}", db.label);
-        let message = s
-            .cancel(soon.appointment.id, &customer)
-            .await
-            .unwrap_err()
-            .to_string();
-        assert!(
-            message.contains("+13125550199"),
-            "tells them whom to call: {message}"
-        );
+        let message = s.cancel(soon.appointment.id, &customer).await.unwrap_err().to_string();
+        assert!(message.contains("+13125550199"), "tells them whom to call: {message}");
 
-        let stranger = Actor::Customer {
-            phone: phone("+13125550999"),
-        };
-        assert_eq!(
-            refusal(s.cancel(later.appointment.id, &stranger).await),
-            Refusal::NotFound,
-            "{}",
-            db.label
-        );
+        let stranger = Actor::Customer { phone: phone("+13125550999") };
+        assert_eq!(refusal(s.cancel(later.appointment.id, &stranger).await), Refusal::NotFound, "{}", db.label);
 
-        assert_eq!(
-            s.cancel(later.appointment.id, &customer)
-                .await
-                .unwrap()
-                .status,
-            Status::Cancelled
-        );
-        assert_eq!(
-            refusal(s.cancel(later.appointment.id, &customer).await),
-            Refusal::AlreadyCancelled
-        );
-        assert_eq!(
-            s.cancel(soon.appointment.id, &staff).await.unwrap().status,
-            Status::Cancelled
-        );
+        assert_eq!(s.cancel(later.appointment.id, &customer).await.unwrap().status, Status::Cancelled);
+        assert_eq!(refusal(s.cancel(later.appointment.id, &customer).await), Refusal::AlreadyCancelled);
+        assert_eq!(s.cancel(soon.appointment.id, &staff).await.unwrap().status, Status::Cancelled);
         // The freed time can be booked again.
-        s.book(request("consultation", chicago(2026, 12, 7, 9, 0)))
-            .await
-            .unwrap();
+        s.book(request("consultation", chicago(2026, 12, 7, 9, 0))).await.unwrap();
     }
 }
 
@@ -315,64 +182,20 @@ async fn customers_cannot_cancel_within_the_notice_but_staff_always_can() {
 async fn rescheduling_rechecks_every_rule_and_ignores_the_appointment_itself() {
     for db in TestDb::all().await {
         let s = svc(&db).await;
-        let customer = Actor::Customer {
-            phone: phone("+13125550123"),
-        };
-        let a = s
-            .book(request_with(
-                "standard",
-                "sarah",
-                chicago(2026, 12, 7, 9, 0),
-            ))
-            .await
-            .unwrap()
-            .appointment;
-        let _b = s
-            .book(request_with(
-                "standard",
-                "sarah",
-                chicago(2026, 12, 7, 13, 0),
-            ))
-            .await
-            .unwrap()
-            .appointment;
+        let customer = Actor::Customer { phone: phone("+13125550123") };
+        let a = s.book(request_with("standard", "sarah", chicago(2026, 12, 7, 9, 0))).await.unwrap().appointment;
+        let _b = s.book(request_with("standard", "sarah", chicago(2026, 12, 7, 13, 0))).await.unwrap().appointment;
 
         // Overlapping its own old time is fine.
-        let moved = s
-            .reschedule(a.id, chicago(2026, 12, 7, 9, 30), &customer)
-            .await
-            .unwrap();
+        let moved = s.reschedule(a.id, chicago(2026, 12, 7, 9, 30), &customer).await.unwrap();
         assert_eq!(moved.start, chicago(2026, 12, 7, 9, 30));
         assert_eq!(moved.end - moved.start, Duration::minutes(60));
         // Into the other appointment's buffer is not.
-        assert_eq!(
-            refusal(
-                s.reschedule(a.id, chicago(2026, 12, 7, 14, 0), &customer)
-                    .await
-            ),
-            Refusal::SlotUnavailable
-        );
-        assert_eq!(
-            refusal(
-                s.reschedule(a.id, chicago(2026, 12, 7, 11, 30), &customer)
-                    .await
-            ),
-            Refusal::OutsideHours
-        );
-        assert_eq!(
-            refusal(
-                s.reschedule(a.id, chicago(2026, 12, 25, 9, 0), &customer)
-                    .await
-            ),
-            Refusal::Closed
-        );
+        assert_eq!(refusal(s.reschedule(a.id, chicago(2026, 12, 7, 14, 0), &customer).await), Refusal::SlotUnavailable);
+        assert_eq!(refusal(s.reschedule(a.id, chicago(2026, 12, 7, 11, 30), &customer).await), Refusal::OutsideHours);
+        assert_eq!(refusal(s.reschedule(a.id, chicago(2026, 12, 25, 9, 0), &customer).await), Refusal::Closed);
         let stored = s.get(a.id).await.unwrap();
-        assert_eq!(
-            stored.start,
-            chicago(2026, 12, 7, 9, 30),
-            "{}: refusals change nothing",
-            db.label
-        );
+        assert_eq!(stored.start, chicago(2026, 12, 7, 9, 30), "{}: refusals change nothing", db.label);
     }
 }
 
@@ -412,21 +235,11 @@ async fn fifty_concurrent_bookings_of_overlapping_times_yield_exactly_one_appoin
         for t in tasks {
             match t.await.unwrap() {
                 Ok(_) => ok += 1,
-                Err(e) => assert_eq!(
-                    e.refusal(),
-                    Some(Refusal::SlotUnavailable),
-                    "{}: {e}",
-                    db.label
-                ),
+                Err(e) => assert_eq!(e.refusal(), Some(Refusal::SlotUnavailable), "{}: {e}", db.label),
             }
         }
         assert_eq!(ok, 1, "{}", db.label);
-        assert_eq!(
-            s.list(&AppointmentFilter::default()).await.unwrap().len(),
-            1,
-            "{}",
-            db.label
-        );
+        assert_eq!(s.list(&AppointmentFilter::default()).await.unwrap().len(), 1, "{}", db.label);
     }
 }
 
@@ -435,41 +248,15 @@ async fn slot_search_hides_booked_time_and_its_buffer() {
     for db in TestDb::all().await {
         let s = svc(&db).await;
         let monday = date(2026, 12, 7);
-        let before = s
-            .find_slots(
-                &"consultation".parse().unwrap(),
-                Some(&"sarah".parse().unwrap()),
-                monday,
-                1,
-            )
-            .await
-            .unwrap();
-        s.book(request_with(
-            "consultation",
-            "sarah",
-            chicago(2026, 12, 7, 10, 0),
-        ))
-        .await
-        .unwrap();
-        let after = s
-            .find_slots(
-                &"consultation".parse().unwrap(),
-                Some(&"sarah".parse().unwrap()),
-                monday,
-                1,
-            )
-            .await
-            .unwrap();
-        let gone: Vec<_> = before
-            .iter()
-            .filter(|s| !after.contains(s))
-            .map(|s| s.start)
-            .collect();
+        let before =
+            s.find_slots(&"consultation".parse().unwrap(), Some(&"sarah".parse().unwrap()), monday, 1).await.unwrap();
+        s.book(request_with("consultation", "sarah", chicago(2026, 12, 7, 10, 0))).await.unwrap();
+        let after =
+            s.find_slots(&"consultation".parse().unwrap(), Some(&"sarah".parse().unwrap()), monday, 1).await.unwrap();
+        let gone: Vec<_> = before.iter().filter(|s| !after.contains(s)).map(|s| s.start).collect();
         // 09:30 and 09:45 end inside the buffer; 10:00, 10:15, 10:30 overlap or start within it.
-        let expected: Vec<_> = [(9, 30), (9, 45), (10, 0), (10, 15), (10, 30)]
-            .iter()
-            .map(|&(h, m)| chicago(2026, 12, 7, h, m))
-            .collect();
+        let expected: Vec<_> =
+            [(9, 30), (9, 45), (10, 0), (10, 15), (10, 30)].iter().map(|&(h, m)| chicago(2026, 12, 7, h, m)).collect();
         assert_eq!(gone, expected, "{}", db.label);
     }
 }

@@ -26,17 +26,11 @@ impl Workdir {
             dir.path().join("appointment-setter.toml"),
         )
         .unwrap();
-        Workdir {
-            dir,
-            database_url: None,
-        }
+        Workdir { dir, database_url: None }
     }
 
     fn with_db(db: &TestDb) -> Self {
-        Workdir {
-            database_url: Some(db.url.clone()),
-            ..Self::new()
-        }
+        Workdir { database_url: Some(db.url.clone()), ..Self::new() }
     }
 
     fn config(&self) -> PathBuf {
@@ -45,13 +39,8 @@ impl Workdir {
 
     fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(BIN);
-        cmd.arg("--config")
-            .arg(self.config())
-            .arg("--now")
-            .arg(NOW)
-            .args(args);
-        cmd.env_remove("APPOINTMENT_SETTER_CONFIG")
-            .env_remove("RUST_LOG");
+        cmd.arg("--config").arg(self.config()).arg("--now").arg(NOW).args(args);
+        cmd.env_remove("APPOINTMENT_SETTER_CONFIG").env_remove("RUST_LOG");
         match &self.database_url {
             Some(url) => cmd.env("DATABASE_URL", url),
             None => cmd.env_remove("DATABASE_URL"),
@@ -65,18 +54,9 @@ impl Workdir {
 
     fn json(&self, args: &[&str]) -> Value {
         let out = self.run(args);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "{args:?}: not JSON ({e}): {}",
-                String::from_utf8_lossy(&out.stdout)
-            )
-        })
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
     }
 }
 
@@ -92,54 +72,30 @@ fn the_example_config_passes_check() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("3 services, 3 staff"), "{text}");
     assert!(text.contains("All checks passed"), "{text}");
-    assert!(
-        w.dir.path().join("appointment-setter.db").exists(),
-        "the database sits next to the config"
-    );
+    assert!(w.dir.path().join("appointment-setter.db").exists(), "the database sits next to the config");
 }
 
 #[test]
 fn slots_json_carries_the_business_offset_and_staff() {
     let w = Workdir::new();
-    let slots = w.json(&[
-        "slots",
-        "--service",
-        "consultation",
-        "--days",
-        "2",
-        "--json",
-    ]);
+    let slots = w.json(&["slots", "--service", "consultation", "--days", "2", "--json"]);
     let slots = slots.as_array().unwrap();
     // Now is 08:00 local; 120 minutes' notice → 10:00, for Sarah then Miguel (Priya is off Mondays).
     assert_eq!(slots[0]["start"], "2026-12-07T10:00:00-06:00");
     assert_eq!(slots[0]["end"], "2026-12-07T10:30:00-06:00");
     assert_eq!(slots[0]["staff_id"], "sarah");
     assert_eq!(slots[1]["staff_id"], "miguel");
-    assert!(
-        slots.iter().any(|s| s["staff_id"] == "priya"),
-        "Priya works Tuesdays"
-    );
+    assert!(slots.iter().any(|s| s["staff_id"] == "priya"), "Priya works Tuesdays");
 }
 
 #[test]
 fn slots_human_output_groups_by_day_in_local_time() {
     let w = Workdir::new();
-    let out = w.run(&[
-        "slots",
-        "--service",
-        "extended",
-        "--from",
-        "2026-12-08",
-        "--days",
-        "1",
-    ]);
+    let out = w.run(&["slots", "--service", "extended", "--from", "2026-12-08", "--days", "1"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("Tue, Dec 8, 2026"), "{text}");
-    assert!(
-        text.contains("9:00 AM  Sarah Chen\n"),
-        "Miguel does not offer it; Priya starts at 10: {text}"
-    );
+    assert!(text.contains("9:00 AM  Sarah Chen\n"), "Miguel does not offer it; Priya starts at 10: {text}");
     assert!(text.contains("America/Chicago"), "{text}");
 }
 
@@ -169,33 +125,14 @@ fn book_list_reschedule_and_cancel_from_the_command_line() {
     assert_eq!(listed.as_array().unwrap().len(), 1);
     assert_eq!(listed[0]["start"], "2026-12-08T09:00:00-06:00");
 
-    let moved = w.json(&[
-        "appointments",
-        "reschedule",
-        &id,
-        "--start",
-        "2026-12-08T14:00",
-        "--json",
-    ]);
+    let moved = w.json(&["appointments", "reschedule", &id, "--start", "2026-12-08T14:00", "--json"]);
     assert_eq!(moved["start"], "2026-12-08T14:00:00-06:00");
     assert_eq!(moved["end"], "2026-12-08T15:00:00-06:00");
 
     let cancelled = w.json(&["appointments", "cancel", &id, "--json"]);
     assert_eq!(cancelled["status"], "cancelled");
-    assert_eq!(
-        w.json(&["appointments", "list", "--json"])
-            .as_array()
-            .unwrap()
-            .len(),
-        0
-    );
-    assert_eq!(
-        w.json(&["appointments", "list", "--include-cancelled", "--json"])
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(w.json(&["appointments", "list", "--json"]).as_array().unwrap().len(), 0);
+    assert_eq!(w.json(&["appointments", "list", "--include-cancelled", "--json"]).as_array().unwrap().len(), 1);
 }
 
 #[test]
@@ -227,16 +164,8 @@ fn bad_input_exits_2_or_3_with_a_clear_message() {
     let w = Workdir::new();
     let cases: &[(&[&str], i32, &str)] = &[
         (&["slots", "--service", "massage"], 3, "unknown_service"),
-        (
-            &["slots", "--service", "consultation", "--staff", "bob"],
-            3,
-            "unknown_staff",
-        ),
-        (
-            &["slots", "--service", "consultation", "--from", "12/08/2026"],
-            2,
-            "YYYY-MM-DD",
-        ),
+        (&["slots", "--service", "consultation", "--staff", "bob"], 3, "unknown_staff"),
+        (&["slots", "--service", "consultation", "--from", "12/08/2026"], 2, "YYYY-MM-DD"),
         (&["slots", "--service", "Consultation!"], 2, "--service"),
         (
             &[
@@ -334,25 +263,9 @@ fn bad_input_exits_2_or_3_with_a_clear_message() {
             3,
             "too_soon",
         ),
-        (
-            &["appointments", "cancel", "nope"],
-            2,
-            "not an appointment id",
-        ),
-        (
-            &[
-                "appointments",
-                "cancel",
-                "0f8fad5b-d9cb-469f-a165-70867728950e",
-            ],
-            3,
-            "not_found",
-        ),
-        (
-            &["appointments", "frobnicate"],
-            2,
-            "unrecognized subcommand",
-        ),
+        (&["appointments", "cancel", "nope"], 2, "not an appointment id"),
+        (&["appointments", "cancel", "0f8fad5b-d9cb-469f-a165-70867728950e"], 3, "not_found"),
+        (&["appointments", "frobnicate"], 2, "unrecognized subcommand"),
     ];
     for (args, code, needle) in cases {
         let out = w.run(args);
@@ -360,25 +273,13 @@ fn bad_input_exits_2_or_3_with_a_clear_message() {
         assert!(stderr(&out).contains(needle), "{args:?}: {}", stderr(&out));
         assert!(out.stdout.is_empty(), "{args:?}: nothing on stdout");
     }
-    assert_eq!(
-        w.json(&["appointments", "list", "--json"])
-            .as_array()
-            .unwrap()
-            .len(),
-        0,
-        "nothing written"
-    );
+    assert_eq!(w.json(&["appointments", "list", "--json"]).as_array().unwrap().len(), 0, "nothing written");
 }
 
 #[test]
 fn a_malformed_now_is_a_usage_error() {
     let w = Workdir::new();
-    let out = Command::new(BIN)
-        .arg("--config")
-        .arg(w.config())
-        .args(["--now", "yesterday", "check"])
-        .output()
-        .unwrap();
+    let out = Command::new(BIN).arg("--config").arg(w.config()).args(["--now", "yesterday", "check"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("RFC 3339"), "{}", stderr(&out));
 }
@@ -386,22 +287,14 @@ fn a_malformed_now_is_a_usage_error() {
 #[test]
 fn an_invalid_config_exits_2_naming_the_key_and_writes_nothing() {
     let w = Workdir::new();
-    let text = std::fs::read_to_string(w.config()).unwrap().replace(
-        r#"monday    = ["09:00-12:00", "13:00-17:00"]"#,
-        r#"monday    = ["09:00-12:00", "13:00-12:00"]"#,
-    );
+    let text = std::fs::read_to_string(w.config())
+        .unwrap()
+        .replace(r#"monday    = ["09:00-12:00", "13:00-17:00"]"#, r#"monday    = ["09:00-12:00", "13:00-12:00"]"#);
     std::fs::write(w.config(), text).unwrap();
     let out = w.run(&["slots", "--service", "consultation"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains(r#"hours.monday[1]: "13:00-12:00" ends before it starts"#),
-        "{}",
-        stderr(&out)
-    );
-    assert!(
-        !w.dir.path().join("appointment-setter.db").exists(),
-        "no database created"
-    );
+    assert!(stderr(&out).contains(r#"hours.monday[1]: "13:00-12:00" ends before it starts"#), "{}", stderr(&out));
+    assert!(!w.dir.path().join("appointment-setter.db").exists(), "no database created");
 
     let missing = Command::new(BIN)
         .args(["--config", "/nonexistent/x.toml", "check"])
@@ -409,20 +302,12 @@ fn an_invalid_config_exits_2_naming_the_key_and_writes_nothing() {
         .output()
         .unwrap();
     assert_eq!(missing.status.code(), Some(2));
-    assert!(
-        stderr(&missing).contains("/nonexistent/x.toml"),
-        "{}",
-        stderr(&missing)
-    );
+    assert!(stderr(&missing).contains("/nonexistent/x.toml"), "{}", stderr(&missing));
 }
 
 /// Eight processes book overlapping times for one staff member at once: exactly one wins.
 fn eight_processes_race(w: &Workdir) {
-    assert_eq!(
-        w.run(&["check"]).status.code(),
-        Some(0),
-        "database created and migrated first"
-    );
+    assert_eq!(w.run(&["check"]).status.code(), Some(0), "database created and migrated first");
     let children: Vec<_> = (0..8)
         .map(|i| {
             let start = format!("2026-12-08T09:{:02}", (i % 3) * 15);
@@ -446,31 +331,14 @@ fn eight_processes_race(w: &Workdir) {
             .unwrap()
         })
         .collect();
-    let outputs: Vec<Output> = children
-        .into_iter()
-        .map(|c| c.wait_with_output().unwrap())
-        .collect();
-    let winners = outputs
-        .iter()
-        .filter(|o| o.status.code() == Some(0))
-        .count();
-    assert_eq!(
-        winners,
-        1,
-        "{:?}",
-        outputs.iter().map(stderr).collect::<Vec<_>>()
-    );
+    let outputs: Vec<Output> = children.into_iter().map(|c| c.wait_with_output().unwrap()).collect();
+    let winners = outputs.iter().filter(|o| o.status.code() == Some(0)).count();
+    assert_eq!(winners, 1, "{:?}", outputs.iter().map(stderr).collect::<Vec<_>>());
     for o in outputs.iter().filter(|o| o.status.code() != Some(0)) {
         assert_eq!(o.status.code(), Some(3), "{}", stderr(o));
         assert!(stderr(o).contains("slot_unavailable"), "{}", stderr(o));
     }
-    assert_eq!(
-        w.json(&["appointments", "list", "--json"])
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(w.json(&["appointments", "list", "--json"]).as_array().unwrap().len(), 1);
 }
 
 #[test]
@@ -485,7 +353,5 @@ async fn eight_processes_cannot_double_book_on_postgres() {
         return;
     };
     let w = Workdir::with_db(&db);
-    tokio::task::spawn_blocking(move || eight_processes_race(&w))
-        .await
-        .unwrap();
+    tokio::task::spawn_blocking(move || eight_processes_race(&w)).await.unwrap();
 }

@@ -25,10 +25,7 @@ pub enum BookingError {
 
 impl BookingError {
     pub(super) fn refused(reason: Refusal, message: impl Into<String>) -> Self {
-        BookingError::Refused {
-            reason,
-            message: message.into(),
-        }
+        BookingError::Refused { reason, message: message.into() }
     }
 
     /// The refusal reason, if this is a refusal.

@@ -7,33 +7,19 @@ use crate::domain::{Business, Refusal, ServiceId, StaffId};
 
 pub(super) fn unknown_service(biz: &Business, id: &ServiceId) -> String {
     let known: Vec<&str> = biz.services.iter().map(|s| s.id.as_str()).collect();
-    format!(
-        "there is no service {id:?}; known services: {}",
-        known.join(", ")
-    )
+    format!("there is no service {id:?}; known services: {}", known.join(", "))
 }
 
 pub(super) fn unknown_staff(biz: &Business, id: &StaffId) -> String {
     let known: Vec<&str> = biz.staff.iter().map(|s| s.id.as_str()).collect();
-    format!(
-        "there is no staff member {id:?}; known staff: {}",
-        known.join(", ")
-    )
+    format!("there is no staff member {id:?}; known staff: {}", known.join(", "))
 }
 
 pub(super) fn slot_unavailable(biz: &Business, start: DateTime<Utc>) -> String {
-    format!(
-        "{} is no longer available; please pick another time",
-        human(biz.timezone, start)
-    )
+    format!("{} is no longer available; please pick another time", human(biz.timezone, start))
 }
 
-pub(super) fn timing(
-    biz: &Business,
-    reason: Refusal,
-    start: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> String {
+pub(super) fn timing(biz: &Business, reason: Refusal, start: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let p = &biz.policy;
     match reason {
         Refusal::InThePast => format!("{} is in the past", human(biz.timezone, start)),
@@ -55,10 +41,7 @@ pub(super) fn timing(
 pub(super) fn hours(biz: &Business, reason: Refusal, start: DateTime<Utc>) -> String {
     let when = human(biz.timezone, start);
     if reason == Refusal::Closed {
-        format!(
-            "we are closed on {}",
-            start.with_timezone(&biz.timezone).format("%a, %b %-d, %Y")
-        )
+        format!("we are closed on {}", start.with_timezone(&biz.timezone).format("%a, %b %-d, %Y"))
     } else {
         format!(
             "{when} is not a bookable time: appointments must fit inside opening hours and start on the {}-minute grid",

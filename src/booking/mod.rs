@@ -21,8 +21,8 @@ use crate::domain::availability::{SlotSearch, StaffBusy, find_slots};
 use crate::domain::rules::{check_cancellable, check_hours, check_timing, is_free};
 use crate::domain::time::{local_date, resolve_local};
 use crate::domain::{
-    Actor, Appointment, AppointmentId, Business, BusyInterval, Channel, DayMinute, Interval,
-    PhoneNumber, Refusal, Service, ServiceId, Slot, StaffId, StaffMember, Status,
+    Actor, Appointment, AppointmentId, Business, BusyInterval, Channel, DayMinute, Interval, PhoneNumber, Refusal,
+    Service, ServiceId, Slot, StaffId, StaffMember, Status,
 };
 use crate::store::{AppointmentFilter, Store};
 
@@ -74,18 +74,8 @@ fn margin() -> Duration {
 
 impl BookingService {
     /// Builds the service.
-    pub fn new(
-        business: Arc<Business>,
-        store: Store,
-        calendar: Arc<dyn Calendar>,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
-        Self {
-            business,
-            store,
-            calendar,
-            clock,
-        }
+    pub fn new(business: Arc<Business>, store: Store, calendar: Arc<dyn Calendar>, clock: Arc<dyn Clock>) -> Self {
+        Self { business, store, calendar, clock }
     }
 
     /// The business this service books for.
@@ -100,25 +90,15 @@ impl BookingService {
 
     fn service(&self, id: &ServiceId) -> Result<&Service, BookingError> {
         self.business.service(id).ok_or_else(|| {
-            BookingError::refused(
-                Refusal::UnknownService,
-                messages::unknown_service(&self.business, id),
-            )
+            BookingError::refused(Refusal::UnknownService, messages::unknown_service(&self.business, id))
         })
     }
 
-    fn staff_for(
-        &self,
-        service: &Service,
-        wanted: Option<&StaffId>,
-    ) -> Result<Vec<&StaffMember>, BookingError> {
+    fn staff_for(&self, service: &Service, wanted: Option<&StaffId>) -> Result<Vec<&StaffMember>, BookingError> {
         match wanted {
             Some(id) => {
                 let member = self.business.staff_member(id).ok_or_else(|| {
-                    BookingError::refused(
-                        Refusal::UnknownStaff,
-                        messages::unknown_staff(&self.business, id),
-                    )
+                    BookingError::refused(Refusal::UnknownStaff, messages::unknown_staff(&self.business, id))
                 })?;
                 if !member.offers(&service.id) {
                     return Err(BookingError::refused(
@@ -128,12 +108,7 @@ impl BookingService {
                 }
                 Ok(vec![member])
             }
-            None => Ok(self
-                .business
-                .staff
-                .iter()
-                .filter(|s| s.offers(&service.id))
-                .collect()),
+            None => Ok(self.business.staff.iter().filter(|s| s.offers(&service.id)).collect()),
         }
     }
 
@@ -152,10 +127,7 @@ impl BookingService {
         }
         for (i, member) in staff.iter().enumerate() {
             for interval in self.calendar.external_busy(member, range).await? {
-                busy[i].push(BusyInterval {
-                    interval,
-                    buffer: Duration::zero(),
-                });
+                busy[i].push(BusyInterval { interval, buffer: Duration::zero() });
             }
         }
         Ok(busy)
@@ -179,32 +151,14 @@ impl BookingService {
             end: resolve_local(tz, to, DayMinute::END_OF_DAY) + margin(),
         };
         let ids: Vec<&StaffId> = members.iter().map(|m| &m.id).collect();
-        let stored = self
-            .store
-            .confirmed_for_staff(&ids, range.start, range.end)
-            .await?;
+        let stored = self.store.confirmed_for_staff(&ids, range.start, range.end).await?;
         let busy = self.busy(&members, range, stored).await?;
         let staff_busy: Vec<StaffBusy<'_>> = members
             .iter()
             .zip(&busy)
-            .map(|(m, b)| StaffBusy {
-                staff: self
-                    .business
-                    .staff_index(&m.id)
-                    .expect("member of business"),
-                busy: b,
-            })
+            .map(|(m, b)| StaffBusy { staff: self.business.staff_index(&m.id).expect("member of business"), busy: b })
             .collect();
-        Ok(find_slots(
-            &self.business,
-            &SlotSearch {
-                service,
-                from,
-                to,
-                now,
-            },
-            &staff_busy,
-        ))
+        Ok(find_slots(&self.business, &SlotSearch { service, from, to, now }, &staff_busy))
     }
 
     /// Books an appointment, re-checking every rule at commit (SPEC §4.7).
@@ -214,14 +168,10 @@ impl BookingService {
         if let Some(key) = &req.idempotency_key
             && let Some(existing) = self.store.by_idempotency_key(key).await?
         {
-            return Ok(Booked {
-                appointment: existing,
-                created: false,
-            });
+            return Ok(Booked { appointment: existing, created: false });
         }
         let now = self.clock.now();
-        check_timing(&self.business, req.start, now, &req.actor)
-            .map_err(|r| self.timing_refusal(r, req.start, now))?;
+        check_timing(&self.business, req.start, now, &req.actor).map_err(|r| self.timing_refusal(r, req.start, now))?;
         let wanted = Interval::starting_at(req.start, service.duration);
         let in_hours = self.in_hours(service, &members, req.start)?;
 
@@ -235,28 +185,18 @@ impl BookingService {
         if let Some(key) = &req.idempotency_key
             && let Some(existing) = tx.by_idempotency_key(key).await?
         {
-            return Ok(Booked {
-                appointment: existing,
-                created: false,
-            });
+            return Ok(Booked { appointment: existing, created: false });
         }
         let stored = tx.confirmed_for_staff(&ids, range.start, range.end).await?;
         let chosen = in_hours
             .iter()
             .zip(outside)
             .filter_map(|(m, mut busy)| {
-                busy.extend(
-                    stored
-                        .iter()
-                        .filter(|a| a.staff_id == m.id)
-                        .map(Appointment::as_busy),
-                );
+                busy.extend(stored.iter().filter(|a| a.staff_id == m.id).map(Appointment::as_busy));
                 is_free(service, &wanted, &busy).then(|| {
                     let that_day = stored
                         .iter()
-                        .filter(|a| {
-                            a.staff_id == m.id && local_date(self.business.timezone, a.start) == day
-                        })
+                        .filter(|a| a.staff_id == m.id && local_date(self.business.timezone, a.start) == day)
                         .count();
                     (that_day, *m)
                 })
@@ -265,10 +205,7 @@ impl BookingService {
             .min_by_key(|(count, _)| *count)
             .map(|(_, m)| m)
             .ok_or_else(|| {
-                BookingError::refused(
-                    Refusal::SlotUnavailable,
-                    messages::slot_unavailable(&self.business, req.start),
-                )
+                BookingError::refused(Refusal::SlotUnavailable, messages::slot_unavailable(&self.business, req.start))
             })?;
 
         let appointment = Appointment {
@@ -294,19 +231,13 @@ impl BookingService {
                 drop(tx);
                 let key = req.idempotency_key.as_deref().expect("checked");
                 let existing = self.store.by_idempotency_key(key).await?.ok_or(e)?;
-                return Ok(Booked {
-                    appointment: existing,
-                    created: false,
-                });
+                return Ok(Booked { appointment: existing, created: false });
             }
             Err(e) => return Err(e.into()),
         }
         let appointment = self.mirror_created(chosen, appointment, now).await?;
         tracing::info!(appointment = %appointment.id, staff = %chosen.id, service = %service.id, via = %req.channel, "booked");
-        Ok(Booked {
-            appointment,
-            created: true,
-        })
+        Ok(Booked { appointment, created: true })
     }
 
     /// Creates the calendar event; if the backend fails, the booking is undone so nothing is half-done.
@@ -318,17 +249,14 @@ impl BookingService {
     ) -> Result<Appointment, BookingError> {
         match self.calendar.create_event(staff, &appointment).await {
             Ok(Some(event_id)) => {
-                self.store
-                    .set_external_event_id(appointment.id, &event_id)
-                    .await?;
+                self.store.set_external_event_id(appointment.id, &event_id).await?;
                 appointment.external_event_id = Some(event_id);
                 Ok(appointment)
             }
             Ok(None) => Ok(appointment),
             Err(e) => {
                 let mut tx = self.store.begin_for_staff(&[&staff.id]).await?;
-                tx.set_status(appointment.id, Status::Cancelled, now)
-                    .await?;
+                tx.set_status(appointment.id, Status::Cancelled, now).await?;
                 tx.commit().await?;
                 Err(e.into())
             }
@@ -357,20 +285,12 @@ impl BookingService {
             .copied()
             .collect();
         if ok.is_empty() {
-            return Err(BookingError::refused(
-                best,
-                messages::hours(&self.business, best, start),
-            ));
+            return Err(BookingError::refused(best, messages::hours(&self.business, best, start)));
         }
         Ok(ok)
     }
 
-    fn timing_refusal(
-        &self,
-        reason: Refusal,
-        start: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> BookingError {
+    fn timing_refusal(&self, reason: Refusal, start: DateTime<Utc>, now: DateTime<Utc>) -> BookingError {
         BookingError::refused(reason, messages::timing(&self.business, reason, start, now))
     }
 
@@ -387,9 +307,7 @@ impl BookingService {
     async fn visible(&self, id: AppointmentId, actor: &Actor) -> Result<Appointment, BookingError> {
         let found = self.store.appointment(id).await?;
         match (found, actor) {
-            (Some(a), Actor::Customer { phone }) if &a.customer_phone != phone => {
-                Err(Self::not_found(id))
-            }
+            (Some(a), Actor::Customer { phone }) if &a.customer_phone != phone => Err(Self::not_found(id)),
             (Some(a), _) => Ok(a),
             (None, _) => Err(Self::not_found(id)),
         }
@@ -401,32 +319,19 @@ impl BookingService {
 
     fn staff_of(&self, a: &Appointment) -> Result<&StaffMember, BookingError> {
         self.business.staff_member(&a.staff_id).ok_or_else(|| {
-            BookingError::refused(
-                Refusal::UnknownStaff,
-                messages::unknown_staff(&self.business, &a.staff_id),
-            )
+            BookingError::refused(Refusal::UnknownStaff, messages::unknown_staff(&self.business, &a.staff_id))
         })
     }
 
     /// Cancels an appointment (customers within the cancellation policy, staff always).
-    pub async fn cancel(
-        &self,
-        id: AppointmentId,
-        actor: &Actor,
-    ) -> Result<Appointment, BookingError> {
+    pub async fn cancel(&self, id: AppointmentId, actor: &Actor) -> Result<Appointment, BookingError> {
         let current = self.visible(id, actor).await?;
         let staff = self.staff_of(&current)?;
         let now = self.clock.now();
         let mut tx = self.store.begin_for_staff(&[&staff.id]).await?;
-        let mut appointment = tx
-            .appointment(id)
-            .await?
-            .ok_or_else(|| Self::not_found(id))?;
+        let mut appointment = tx.appointment(id).await?.ok_or_else(|| Self::not_found(id))?;
         if appointment.status == Status::Cancelled {
-            return Err(BookingError::refused(
-                Refusal::AlreadyCancelled,
-                "that appointment is already cancelled",
-            ));
+            return Err(BookingError::refused(Refusal::AlreadyCancelled, "that appointment is already cancelled"));
         }
         check_cancellable(&self.business, appointment.start, now, actor)
             .map_err(|r| BookingError::refused(r, messages::too_late(&self.business)))?;
@@ -450,18 +355,14 @@ impl BookingService {
         let staff = self.staff_of(&current)?;
         let service = self.service(&current.service_id)?;
         let now = self.clock.now();
-        check_timing(&self.business, new_start, now, actor)
-            .map_err(|r| self.timing_refusal(r, new_start, now))?;
+        check_timing(&self.business, new_start, now, actor).map_err(|r| self.timing_refusal(r, new_start, now))?;
         let wanted = check_hours(&self.business, service, staff, new_start)
             .map_err(|r| BookingError::refused(r, messages::hours(&self.business, r, new_start)))?;
         let range = self.day_range(local_date(self.business.timezone, new_start));
         let mut busy = self.busy(&[staff], range, Vec::new()).await?.remove(0);
 
         let mut tx = self.store.begin_for_staff(&[&staff.id]).await?;
-        let mut appointment = tx
-            .appointment(id)
-            .await?
-            .ok_or_else(|| Self::not_found(id))?;
+        let mut appointment = tx.appointment(id).await?.ok_or_else(|| Self::not_found(id))?;
         if appointment.status == Status::Cancelled {
             return Err(BookingError::refused(
                 Refusal::AlreadyCancelled,
@@ -470,15 +371,8 @@ impl BookingService {
         }
         check_cancellable(&self.business, appointment.start, now, actor)
             .map_err(|r| BookingError::refused(r, messages::too_late(&self.business)))?;
-        let stored = tx
-            .confirmed_for_staff(&[&staff.id], range.start, range.end)
-            .await?;
-        busy.extend(
-            stored
-                .iter()
-                .filter(|a| a.id != id)
-                .map(Appointment::as_busy),
-        );
+        let stored = tx.confirmed_for_staff(&[&staff.id], range.start, range.end).await?;
+        busy.extend(stored.iter().filter(|a| a.id != id).map(Appointment::as_busy));
         if !is_free(service, &wanted, &busy) {
             return Err(BookingError::refused(
                 Refusal::SlotUnavailable,

@@ -12,11 +12,7 @@ pub struct LocalCalendar;
 
 #[async_trait]
 impl Calendar for LocalCalendar {
-    async fn external_busy(
-        &self,
-        _staff: &StaffMember,
-        _range: Interval,
-    ) -> Result<Vec<Interval>, CalendarError> {
+    async fn external_busy(&self, _staff: &StaffMember, _range: Interval) -> Result<Vec<Interval>, CalendarError> {
         Ok(Vec::new())
     }
 
@@ -28,19 +24,11 @@ impl Calendar for LocalCalendar {
         Ok(None)
     }
 
-    async fn move_event(
-        &self,
-        _staff: &StaffMember,
-        _appointment: &Appointment,
-    ) -> Result<(), CalendarError> {
+    async fn move_event(&self, _staff: &StaffMember, _appointment: &Appointment) -> Result<(), CalendarError> {
         Ok(())
     }
 
-    async fn cancel_event(
-        &self,
-        _staff: &StaffMember,
-        _appointment: &Appointment,
-    ) -> Result<(), CalendarError> {
+    async fn cancel_event(&self, _staff: &StaffMember, _appointment: &Appointment) -> Result<(), CalendarError> {
         Ok(())
     }
 }

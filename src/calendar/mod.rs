@@ -34,11 +34,7 @@ pub enum CalendarError {
 pub trait Calendar: Send + Sync {
     /// Busy time of `staff` within `range` that is *not* one of our appointments (each needs a
     /// gap of the requested service's buffer, SPEC §4.4).
-    async fn external_busy(
-        &self,
-        staff: &StaffMember,
-        range: Interval,
-    ) -> Result<Vec<Interval>, CalendarError>;
+    async fn external_busy(&self, staff: &StaffMember, range: Interval) -> Result<Vec<Interval>, CalendarError>;
 
     /// Mirrors a new appointment; returns the backend's event id, if it has one.
     async fn create_event(
@@ -48,16 +44,8 @@ pub trait Calendar: Send + Sync {
     ) -> Result<Option<String>, CalendarError>;
 
     /// Mirrors a new time for an existing appointment.
-    async fn move_event(
-        &self,
-        staff: &StaffMember,
-        appointment: &Appointment,
-    ) -> Result<(), CalendarError>;
+    async fn move_event(&self, staff: &StaffMember, appointment: &Appointment) -> Result<(), CalendarError>;
 
     /// Removes a cancelled appointment's event (already gone is success).
-    async fn cancel_event(
-        &self,
-        staff: &StaffMember,
-        appointment: &Appointment,
-    ) -> Result<(), CalendarError>;
+    async fn cancel_event(&self, staff: &StaffMember, appointment: &Appointment) -> Result<(), CalendarError>;
 }

@@ -113,22 +113,16 @@ fn appointment_id(text: &str) -> Result<AppointmentId, CliError> {
     text.parse().map_err(|e| CliError::Usage(format!("{e}")))
 }
 
-fn parse<T: std::str::FromStr<Err = crate::domain::ids::IdError>>(
-    flag: &str,
-    text: &str,
-) -> Result<T, CliError> {
-    text.parse()
-        .map_err(|e| CliError::Usage(format!("{flag}: {e}")))
+fn parse<T: std::str::FromStr<Err = crate::domain::ids::IdError>>(flag: &str, text: &str) -> Result<T, CliError> {
+    text.parse().map_err(|e| CliError::Usage(format!("{flag}: {e}")))
 }
 
 async fn list(ctx: &Context, args: ListArgs) -> Result<(), CliError> {
     let biz = ctx.booking.business();
     let from = match &args.from {
-        Some(d) => resolve_local(
-            biz.timezone,
-            Context::date("--from", d)?,
-            DayMinute::from_hm(0, 0).expect("midnight"),
-        ),
+        Some(d) => {
+            resolve_local(biz.timezone, Context::date("--from", d)?, DayMinute::from_hm(0, 0).expect("midnight"))
+        }
         None => ctx.booking.now(),
     };
     let filter = AppointmentFilter {
@@ -139,10 +133,7 @@ async fn list(ctx: &Context, args: ListArgs) -> Result<(), CliError> {
     };
     let found = ctx.booking.list(&filter).await?;
     if args.json {
-        let out: Vec<_> = found
-            .iter()
-            .map(|a| AppointmentJson::new(biz, a, None))
-            .collect();
+        let out: Vec<_> = found.iter().map(|a| AppointmentJson::new(biz, a, None)).collect();
         print_json(&out)?;
         return Ok(());
     }
@@ -153,26 +144,15 @@ async fn list(ctx: &Context, args: ListArgs) -> Result<(), CliError> {
     let tz = biz.timezone;
     let mut by_day: BTreeMap<_, Vec<_>> = BTreeMap::new();
     for a in &found {
-        by_day
-            .entry(a.start.with_timezone(&tz).date_naive())
-            .or_default()
-            .push(a);
+        by_day.entry(a.start.with_timezone(&tz).date_naive()).or_default().push(a);
     }
     let mut text = format!("Times in {}\n", tz.name());
     for (day, list) in by_day {
         let _ = writeln!(text, "\n{}", day_heading(day));
         for a in list {
-            let service = biz
-                .service(&a.service_id)
-                .map_or(a.service_id.as_str(), |s| &s.name);
-            let staff = biz
-                .staff_member(&a.staff_id)
-                .map_or(a.staff_id.as_str(), |s| &s.name);
-            let cancelled = if a.status == crate::domain::Status::Cancelled {
-                "  [cancelled]"
-            } else {
-                ""
-            };
+            let service = biz.service(&a.service_id).map_or(a.service_id.as_str(), |s| &s.name);
+            let staff = biz.staff_member(&a.staff_id).map_or(a.staff_id.as_str(), |s| &s.name);
+            let cancelled = if a.status == crate::domain::Status::Cancelled { "  [cancelled]" } else { "" };
             let _ = writeln!(
                 text,
                 "  {:>8}–{:<8}  {service} with {staff}  ·  {} {}  ·  {}{cancelled}",
@@ -195,51 +175,29 @@ async fn book(ctx: &Context, args: BookArgs) -> Result<(), CliError> {
     }
     let req = BookRequest {
         service: parse("--service", &args.service)?,
-        staff: args
-            .staff
-            .as_deref()
-            .map(|s| parse("--staff", s))
-            .transpose()?,
+        staff: args.staff.as_deref().map(|s| parse("--staff", s)).transpose()?,
         start: ctx.start(&args.start)?,
         customer_name: name.to_string(),
         customer_phone: ctx.phone(&args.phone)?,
         notes: args.notes,
         channel: Channel::Cli,
         actor: Actor::Staff { force: args.force },
-        idempotency_key: Some(
-            args.idempotency_key
-                .unwrap_or_else(|| format!("cli:{}", uuid::Uuid::new_v4())),
-        ),
+        idempotency_key: Some(args.idempotency_key.unwrap_or_else(|| format!("cli:{}", uuid::Uuid::new_v4()))),
     };
     let booked = ctx.booking.book(req).await?;
     let biz = ctx.booking.business();
     if args.json {
-        print_json(&AppointmentJson::new(
-            biz,
-            &booked.appointment,
-            Some(booked.created),
-        ))?;
+        print_json(&AppointmentJson::new(biz, &booked.appointment, Some(booked.created)))?;
     } else {
-        let verb = if booked.created {
-            "Booked"
-        } else {
-            "Already booked"
-        };
-        println!(
-            "{verb}: {}\nid: {}",
-            describe(biz, &booked.appointment),
-            booked.appointment.id
-        );
+        let verb = if booked.created { "Booked" } else { "Already booked" };
+        println!("{verb}: {}\nid: {}", describe(biz, &booked.appointment), booked.appointment.id);
     }
     Ok(())
 }
 
 async fn cancel(ctx: &Context, args: CancelArgs) -> Result<(), CliError> {
     let id = appointment_id(&args.id)?;
-    let a = ctx
-        .booking
-        .cancel(id, &Actor::Staff { force: false })
-        .await?;
+    let a = ctx.booking.cancel(id, &Actor::Staff { force: false }).await?;
     if args.json {
         print_json(&AppointmentJson::new(ctx.booking.business(), &a, None))?;
     } else {
@@ -251,10 +209,7 @@ async fn cancel(ctx: &Context, args: CancelArgs) -> Result<(), CliError> {
 async fn reschedule(ctx: &Context, args: RescheduleArgs) -> Result<(), CliError> {
     let id = appointment_id(&args.id)?;
     let start = ctx.start(&args.start)?;
-    let a = ctx
-        .booking
-        .reschedule(id, start, &Actor::Staff { force: args.force })
-        .await?;
+    let a = ctx.booking.reschedule(id, start, &Actor::Staff { force: args.force }).await?;
     if args.json {
         print_json(&AppointmentJson::new(ctx.booking.business(), &a, None))?;
     } else {

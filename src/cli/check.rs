@@ -15,10 +15,9 @@ pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
         biz.staff.len(),
         biz.timezone.name()
     );
-    for (key, number) in [
-        ("business.phone_number", &biz.phone_number),
-        ("business.transfer_number", &biz.transfer_number),
-    ] {
+    for (key, number) in
+        [("business.phone_number", &biz.phone_number), ("business.transfer_number", &biz.transfer_number)]
+    {
         let Some(number) = number else { continue };
         match PhoneNumber::parse(number.as_str(), biz.region) {
             Ok(_) => println!("ok    phone     {key} {number} is a valid number"),
@@ -33,15 +32,9 @@ pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
         Backend::Postgres => "PostgreSQL",
     };
     match ctx.store.ping().await {
-        Ok(()) => println!(
-            "ok    database  {db} at {} (migrations applied)",
-            redact_url(&ctx.database_url)
-        ),
+        Ok(()) => println!("ok    database  {db} at {} (migrations applied)", redact_url(&ctx.database_url)),
         Err(e) => {
-            println!(
-                "FAIL  database  {db} at {}: {e}",
-                redact_url(&ctx.database_url)
-            );
+            println!("FAIL  database  {db} at {}: {e}", redact_url(&ctx.database_url));
             failed.push("database");
         }
     }
@@ -50,9 +43,6 @@ pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
         println!("\nAll checks passed.");
         Ok(())
     } else {
-        Err(CliError::Failed(anyhow::anyhow!(
-            "failed checks: {}",
-            failed.join(", ")
-        )))
+        Err(CliError::Failed(anyhow::anyhow!("failed checks: {}", failed.join(", "))))
     }
 }

@@ -32,10 +32,7 @@ pub struct Context {
 
 impl Context {
     /// Loads the config, opens (and migrates) the store and builds the booking service.
-    pub async fn open(
-        config_path: Option<PathBuf>,
-        now: Option<DateTime<Utc>>,
-    ) -> Result<Self, CliError> {
+    pub async fn open(config_path: Option<PathBuf>, now: Option<DateTime<Utc>>) -> Result<Self, CliError> {
         let config_path = config::resolve_path(config_path);
         let config = Arc::new(Config::load(&config_path)?);
         let calendar: Arc<dyn Calendar> = match config.calendar.backend {
@@ -47,22 +44,14 @@ impl Context {
             }
         };
         let database_url = store::database_url(std::env::var("DATABASE_URL").ok(), &config_path);
-        let store = Store::connect(&database_url)
-            .await
-            .context("opening the database")?;
+        let store = Store::connect(&database_url).await.context("opening the database")?;
         let clock: Arc<dyn Clock> = match now {
             Some(t) => Arc::new(FixedClock(t)),
             None => Arc::new(SystemClock),
         };
         let business = Arc::new(config.business.clone());
         let booking = BookingService::new(business, store.clone(), calendar, clock);
-        Ok(Self {
-            config_path,
-            config,
-            database_url,
-            store,
-            booking,
-        })
+        Ok(Self { config_path, config, database_url, store, booking })
     }
 
     /// Closes the database cleanly.
@@ -72,8 +61,7 @@ impl Context {
 
     /// Parses a phone number in the business's region.
     pub fn phone(&self, text: &str) -> Result<PhoneNumber, CliError> {
-        PhoneNumber::parse(text, self.config.business.region)
-            .map_err(|e| CliError::Usage(format!("--phone: {e}")))
+        PhoneNumber::parse(text, self.config.business.region).map_err(|e| CliError::Usage(format!("--phone: {e}")))
     }
 
     /// Parses `--start`: RFC 3339, or a local `YYYY-MM-DDTHH:MM` in the business zone.
@@ -97,11 +85,8 @@ impl Context {
 
     /// Parses a `YYYY-MM-DD` argument.
     pub fn date(flag: &str, text: &str) -> Result<NaiveDate, CliError> {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
-            CliError::Usage(format!(
-                "{flag}: {text:?} is not a date in the form YYYY-MM-DD"
-            ))
-        })
+        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map_err(|_| CliError::Usage(format!("{flag}: {text:?} is not a date in the form YYYY-MM-DD")))
     }
 
     /// Today in the business zone, by the command's clock.

@@ -52,9 +52,7 @@ pub enum Command {
 fn parse_now(s: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| {
-            format!("{s:?} is not an RFC 3339 instant like 2026-03-09T09:00:00-05:00 ({e})")
-        })
+        .map_err(|e| format!("{s:?} is not an RFC 3339 instant like 2026-03-09T09:00:00-05:00 ({e})"))
 }
 
 /// A failure of a command, with the exit code it maps to.
@@ -103,10 +101,7 @@ impl From<BookingError> for CliError {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing();
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

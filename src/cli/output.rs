@@ -46,13 +46,9 @@ impl<'a> AppointmentJson<'a> {
         Self {
             id: a.id.to_string(),
             service_id: a.service_id.as_str(),
-            service_name: biz
-                .service(&a.service_id)
-                .map_or(a.service_id.as_str(), |s| &s.name),
+            service_name: biz.service(&a.service_id).map_or(a.service_id.as_str(), |s| &s.name),
             staff_id: a.staff_id.as_str(),
-            staff_name: biz
-                .staff_member(&a.staff_id)
-                .map_or(a.staff_id.as_str(), |s| &s.name),
+            staff_name: biz.staff_member(&a.staff_id).map_or(a.staff_id.as_str(), |s| &s.name),
             start: rfc3339(tz, a.start),
             end: rfc3339(tz, a.end),
             customer_name: &a.customer_name,
@@ -67,12 +63,8 @@ impl<'a> AppointmentJson<'a> {
 
 /// One line about an appointment: `Consultation with Sarah on Mon, Mar 9 at 9:00 AM CDT for Jane Doe`.
 pub(super) fn describe(biz: &Business, a: &Appointment) -> String {
-    let service = biz
-        .service(&a.service_id)
-        .map_or(a.service_id.as_str(), |s| &s.name);
-    let staff = biz
-        .staff_member(&a.staff_id)
-        .map_or(a.staff_id.as_str(), |s| &s.name);
+    let service = biz.service(&a.service_id).map_or(a.service_id.as_str(), |s| &s.name);
+    let staff = biz.staff_member(&a.staff_id).map_or(a.staff_id.as_str(), |s| &s.name);
     format!(
         "{service} with {staff} on {} for {} ({})",
         crate::domain::time::human(biz.timezone, a.start),

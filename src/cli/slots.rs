@@ -40,29 +40,18 @@ struct SlotJson<'a> {
     service_id: &'a str,
 }
 
-fn parse_id<T: std::str::FromStr<Err = crate::domain::ids::IdError>>(
-    flag: &str,
-    text: &str,
-) -> Result<T, CliError> {
-    text.parse()
-        .map_err(|e| CliError::Usage(format!("{flag}: {e}")))
+fn parse_id<T: std::str::FromStr<Err = crate::domain::ids::IdError>>(flag: &str, text: &str) -> Result<T, CliError> {
+    text.parse().map_err(|e| CliError::Usage(format!("{flag}: {e}")))
 }
 
 pub(super) async fn run(ctx: &Context, args: SlotsArgs) -> Result<(), CliError> {
     let service: ServiceId = parse_id("--service", &args.service)?;
-    let staff: Option<StaffId> = args
-        .staff
-        .as_deref()
-        .map(|s| parse_id("--staff", s))
-        .transpose()?;
+    let staff: Option<StaffId> = args.staff.as_deref().map(|s| parse_id("--staff", s)).transpose()?;
     let from = match &args.from {
         Some(d) => Context::date("--from", d)?,
         None => ctx.today(),
     };
-    let slots = ctx
-        .booking
-        .find_slots(&service, staff.as_ref(), from, args.days)
-        .await?;
+    let slots = ctx.booking.find_slots(&service, staff.as_ref(), from, args.days).await?;
     let biz = ctx.booking.business();
     let tz = biz.timezone;
     let service = biz.service(&service).expect("found by find_slots");
@@ -97,9 +86,7 @@ pub(super) async fn run(ctx: &Context, args: SlotsArgs) -> Result<(), CliError> 
     // day → start → staff names, in order
     let mut by_day: BTreeMap<NaiveDate, Vec<(String, Vec<&str>)>> = BTreeMap::new();
     for s in &slots {
-        let day = by_day
-            .entry(s.start.with_timezone(&tz).date_naive())
-            .or_default();
+        let day = by_day.entry(s.start.with_timezone(&tz).date_naive()).or_default();
         let time = clock(tz, s.start);
         let name = biz.staff[s.staff].name.as_str();
         match day.last_mut() {

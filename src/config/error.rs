@@ -50,14 +50,8 @@ pub enum ConfigError {
 impl ConfigError {
     pub(super) fn in_file(self, file: &std::path::Path) -> Self {
         match self {
-            ConfigError::Syntax { message, .. } => ConfigError::Syntax {
-                path: Some(file.to_path_buf()),
-                message,
-            },
-            ConfigError::Invalid { problems, .. } => ConfigError::Invalid {
-                path: Some(file.to_path_buf()),
-                problems,
-            },
+            ConfigError::Syntax { message, .. } => ConfigError::Syntax { path: Some(file.to_path_buf()), message },
+            ConfigError::Invalid { problems, .. } => ConfigError::Invalid { path: Some(file.to_path_buf()), problems },
             other => other,
         }
     }

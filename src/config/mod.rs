@@ -88,29 +88,22 @@ pub struct SmsSettings {
 
 impl Default for SmsSettings {
     fn default() -> Self {
-        Self {
-            confirmations: true,
-            reminder_hours_before: 24,
-        }
+        Self { confirmations: true, reminder_hours_before: 24 }
     }
 }
 
 impl Config {
     /// Reads and validates the file at `path`.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
         Self::parse(&text).map_err(|e| e.in_file(path))
     }
 
     /// Parses and validates TOML text.
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
-        let raw: raw::RawConfig = toml::from_str(text).map_err(|e| ConfigError::Syntax {
-            path: None,
-            message: e.to_string(),
-        })?;
+        let raw: raw::RawConfig =
+            toml::from_str(text).map_err(|e| ConfigError::Syntax { path: None, message: e.to_string() })?;
         validate::validate(raw)
     }
 }

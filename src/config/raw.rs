@@ -109,12 +109,7 @@ pub(super) struct RawBooking {
 
 impl Default for RawBooking {
     fn default() -> Self {
-        Self {
-            slot_interval_minutes: 15,
-            min_notice_minutes: 120,
-            max_days_ahead: 60,
-            cancel_notice_hours: 24,
-        }
+        Self { slot_interval_minutes: 15, min_notice_minutes: 120, max_days_ahead: 60, cancel_notice_hours: 24 }
     }
 }
 

@@ -9,8 +9,7 @@ use super::raw::{Days, RawBooking, RawConfig, RawService, RawStaff};
 use super::{Config, ConfigError, Problem};
 use crate::domain::phone::Region;
 use crate::domain::{
-    BookingPolicy, Business, PhoneNumber, Schedule, Service, ServiceId, StaffId, StaffMember,
-    TimeRange, WeeklyHours,
+    BookingPolicy, Business, PhoneNumber, Schedule, Service, ServiceId, StaffId, StaffMember, TimeRange, WeeklyHours,
 };
 
 #[derive(Default)]
@@ -18,10 +17,7 @@ struct Problems(Vec<Problem>);
 
 impl Problems {
     fn add(&mut self, key: impl Into<String>, message: impl Into<String>) {
-        self.0.push(Problem {
-            key: key.into(),
-            message: message.into(),
-        });
+        self.0.push(Problem { key: key.into(), message: message.into() });
     }
 }
 
@@ -35,10 +31,7 @@ pub(super) fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
     let timezone = raw.business.timezone.parse::<Tz>().unwrap_or_else(|_| {
         p.add(
             "business.timezone",
-            format!(
-                "{:?} is not an IANA time zone name (e.g. \"America/Chicago\")",
-                raw.business.timezone
-            ),
+            format!("{:?} is not an IANA time zone name (e.g. \"America/Chicago\")", raw.business.timezone),
         );
         chrono_tz::UTC
     });
@@ -46,18 +39,8 @@ pub(super) fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         p.add("business.country", e.to_string());
         Region::parse("US").expect("US is a region")
     });
-    let phone_number = phone(
-        &mut p,
-        "business.phone_number",
-        raw.business.phone_number.as_deref(),
-        region,
-    );
-    let transfer_number = phone(
-        &mut p,
-        "business.transfer_number",
-        raw.business.transfer_number.as_deref(),
-        region,
-    );
+    let phone_number = phone(&mut p, "business.phone_number", raw.business.phone_number.as_deref(), region);
+    let transfer_number = phone(&mut p, "business.transfer_number", raw.business.transfer_number.as_deref(), region);
 
     let weekly = week(&mut p, "hours", raw.hours.days());
     let closed_dates = raw
@@ -93,10 +76,7 @@ pub(super) fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
     }
 
     if !p.0.is_empty() {
-        return Err(ConfigError::Invalid {
-            path: None,
-            problems: p.0,
-        });
+        return Err(ConfigError::Invalid { path: None, problems: p.0 });
     }
     Ok(Config {
         business: Business {
@@ -105,11 +85,7 @@ pub(super) fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
             phone_number,
             region,
             transfer_number,
-            schedule: Schedule {
-                weekly,
-                closed_dates,
-                special,
-            },
+            schedule: Schedule { weekly, closed_dates, special },
             policy,
             services,
             staff,
@@ -132,12 +108,7 @@ fn phone(p: &mut Problems, key: &str, text: Option<&str>, region: Region) -> Opt
 
 fn date(p: &mut Problems, key: &str, text: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| {
-            p.add(
-                key,
-                format!("{text:?} is not a date in the form YYYY-MM-DD"),
-            )
-        })
+        .map_err(|_| p.add(key, format!("{text:?} is not a date in the form YYYY-MM-DD")))
         .ok()
 }
 
@@ -147,10 +118,7 @@ fn day_ranges(p: &mut Problems, key: &str, texts: &[String]) -> Vec<TimeRange> {
         match text.parse::<TimeRange>() {
             Ok(r) => {
                 if let Some(other) = ranges.iter().find(|o| o.overlaps(&r)) {
-                    p.add(
-                        format!("{key}[{i}]"),
-                        format!("{text:?} overlaps \"{other}\""),
-                    );
+                    p.add(format!("{key}[{i}]"), format!("{text:?} overlaps \"{other}\""));
                 } else {
                     ranges.push(r);
                 }
@@ -180,28 +148,10 @@ fn minutes(p: &mut Problems, key: &str, value: i64, min: i64, max: i64) -> i64 {
 }
 
 fn policy(p: &mut Problems, raw: &RawBooking) -> BookingPolicy {
-    let interval = minutes(
-        p,
-        "booking.slot_interval_minutes",
-        raw.slot_interval_minutes,
-        1,
-        1440,
-    );
-    let notice = minutes(
-        p,
-        "booking.min_notice_minutes",
-        raw.min_notice_minutes,
-        0,
-        60 * 24 * 365,
-    );
+    let interval = minutes(p, "booking.slot_interval_minutes", raw.slot_interval_minutes, 1, 1440);
+    let notice = minutes(p, "booking.min_notice_minutes", raw.min_notice_minutes, 0, 60 * 24 * 365);
     let days = minutes(p, "booking.max_days_ahead", raw.max_days_ahead, 0, 3660);
-    let cancel = minutes(
-        p,
-        "booking.cancel_notice_hours",
-        raw.cancel_notice_hours,
-        0,
-        24 * 365,
-    );
+    let cancel = minutes(p, "booking.cancel_notice_hours", raw.cancel_notice_hours, 0, 24 * 365);
     BookingPolicy {
         slot_interval: Duration::minutes(interval),
         min_notice: Duration::minutes(notice),
@@ -219,10 +169,7 @@ fn services(p: &mut Problems, raw: &[RawService]) -> Vec<Service> {
         let key = format!("services[{i}]");
         let id = match s.id.parse::<ServiceId>() {
             Ok(id) if out.iter().any(|o| o.id == id) => {
-                p.add(
-                    format!("{key}.id"),
-                    format!("{:?} is used by another service", s.id),
-                );
+                p.add(format!("{key}.id"), format!("{:?} is used by another service", s.id));
                 continue;
             }
             Ok(id) => id,
@@ -234,20 +181,8 @@ fn services(p: &mut Problems, raw: &[RawService]) -> Vec<Service> {
         if s.name.trim().is_empty() {
             p.add(format!("{key}.name"), "must not be empty");
         }
-        let duration = minutes(
-            p,
-            &format!("{key}.duration_minutes"),
-            s.duration_minutes,
-            1,
-            1440,
-        );
-        let buffer = minutes(
-            p,
-            &format!("{key}.buffer_minutes"),
-            s.buffer_minutes,
-            0,
-            1440,
-        );
+        let duration = minutes(p, &format!("{key}.duration_minutes"), s.duration_minutes, 1, 1440);
+        let buffer = minutes(p, &format!("{key}.buffer_minutes"), s.buffer_minutes, 0, 1440);
         out.push(Service {
             id,
             name: s.name.trim().to_string(),
@@ -264,10 +199,7 @@ fn staff(p: &mut Problems, raw: &[RawStaff], services: &BTreeSet<ServiceId>) -> 
         let key = format!("staff[{i}]");
         let id = match s.id.parse::<StaffId>() {
             Ok(id) if out.iter().any(|o| o.id == id) => {
-                p.add(
-                    format!("{key}.id"),
-                    format!("{:?} is used by another staff member", s.id),
-                );
+                p.add(format!("{key}.id"), format!("{:?} is used by another staff member", s.id));
                 continue;
             }
             Ok(id) => id,
@@ -285,19 +217,13 @@ fn staff(p: &mut Problems, raw: &[RawStaff], services: &BTreeSet<ServiceId>) -> 
                 .filter_map(|(j, sid)| match sid.parse::<ServiceId>() {
                     Ok(id) if services.contains(&id) => Some(id),
                     _ => {
-                        p.add(
-                            format!("{key}.services[{j}]"),
-                            format!("{sid:?} is not the id of a [[services]] entry"),
-                        );
+                        p.add(format!("{key}.services[{j}]"), format!("{sid:?} is not the id of a [[services]] entry"));
                         None
                     }
                 })
                 .collect::<BTreeSet<_>>()
         });
-        let hours = s
-            .hours
-            .as_ref()
-            .map(|w| week(p, &format!("{key}.hours"), w.days()));
+        let hours = s.hours.as_ref().map(|w| week(p, &format!("{key}.hours"), w.days()));
         out.push(StaffMember {
             id,
             name: s.name.trim().to_string(),

@@ -98,17 +98,11 @@ pub struct Appointment {
 impl Appointment {
     /// Its time as an interval.
     pub fn interval(&self) -> Interval {
-        Interval {
-            start: self.start,
-            end: self.end,
-        }
+        Interval { start: self.start, end: self.end }
     }
 
     /// Its time as busy time for the availability engine.
     pub fn as_busy(&self) -> BusyInterval {
-        BusyInterval {
-            interval: self.interval(),
-            buffer: Duration::minutes(self.buffer_minutes),
-        }
+        BusyInterval { interval: self.interval(), buffer: Duration::minutes(self.buffer_minutes) }
     }
 }

@@ -69,10 +69,7 @@ pub(crate) fn blocked_ranges(service: &Service, busy: &[BusyInterval]) -> Vec<(i
         .iter()
         .map(|b| {
             let gap = service.buffer.max(b.buffer).num_seconds();
-            (
-                b.interval.start.timestamp() - gap,
-                b.interval.end.timestamp() + gap,
-            )
+            (b.interval.start.timestamp() - gap, b.interval.end.timestamp() + gap)
         })
         .collect();
     widened.sort_unstable();
@@ -93,9 +90,7 @@ fn staff_slots(biz: &Business, search: &SlotSearch<'_>, sb: &StaffBusy<'_>, out:
     }
     let duration = search.service.duration.num_seconds();
     let step = biz.policy.slot_interval.num_seconds();
-    let earliest = (search.now + biz.policy.min_notice)
-        .timestamp()
-        .max(search.now.timestamp());
+    let earliest = (search.now + biz.policy.min_notice).timestamp().max(search.now.timestamp());
     let last_date = search.to.min(biz.last_bookable_date(search.now));
     let blocked = blocked_ranges(search.service, sb.busy);
 
@@ -104,11 +99,7 @@ fn staff_slots(biz: &Business, search: &SlotSearch<'_>, sb: &StaffBusy<'_>, out:
         for (open, close) in biz.opening_ranges(member, date) {
             let (open, close) = (open.timestamp(), close.timestamp());
             // First grid point at or after `earliest`.
-            let mut start = if earliest > open {
-                open + (earliest - open + step - 1) / step * step
-            } else {
-                open
-            };
+            let mut start = if earliest > open { open + (earliest - open + step - 1) / step * step } else { open };
             let mut b = blocked.partition_point(|&(_, e)| e <= start);
             while start + duration <= close {
                 let end = start + duration;

@@ -139,9 +139,7 @@ impl Business {
         date: NaiveDate,
     ) -> impl Iterator<Item = (DateTime<Utc>, DateTime<Utc>)> + 'a {
         let tz = self.timezone;
-        self.local_ranges(staff, date)
-            .iter()
-            .filter_map(move |r| r.on(date, tz))
+        self.local_ranges(staff, date).iter().filter_map(move |r| r.on(date, tz))
     }
 
     /// Today's date in the business time zone.

@@ -10,13 +10,9 @@ use serde::{Serialize, Serializer};
 pub enum IdError {
     #[error("must not be empty")]
     Empty,
-    #[error(
-        "{0:?} may only contain lowercase letters, digits, '-' and '_' (at most 64 characters)"
-    )]
+    #[error("{0:?} may only contain lowercase letters, digits, '-' and '_' (at most 64 characters)")]
     InvalidSlug(String),
-    #[error(
-        "{0:?} is not an appointment id (expected a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e)"
-    )]
+    #[error("{0:?} is not an appointment id (expected a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e)")]
     InvalidAppointmentId(String),
 }
 
@@ -24,14 +20,8 @@ fn check_slug(s: &str) -> Result<(), IdError> {
     if s.is_empty() {
         return Err(IdError::Empty);
     }
-    let ok = s.len() <= 64
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-    if ok {
-        Ok(())
-    } else {
-        Err(IdError::InvalidSlug(s.to_string()))
-    }
+    let ok = s.len() <= 64 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    if ok { Ok(()) } else { Err(IdError::InvalidSlug(s.to_string())) }
 }
 
 macro_rules! slug_id {
@@ -97,9 +87,7 @@ impl AppointmentId {
 impl FromStr for AppointmentId {
     type Err = IdError;
     fn from_str(s: &str) -> Result<Self, IdError> {
-        uuid::Uuid::parse_str(s.trim())
-            .map(Self)
-            .map_err(|_| IdError::InvalidAppointmentId(s.to_string()))
+        uuid::Uuid::parse_str(s.trim()).map(Self).map_err(|_| IdError::InvalidAppointmentId(s.to_string()))
     }
 }
 
@@ -121,10 +109,7 @@ mod tests {
 
     #[test]
     fn slugs_accept_lowercase_digits_dash_and_underscore() {
-        assert_eq!(
-            "extended-session_2".parse::<ServiceId>().unwrap().as_str(),
-            "extended-session_2"
-        );
+        assert_eq!("extended-session_2".parse::<ServiceId>().unwrap().as_str(), "extended-session_2");
     }
 
     #[test]

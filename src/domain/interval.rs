@@ -14,10 +14,7 @@ pub struct Interval {
 impl Interval {
     /// An interval from `start` lasting `length`.
     pub fn starting_at(start: DateTime<Utc>, length: Duration) -> Self {
-        Self {
-            start,
-            end: start + length,
-        }
+        Self { start, end: start + length }
     }
 
     /// Length of the interval.
@@ -47,29 +44,11 @@ mod tests {
 
     #[test]
     fn touching_intervals_are_not_closer_than_zero() {
-        let a = Interval {
-            start: at(9, 0),
-            end: at(10, 0),
-        };
-        let b = Interval {
-            start: at(10, 0),
-            end: at(11, 0),
-        };
+        let a = Interval { start: at(9, 0), end: at(10, 0) };
+        let b = Interval { start: at(10, 0), end: at(11, 0) };
         assert!(!a.closer_than(&b, Duration::zero()));
         assert!(a.closer_than(&b, Duration::minutes(1)));
-        assert!(!a.closer_than(
-            &Interval {
-                start: at(10, 15),
-                end: at(11, 0)
-            },
-            Duration::minutes(15)
-        ));
-        assert!(a.closer_than(
-            &Interval {
-                start: at(10, 14),
-                end: at(11, 0)
-            },
-            Duration::minutes(15)
-        ));
+        assert!(!a.closer_than(&Interval { start: at(10, 15), end: at(11, 0) }, Duration::minutes(15)));
+        assert!(a.closer_than(&Interval { start: at(10, 14), end: at(11, 0) }, Duration::minutes(15)));
     }
 }

@@ -33,12 +33,7 @@ impl Actor {
 }
 
 /// Rules that depend only on the start time (SPEC §4.3): past, notice, window.
-pub fn check_timing(
-    biz: &Business,
-    start: DateTime<Utc>,
-    now: DateTime<Utc>,
-    actor: &Actor,
-) -> Result<(), Refusal> {
+pub fn check_timing(biz: &Business, start: DateTime<Utc>, now: DateTime<Utc>, actor: &Actor) -> Result<(), Refusal> {
     if start < now {
         return Err(Refusal::InThePast);
     }
@@ -70,25 +65,16 @@ pub fn check_hours(
     }
     let step = biz.policy.slot_interval.num_seconds();
     let fits = ranges.any(|(open, close)| {
-        let range = Interval {
-            start: open,
-            end: close,
-        };
+        let range = Interval { start: open, end: close };
         range.contains(&wanted) && (start - open).num_seconds() % step == 0
     });
-    if fits {
-        Ok(wanted)
-    } else {
-        Err(Refusal::OutsideHours)
-    }
+    if fits { Ok(wanted) } else { Err(Refusal::OutsideHours) }
 }
 
 /// Rule 4: true when `wanted` (for `service`) keeps the required gap to every busy interval.
 pub fn is_free(service: &Service, wanted: &Interval, busy: &[BusyInterval]) -> bool {
     let (s, e) = (wanted.start.timestamp(), wanted.end.timestamp());
-    !blocked_ranges(service, busy)
-        .iter()
-        .any(|&(bs, be)| s < be && bs < e)
+    !blocked_ranges(service, busy).iter().any(|&(bs, be)| s < be && bs < e)
 }
 
 /// May `actor` cancel or move an appointment starting at `start`? (SPEC §4.8)
@@ -100,18 +86,12 @@ pub fn check_cancellable(
 ) -> Result<(), Refusal> {
     match actor {
         Actor::Staff { .. } => Ok(()),
-        Actor::Customer { .. } if start - now < biz.policy.cancel_notice => {
-            Err(Refusal::TooLateToCancel)
-        }
+        Actor::Customer { .. } if start - now < biz.policy.cancel_notice => Err(Refusal::TooLateToCancel),
         Actor::Customer { .. } => Ok(()),
     }
 }
 
 /// The widest buffer any service has: how far around an interval busy time can matter.
 pub fn max_buffer(biz: &Business) -> Duration {
-    biz.services
-        .iter()
-        .map(|s| s.buffer)
-        .max()
-        .unwrap_or_else(Duration::zero)
+    biz.services.iter().map(|s| s.buffer).max().unwrap_or_else(Duration::zero)
 }

@@ -91,9 +91,7 @@ impl TimeRange {
 impl FromStr for TimeRange {
     type Err = TimeRangeError;
     fn from_str(text: &str) -> Result<Self, TimeRangeError> {
-        let (a, b) = text
-            .split_once('-')
-            .ok_or_else(|| TimeRangeError::Shape(text.to_string()))?;
+        let (a, b) = text.split_once('-').ok_or_else(|| TimeRangeError::Shape(text.to_string()))?;
         let parse = |part: &str| {
             if !part.trim().contains(':') {
                 return Err(TimeRangeError::Shape(text.to_string()));
@@ -124,13 +122,9 @@ impl fmt::Display for TimeRange {
 /// midnight; a time inside a DST gap resolves to the instant the gap ends; an ambiguous time (fall
 /// back) resolves to the earlier instant.
 pub fn resolve_local(tz: Tz, date: NaiveDate, minute: DayMinute) -> DateTime<Utc> {
-    let (date, minute) = if minute == DayMinute::END_OF_DAY {
-        (date.succ_opt().expect("date in range"), 0)
-    } else {
-        (date, minute.0)
-    };
-    let time = NaiveTime::from_num_seconds_from_midnight_opt(u32::from(minute) * 60, 0)
-        .expect("valid minute");
+    let (date, minute) =
+        if minute == DayMinute::END_OF_DAY { (date.succ_opt().expect("date in range"), 0) } else { (date, minute.0) };
+    let time = NaiveTime::from_num_seconds_from_midnight_opt(u32::from(minute) * 60, 0).expect("valid minute");
     let local = date.and_time(time);
     match tz.from_local_datetime(&local) {
         LocalResult::Single(t) => t.with_timezone(&Utc),
@@ -139,10 +133,7 @@ pub fn resolve_local(tz: Tz, date: NaiveDate, minute: DayMinute) -> DateTime<Utc
             // Inside a gap: the first local minute that exists again is where the gap ends, and
             // that minute's instant is the transition itself. Real gaps are at most a day long.
             (1..=48 * 60)
-                .find_map(|m| {
-                    tz.from_local_datetime(&(local + Duration::minutes(m)))
-                        .earliest()
-                })
+                .find_map(|m| tz.from_local_datetime(&(local + Duration::minutes(m))).earliest())
                 .expect("DST gaps are shorter than two days")
                 .with_timezone(&Utc)
         }
@@ -172,28 +163,13 @@ mod tests {
 
     #[test]
     fn rejects_malformed_ranges_with_a_reason() {
-        assert_eq!(
-            range("13:00-12:00"),
-            Err(TimeRangeError::EndsBeforeStart("13:00-12:00".into()))
-        );
+        assert_eq!(range("13:00-12:00"), Err(TimeRangeError::EndsBeforeStart("13:00-12:00".into())));
         assert_eq!(range("9-5"), Err(TimeRangeError::Shape("9-5".into())));
         assert_eq!(range("09:00"), Err(TimeRangeError::Shape("09:00".into())));
-        assert_eq!(
-            range("09:00-25:00"),
-            Err(TimeRangeError::BadTime("25:00".into()))
-        );
-        assert_eq!(
-            range("09:60-10:00"),
-            Err(TimeRangeError::BadTime("09:60".into()))
-        );
-        assert_eq!(
-            range("10:00-10:00"),
-            Err(TimeRangeError::Empty("10:00-10:00".into()))
-        );
-        assert_eq!(
-            range("24:00-24:00"),
-            Err(TimeRangeError::StartsAtMidnightEnd("24:00-24:00".into()))
-        );
+        assert_eq!(range("09:00-25:00"), Err(TimeRangeError::BadTime("25:00".into())));
+        assert_eq!(range("09:60-10:00"), Err(TimeRangeError::BadTime("09:60".into())));
+        assert_eq!(range("10:00-10:00"), Err(TimeRangeError::Empty("10:00-10:00".into())));
+        assert_eq!(range("24:00-24:00"), Err(TimeRangeError::StartsAtMidnightEnd("24:00-24:00".into())));
     }
 
     #[test]
@@ -218,18 +194,13 @@ mod tests {
     fn end_of_day_is_the_next_local_midnight() {
         let tz: Tz = "America/Chicago".parse().unwrap();
         let d = NaiveDate::from_ymd_opt(2026, 3, 7).unwrap();
-        assert_eq!(
-            resolve_local(tz, d, DayMinute::END_OF_DAY).to_rfc3339(),
-            "2026-03-08T06:00:00+00:00"
-        );
+        assert_eq!(resolve_local(tz, d, DayMinute::END_OF_DAY).to_rfc3339(), "2026-03-08T06:00:00+00:00");
     }
 }
 
 /// An instant as people read it in the business zone: `Tue, Mar 10 at 2:30 PM CDT`.
 pub fn human(tz: Tz, at: DateTime<Utc>) -> String {
-    at.with_timezone(&tz)
-        .format("%a, %b %-d at %-I:%M %p %Z")
-        .to_string()
+    at.with_timezone(&tz).format("%a, %b %-d at %-I:%M %p %Z").to_string()
 }
 
 #[cfg(test)]

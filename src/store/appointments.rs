@@ -32,15 +32,11 @@ pub struct StaffTx {
 }
 
 fn corrupt(problem: impl ToString) -> StoreError {
-    StoreError::Corrupt {
-        table: "appointments",
-        problem: problem.to_string(),
-    }
+    StoreError::Corrupt { table: "appointments", problem: problem.to_string() }
 }
 
 fn instant(secs: i64) -> Result<DateTime<Utc>, StoreError> {
-    DateTime::from_timestamp(secs, 0)
-        .ok_or_else(|| corrupt(format!("timestamp {secs} out of range")))
+    DateTime::from_timestamp(secs, 0).ok_or_else(|| corrupt(format!("timestamp {secs} out of range")))
 }
 
 fn from_row(row: &AnyRow) -> Result<Appointment, StoreError> {
@@ -65,11 +61,7 @@ fn from_row(row: &AnyRow) -> Result<Appointment, StoreError> {
     })
 }
 
-async fn fetch_all<'e>(
-    e: impl AnyExecutor<'e>,
-    sql: &str,
-    binds: Vec<Bind>,
-) -> Result<Vec<Appointment>, StoreError> {
+async fn fetch_all<'e>(e: impl AnyExecutor<'e>, sql: &str, binds: Vec<Bind>) -> Result<Vec<Appointment>, StoreError> {
     let sql = sqlx::AssertSqlSafe(sql.to_string());
     let mut q = sqlx::query(sql);
     for b in binds {
@@ -86,11 +78,7 @@ enum Bind {
     Int(i64),
 }
 
-async fn get<'e>(
-    e: impl AnyExecutor<'e>,
-    column: &str,
-    value: String,
-) -> Result<Option<Appointment>, StoreError> {
+async fn get<'e>(e: impl AnyExecutor<'e>, column: &str, value: String) -> Result<Option<Appointment>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM appointments WHERE {column} = $1");
     Ok(fetch_all(e, &sql, vec![Bind::Text(value)]).await?.pop())
 }
@@ -131,18 +119,12 @@ impl StaffTx {
     }
 
     /// The appointment created by a request with this idempotency key.
-    pub async fn by_idempotency_key(
-        &mut self,
-        key: &str,
-    ) -> Result<Option<Appointment>, StoreError> {
+    pub async fn by_idempotency_key(&mut self, key: &str) -> Result<Option<Appointment>, StoreError> {
         get(&mut *self.tx, "idempotency_key", key.to_string()).await
     }
 
     /// One appointment.
-    pub async fn appointment(
-        &mut self,
-        id: AppointmentId,
-    ) -> Result<Option<Appointment>, StoreError> {
+    pub async fn appointment(&mut self, id: AppointmentId) -> Result<Option<Appointment>, StoreError> {
         get(&mut *self.tx, "id", id.to_string()).await
     }
 
@@ -181,15 +163,13 @@ impl StaffTx {
         end: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE appointments SET start_at = $1, end_at = $2, updated_at = $3 WHERE id = $4",
-        )
-        .bind(start.timestamp())
-        .bind(end.timestamp())
-        .bind(now.timestamp())
-        .bind(id.to_string())
-        .execute(&mut *self.tx)
-        .await?;
+        sqlx::query("UPDATE appointments SET start_at = $1, end_at = $2, updated_at = $3 WHERE id = $4")
+            .bind(start.timestamp())
+            .bind(end.timestamp())
+            .bind(now.timestamp())
+            .bind(id.to_string())
+            .execute(&mut *self.tx)
+            .await?;
         Ok(())
     }
 
@@ -246,11 +226,7 @@ impl Store {
             clauses.push(clause.replace('?', &format!("${}", binds.len())));
         };
         if let Some(phone) = &filter.phone {
-            next(
-                "customer_phone = ?",
-                Bind::Text(phone.to_string()),
-                &mut clauses,
-            );
+            next("customer_phone = ?", Bind::Text(phone.to_string()), &mut clauses);
         }
         if let Some(from) = filter.from {
             next("end_at > ?", Bind::Int(from.timestamp()), &mut clauses);
@@ -274,11 +250,7 @@ impl Store {
     }
 
     /// Records the calendar backend's event id.
-    pub async fn set_external_event_id(
-        &self,
-        id: AppointmentId,
-        event_id: &str,
-    ) -> Result<(), StoreError> {
+    pub async fn set_external_event_id(&self, id: AppointmentId, event_id: &str) -> Result<(), StoreError> {
         sqlx::query("UPDATE appointments SET external_event_id = $1 WHERE id = $2")
             .bind(event_id)
             .bind(id.to_string())

@@ -32,10 +32,7 @@ pub enum StoreError {
 
 impl StoreError {
     pub(super) fn connect(url: &str, source: sqlx::Error) -> Self {
-        StoreError::Connect {
-            url: super::redact_url(url),
-            source,
-        }
+        StoreError::Connect { url: super::redact_url(url), source }
     }
 
     /// True when the error is a unique-constraint violation.

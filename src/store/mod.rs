@@ -42,10 +42,7 @@ pub fn database_url(env_url: Option<String>, config_path: &Path) -> String {
     if let Some(url) = env_url.filter(|u| !u.trim().is_empty()) {
         return url;
     }
-    let dir = config_path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let dir = config_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
     sqlite_url(&dir.join(DEFAULT_DB_FILE))
 }
@@ -66,7 +63,8 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl(redact_url(url)));
         };
-        let options: AnyConnectOptions = url.parse().map_err(|e| StoreError::connect(url, e))?;
+        let options: AnyConnectOptions =
+            with_create_mode(url, backend).parse().map_err(|e| StoreError::connect(url, e))?;
         let mut pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 4 } else { 8 })
             .acquire_timeout(Duration::from_secs(30));
@@ -83,10 +81,7 @@ impl Store {
                 })
             });
         }
-        let pool = pool
-            .connect_with(options)
-            .await
-            .map_err(|e| StoreError::connect(url, e))?;
+        let pool = pool.connect_with(options).await.map_err(|e| StoreError::connect(url, e))?;
         let store = Self { pool, backend };
         store.migrate().await?;
         Ok(store)
@@ -148,6 +143,16 @@ impl Store {
     }
 }
 
+/// SQLite URLs without a `mode` get `mode=rwc`, so a new database file is created rather than
+/// refused.
+fn with_create_mode(url: &str, backend: Backend) -> String {
+    if backend != Backend::Sqlite || url.contains("mode=") || url.contains(":memory:") {
+        return url.to_string();
+    }
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}mode=rwc")
+}
+
 /// The URL without its password, for error messages.
 pub fn redact_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -168,20 +173,21 @@ mod tests {
 
     #[test]
     fn redacts_passwords_from_urls() {
-        assert_eq!(
-            redact_url("postgres://u:secret@db:5432/x"),
-            "postgres://u:***@db:5432/x"
-        );
+        assert_eq!(redact_url("postgres://u:secret@db:5432/x"), "postgres://u:***@db:5432/x");
         assert_eq!(redact_url("postgres://db/x"), "postgres://db/x");
+    }
+
+    #[test]
+    fn sqlite_urls_create_the_file_unless_a_mode_is_given() {
+        assert_eq!(with_create_mode("sqlite://a.db", Backend::Sqlite), "sqlite://a.db?mode=rwc");
+        assert_eq!(with_create_mode("sqlite://a.db?mode=ro", Backend::Sqlite), "sqlite://a.db?mode=ro");
+        assert_eq!(with_create_mode("postgres://h/d", Backend::Postgres), "postgres://h/d");
     }
 
     #[test]
     fn the_default_database_sits_next_to_the_config() {
         let url = database_url(None, Path::new("/etc/shop/appointment-setter.toml"));
         assert_eq!(url, "sqlite:///etc/shop/appointment-setter.db?mode=rwc");
-        assert_eq!(
-            database_url(Some("postgres://x/y".into()), Path::new("a.toml")),
-            "postgres://x/y"
-        );
+        assert_eq!(database_url(Some("postgres://x/y".into()), Path::new("a.toml")), "postgres://x/y");
     }
 }

@@ -75,10 +75,7 @@ special = {{ "2026-12-24" = ["09:00-12:00"] }}
 /// An instant from local wall time in `tz` (must be unambiguous).
 pub fn local(tz: &str, y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
     let tz: Tz = tz.parse().unwrap();
-    tz.with_ymd_and_hms(y, mo, d, h, mi, 0)
-        .single()
-        .expect("unambiguous local time")
-        .with_timezone(&Utc)
+    tz.with_ymd_and_hms(y, mo, d, h, mi, 0).single().expect("unambiguous local time").with_timezone(&Utc)
 }
 
 /// Chicago wall time.
@@ -105,34 +102,20 @@ impl TestDb {
     pub async fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().unwrap();
         let url = sqlite_url(&dir.path().join("test.db"));
-        TestDb {
-            url,
-            label: "sqlite",
-            _dir: Some(dir),
-        }
+        TestDb { url, label: "sqlite", _dir: Some(dir) }
     }
 
     /// A new schema in `TEST_DATABASE_URL`'s database, or `None` when it is not set.
     pub async fn postgres() -> Option<TestDb> {
-        let base = std::env::var("TEST_DATABASE_URL")
-            .ok()
-            .filter(|u| !u.is_empty())?;
+        let base = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
         let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
         sqlx::any::install_default_drivers();
-        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&base)
-            .await
-            .expect("connect TEST_DATABASE_URL");
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-            .execute(&mut conn)
-            .await
-            .unwrap();
+        let mut conn =
+            <sqlx::AnyConnection as sqlx::Connection>::connect(&base).await.expect("connect TEST_DATABASE_URL");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut conn).await.unwrap();
         let sep = if base.contains('?') { '&' } else { '?' };
         let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-        Some(TestDb {
-            url,
-            label: "postgres",
-            _dir: None,
-        })
+        Some(TestDb { url, label: "postgres", _dir: None })
     }
 
     /// SQLite always, PostgreSQL too when configured.
@@ -143,20 +126,13 @@ impl TestDb {
     }
 
     pub async fn store(&self) -> Store {
-        Store::connect(&self.url)
-            .await
-            .unwrap_or_else(|e| panic!("{}: {e}", self.label))
+        Store::connect(&self.url).await.unwrap_or_else(|e| panic!("{}: {e}", self.label))
     }
 }
 
 /// A booking service over `biz` at a fixed `now`.
 pub async fn service(db: &TestDb, biz: Business, now: DateTime<Utc>) -> BookingService {
-    BookingService::new(
-        Arc::new(biz),
-        db.store().await,
-        Arc::new(LocalCalendar),
-        Arc::new(FixedClock(now)),
-    )
+    BookingService::new(Arc::new(biz), db.store().await, Arc::new(LocalCalendar), Arc::new(FixedClock(now)))
 }
 
 /// A staff booking request for `service` at `start`.
@@ -169,17 +145,12 @@ pub fn request(service: &str, start: DateTime<Utc>) -> BookRequest {
         customer_phone: phone("+13125550123"),
         notes: None,
         channel: Channel::Cli,
-        actor: Actor::Customer {
-            phone: phone("+13125550123"),
-        },
+        actor: Actor::Customer { phone: phone("+13125550123") },
         idempotency_key: None,
     }
 }
 
 /// The same request for a given staff member.
 pub fn request_with(service: &str, staff: &str, start: DateTime<Utc>) -> BookRequest {
-    BookRequest {
-        staff: Some(staff.parse().unwrap()),
-        ..request(service, start)
-    }
+    BookRequest { staff: Some(staff.parse().unwrap()), ..request(service, start) }
 }
