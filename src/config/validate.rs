@@ -2,11 +2,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use std::str::FromStr;
+
 use chrono::{Duration, NaiveDate};
 use chrono_tz::Tz;
 
 use super::raw::{Days, RawBooking, RawConfig, RawService, RawStaff};
 use super::{Config, ConfigError, Problem};
+use crate::domain::ids::IdError;
 use crate::domain::phone::Region;
 use crate::domain::{
     BookingPolicy, Business, PhoneNumber, Schedule, Service, ServiceId, StaffId, StaffMember, TimeRange, WeeklyHours,
@@ -160,6 +163,32 @@ fn policy(p: &mut Problems, raw: &RawBooking) -> BookingPolicy {
     }
 }
 
+/// Parses an entry's `id`, which must be unique among `taken`, and checks that its `name` is not
+/// empty. `None` when the id is unusable (the entry is then skipped).
+fn entry_id<'a, T: FromStr<Err = IdError> + PartialEq + 'a>(
+    p: &mut Problems,
+    key: &str,
+    id: &str,
+    name: &str,
+    mut taken: impl Iterator<Item = &'a T>,
+    what: &str,
+) -> Option<T> {
+    if name.trim().is_empty() {
+        p.add(format!("{key}.name"), "must not be empty");
+    }
+    match id.parse::<T>() {
+        Ok(parsed) if taken.any(|t| *t == parsed) => {
+            p.add(format!("{key}.id"), format!("{id:?} is used by another {what}"));
+            None
+        }
+        Ok(parsed) => Some(parsed),
+        Err(e) => {
+            p.add(format!("{key}.id"), e.to_string());
+            None
+        }
+    }
+}
+
 fn services(p: &mut Problems, raw: &[RawService]) -> Vec<Service> {
     if raw.is_empty() {
         p.add("services", "at least one [[services]] entry is required");
@@ -167,20 +196,7 @@ fn services(p: &mut Problems, raw: &[RawService]) -> Vec<Service> {
     let mut out: Vec<Service> = Vec::new();
     for (i, s) in raw.iter().enumerate() {
         let key = format!("services[{i}]");
-        let id = match s.id.parse::<ServiceId>() {
-            Ok(id) if out.iter().any(|o| o.id == id) => {
-                p.add(format!("{key}.id"), format!("{:?} is used by another service", s.id));
-                continue;
-            }
-            Ok(id) => id,
-            Err(e) => {
-                p.add(format!("{key}.id"), e.to_string());
-                continue;
-            }
-        };
-        if s.name.trim().is_empty() {
-            p.add(format!("{key}.name"), "must not be empty");
-        }
+        let Some(id) = entry_id(p, &key, &s.id, &s.name, out.iter().map(|o| &o.id), "service") else { continue };
         let duration = minutes(p, &format!("{key}.duration_minutes"), s.duration_minutes, 1, 1440);
         let buffer = minutes(p, &format!("{key}.buffer_minutes"), s.buffer_minutes, 0, 1440);
         out.push(Service {
@@ -197,20 +213,7 @@ fn staff(p: &mut Problems, raw: &[RawStaff], services: &BTreeSet<ServiceId>) -> 
     let mut out: Vec<StaffMember> = Vec::new();
     for (i, s) in raw.iter().enumerate() {
         let key = format!("staff[{i}]");
-        let id = match s.id.parse::<StaffId>() {
-            Ok(id) if out.iter().any(|o| o.id == id) => {
-                p.add(format!("{key}.id"), format!("{:?} is used by another staff member", s.id));
-                continue;
-            }
-            Ok(id) => id,
-            Err(e) => {
-                p.add(format!("{key}.id"), e.to_string());
-                continue;
-            }
-        };
-        if s.name.trim().is_empty() {
-            p.add(format!("{key}.name"), "must not be empty");
-        }
+        let Some(id) = entry_id(p, &key, &s.id, &s.name, out.iter().map(|o| &o.id), "staff member") else { continue };
         let offered = s.services.as_ref().map(|list| {
             list.iter()
                 .enumerate()
