@@ -8,6 +8,8 @@ mod appointments;
 mod check;
 mod context;
 mod output;
+mod replay;
+mod serve;
 mod slots;
 
 use std::path::PathBuf;
@@ -47,6 +49,12 @@ pub enum Command {
     Appointments(appointments::AppointmentsCommand),
     /// Validate the config and check that the database and calendar are reachable
     Check,
+    /// Run the webhook server (BIND, TELNYX_PUBLIC_KEY)
+    Serve,
+    /// Sign webhook samples with a local test key and post them to a server
+    Replay(replay::ReplayArgs),
+    /// Print a new Ed25519 test key pair for local use with `replay`
+    Keygen(replay::KeygenArgs),
 }
 
 fn parse_now(s: &str) -> Result<DateTime<Utc>, String> {
@@ -100,8 +108,14 @@ impl From<BookingError> for CliError {
 /// Parses the process arguments and runs the command; the whole program.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let server = matches!(cli.command, Command::Serve);
+    crate::observability::init_tracing(if server { "info" } else { "warn" });
+    let runtime = if server {
+        tokio::runtime::Builder::new_multi_thread().enable_all().build()
+    } else {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()
+    };
+    let runtime = match runtime {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -119,23 +133,19 @@ pub fn main() -> ExitCode {
 
 /// Runs one parsed command.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Keygen(args) => return replay::keygen(args),
+        Command::Replay(args) => return replay::replay(args).await,
+        _ => {}
+    }
     let ctx = Context::open(cli.config, cli.now).await?;
     let result = match cli.command {
         Command::Slots(args) => slots::run(&ctx, args).await,
         Command::Appointments(cmd) => appointments::run(&ctx, cmd).await,
         Command::Check => check::run(&ctx).await,
+        Command::Serve => serve::run(&ctx).await,
+        Command::Keygen(_) | Command::Replay(_) => unreachable!("handled above"),
     };
     ctx.close().await;
     result
-}
-
-fn init_tracing() {
-    use tracing_subscriber::{EnvFilter, fmt};
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
-    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let _ = if std::env::var("LOG_FORMAT").is_ok_and(|v| v == "json") {
-        builder.json().try_init()
-    } else {
-        builder.try_init()
-    };
 }

@@ -12,7 +12,7 @@ use super::{Config, ConfigError, Problem};
 use crate::domain::ids::IdError;
 use crate::domain::phone::Region;
 use crate::domain::{
-    BookingPolicy, Business, PhoneNumber, Schedule, Service, ServiceId, StaffId, StaffMember, TimeRange, WeeklyHours,
+    BookingPolicy, Business, PhoneNumber, Schedule, Service, ServiceId, StaffMember, TimeRange, WeeklyHours,
 };
 
 #[derive(Default)]

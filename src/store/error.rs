@@ -20,6 +20,12 @@ pub enum StoreError {
     /// A query failed.
     #[error("database error: {0}")]
     Query(#[from] sqlx::Error),
+    /// A batched write failed (the message of the underlying error).
+    #[error("database error: {0}")]
+    Batch(String),
+    /// The store's writer task has stopped (shutting down).
+    #[error("the store is shutting down")]
+    Closed,
     /// A row holds a value this program did not write.
     #[error("corrupt row in {table}: {problem}")]
     Corrupt {

@@ -7,14 +7,16 @@
 
 mod appointments;
 mod error;
+mod inbox;
 
 use std::path::Path;
 use std::time::Duration;
 
 pub use appointments::{AppointmentFilter, StaffTx};
 pub use error::StoreError;
+pub use inbox::{NewInboxEvent, Outcome, PendingEvent};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor};
+use sqlx::{Any, AnyPool, Executor, Transaction};
 
 use crate::domain::StaffId;
 
@@ -111,26 +113,32 @@ impl Store {
         Ok(())
     }
 
+    /// Opens a write transaction. On SQLite it takes the database write lock at once
+    /// (`BEGIN IMMEDIATE`), so a read-then-write inside it can never fail on a stale snapshot.
+    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Any>, StoreError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
     /// Opens a write transaction holding the commit lock of every staff member in `staff`.
     pub async fn begin_for_staff(&self, staff: &[&StaffId]) -> Result<StaffTx, StoreError> {
-        match self.backend {
-            Backend::Sqlite => Ok(StaffTx::new(self.pool.begin_with("BEGIN IMMEDIATE").await?)),
-            Backend::Postgres => {
-                let mut tx = self.pool.begin().await?;
-                let mut ids: Vec<&str> = staff.iter().map(|s| s.as_str()).collect();
-                ids.sort_unstable();
-                ids.dedup();
-                for id in ids {
-                    // Scoped to the schema so separate deployments (and tests) on one server
-                    // don't contend; released at commit or rollback.
-                    sqlx::query("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':staff:' || $1))")
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                Ok(StaffTx::new(tx))
+        let mut tx = self.begin_write().await?;
+        if self.backend == Backend::Postgres {
+            let mut ids: Vec<&str> = staff.iter().map(|s| s.as_str()).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            for id in ids {
+                // Scoped to the schema so separate deployments (and tests) on one server don't
+                // contend; released at commit or rollback.
+                sqlx::query("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':staff:' || $1))")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
             }
         }
+        Ok(StaffTx::new(tx))
     }
 
     pub(crate) fn pool(&self) -> &AnyPool {

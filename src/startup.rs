@@ -1,0 +1,57 @@
+//! Wiring for `serve`: store → inbox writer → dispatcher → inbox → HTTP application, plus the
+//! recovery sweep. Tests call [`start`] with a port-0 listener and their own handler.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::clock::Clock;
+use crate::dispatch::{Dispatcher, EventHandler};
+use crate::http::{AppState, Application};
+use crate::inbox::Inbox;
+use crate::store::Store;
+use crate::telnyx::Verifier;
+
+/// How often orphaned events (an instance died mid-way) are looked for.
+pub const RECOVERY_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Server settings that are not in the config file.
+pub struct ServerParts {
+    /// Where to listen (bind port 0 in tests).
+    pub listener: TcpListener,
+    /// Signature checking.
+    pub verifier: Verifier,
+    /// Who handles events.
+    pub handler: Arc<dyn EventHandler>,
+    /// The clock (signature window, leases).
+    pub clock: Arc<dyn Clock>,
+    /// HTTP worker threads.
+    pub workers: usize,
+    /// Events recorded but not yet handled, at most.
+    pub capacity: usize,
+}
+
+/// Starts the server: recovers unfinished events, then serves. Must run inside a tokio runtime.
+pub async fn start(store: Store, parts: ServerParts) -> std::io::Result<Application> {
+    let writer = Inbox::writer(&store);
+    let dispatcher = Dispatcher::new(parts.handler, writer.clone());
+    let inbox = Inbox::new(store.clone(), writer, dispatcher, parts.capacity, parts.clock);
+    match inbox.recover().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(count = n, "recovered unfinished events"),
+        Err(e) => tracing::error!(error = %e, "could not look for unfinished events"),
+    }
+    let sweeper = inbox.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(RECOVERY_INTERVAL);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            if let Err(e) = sweeper.recover().await {
+                tracing::warn!(error = %e, "recovery sweep failed");
+            }
+        }
+    });
+    let state = AppState { verifier: Arc::new(parts.verifier), inbox, store, metrics: crate::observability::metrics() };
+    Application::build(parts.listener, state, parts.workers)
+}

@@ -1,0 +1,312 @@
+//! The Telnyx API client (reqwest): Call Control actions and `POST /v2/messages`.
+//!
+//! Every request has a timeout; 429, 5xx, timeouts and connection failures are retried a bounded
+//! number of times with jittered exponential backoff (honouring `Retry-After`); nothing else is
+//! retried. Call commands carry a `command_id` derived from the triggering event, so a retry or a
+//! redelivered webhook is ignored by Telnyx instead of acting twice.
+
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use backon::{ExponentialBuilder, Retryable};
+use serde::Serialize;
+use serde_json::json;
+
+use super::command::CommandId;
+use super::error::TelnyxError;
+use super::events::CallControlId;
+
+/// Telnyx's v2 API.
+pub const DEFAULT_API_BASE: &str = "https://api.telnyx.com/v2";
+
+/// The Telnyx API key; never printed.
+#[derive(Clone)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    /// Wraps a key.
+    pub fn new(key: impl Into<String>) -> Self {
+        Self(key.into())
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKey(***)")
+    }
+}
+
+/// Which speech to stop when speaking (barge-in).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SpeakStop {
+    /// Stop what is being spoken now.
+    Current,
+    /// Stop it and everything queued.
+    All,
+}
+
+/// A Call Control action (reference/telnyx.md §3).
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallAction {
+    /// `answer` an incoming call.
+    Answer,
+    /// `speak` text with a voice.
+    Speak {
+        /// What to say (≤ 3000 characters).
+        text: String,
+        /// Voice name, e.g. `AWS.Polly.Joanna-Neural`.
+        voice: String,
+        /// Stop earlier speech first.
+        stop: Option<SpeakStop>,
+    },
+    /// `transcription_start` (final results only).
+    TranscriptionStart {
+        /// Engine, e.g. `Google`.
+        engine: String,
+        /// Language, e.g. `en`.
+        language: String,
+    },
+    /// `transcription_stop`.
+    TranscriptionStop,
+    /// `playback_stop` (stops speech and audio).
+    PlaybackStop,
+    /// `transfer` the call to a number.
+    Transfer {
+        /// Where to.
+        to: String,
+    },
+    /// `hangup`.
+    Hangup,
+}
+
+impl CallAction {
+    /// The path segment after `/actions/`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            CallAction::Answer => "answer",
+            CallAction::Speak { .. } => "speak",
+            CallAction::TranscriptionStart { .. } => "transcription_start",
+            CallAction::TranscriptionStop => "transcription_stop",
+            CallAction::PlaybackStop => "playback_stop",
+            CallAction::Transfer { .. } => "transfer",
+            CallAction::Hangup => "hangup",
+        }
+    }
+
+    fn body(&self, command_id: &CommandId) -> serde_json::Value {
+        let mut body = match self {
+            CallAction::Speak { text, voice, stop } => {
+                let mut b = json!({"payload": text, "voice": voice, "payload_type": "text"});
+                if let Some(stop) = stop {
+                    b["stop"] = json!(stop);
+                }
+                b
+            }
+            CallAction::TranscriptionStart { engine, language } => json!({
+                "transcription_engine": engine,
+                "transcription_engine_config": {"transcription_engine": engine, "language": language, "interim_results": false},
+                "transcription_tracks": "inbound",
+            }),
+            CallAction::Transfer { to } => json!({"to": to}),
+            CallAction::PlaybackStop => json!({"stop": "all"}),
+            _ => json!({}),
+        };
+        body["command_id"] = json!(command_id.to_string());
+        body
+    }
+}
+
+/// An SMS to send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutgoingMessage {
+    /// Our number (E.164).
+    pub from: String,
+    /// The customer (E.164).
+    pub to: String,
+    /// The text.
+    pub text: String,
+}
+
+/// Telnyx's acceptance of a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentMessage {
+    /// Telnyx's message id (matches later `message.sent`/`message.finalized`).
+    pub id: String,
+}
+
+/// What the voice and SMS features need from Telnyx. The real client talks HTTP; tests point it at
+/// a local fake by base URL.
+#[async_trait]
+pub trait TelnyxApi: Send + Sync {
+    /// Sends a Call Control command. `CallEnded` means the call is gone (treat as done).
+    async fn call_action(
+        &self,
+        call: &CallControlId,
+        action: &CallAction,
+        command_id: &CommandId,
+    ) -> Result<(), TelnyxError>;
+
+    /// Sends an SMS. No idempotency key exists for messages: callers must record the send first.
+    async fn send_message(&self, message: &OutgoingMessage) -> Result<SentMessage, TelnyxError>;
+}
+
+/// Retry and timeout settings.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Timeout of one HTTP attempt.
+    pub request_timeout: Duration,
+    /// Retries after the first attempt (retryable errors only).
+    pub max_retries: usize,
+    /// First backoff delay.
+    pub min_delay: Duration,
+    /// Largest backoff delay (and cap on `Retry-After`).
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(5),
+            max_retries: 3,
+            min_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The real Telnyx client.
+#[derive(Debug, Clone)]
+pub struct TelnyxClient {
+    http: reqwest::Client,
+    base: String,
+    key: ApiKey,
+    policy: RetryPolicy,
+}
+
+impl TelnyxClient {
+    /// A client for `base` (e.g. [`DEFAULT_API_BASE`], or a local fake in tests).
+    pub fn new(base: &str, key: ApiKey, policy: RetryPolicy) -> Result<Self, TelnyxError> {
+        let http = reqwest::Client::builder()
+            .timeout(policy.request_timeout)
+            .connect_timeout(policy.request_timeout.min(Duration::from_secs(3)))
+            .user_agent(concat!("appointment-setter/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| TelnyxError::Transient(format!("cannot build HTTP client: {e}")))?;
+        Ok(Self { http, base: base.trim_end_matches('/').to_string(), key, policy })
+    }
+
+    async fn post_once(&self, url: &str, body: &serde_json::Value) -> Result<serde_json::Value, TelnyxError> {
+        let response = self.http.post(url).bearer_auth(&self.key.0).json(body).send().await.map_err(|e| {
+            TelnyxError::Transient(if e.is_timeout() {
+                "request timed out".into()
+            } else {
+                format!("request failed: {e}")
+            })
+        })?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let bytes = response.bytes().await.map_err(|e| TelnyxError::Transient(format!("reading response: {e}")))?;
+        if (200..300).contains(&status) {
+            return Ok(serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null));
+        }
+        Err(TelnyxError::from_response(status, retry_after, &bytes))
+    }
+
+    /// POSTs with bounded, jittered retries of retryable failures only.
+    async fn post(
+        &self,
+        what: &'static str,
+        url: String,
+        body: serde_json::Value,
+    ) -> Result<serde_json::Value, TelnyxError> {
+        let backoff = ExponentialBuilder::default()
+            .with_min_delay(self.policy.min_delay)
+            .with_max_delay(self.policy.max_delay)
+            .with_max_times(self.policy.max_retries)
+            .with_jitter();
+        let max_delay = self.policy.max_delay;
+        let result = (|| self.post_once(&url, &body))
+            .retry(backoff)
+            .sleep(tokio::time::sleep)
+            .when(TelnyxError::is_retryable)
+            .adjust(move |e, planned| match e {
+                TelnyxError::RateLimited { retry_after: Some(wait) } => planned.map(|_| (*wait).min(max_delay)),
+                _ => planned,
+            })
+            .notify(|e, wait| tracing::debug!(what, error = %e, ?wait, "retrying Telnyx request"))
+            .await;
+        metrics::counter!("telnyx_requests_total", "what" => what, "outcome" => match &result {
+            Ok(_) => "ok",
+            Err(e) => e.kind(),
+        })
+        .increment(1);
+        result
+    }
+}
+
+#[async_trait]
+impl TelnyxApi for TelnyxClient {
+    async fn call_action(
+        &self,
+        call: &CallControlId,
+        action: &CallAction,
+        command_id: &CommandId,
+    ) -> Result<(), TelnyxError> {
+        let id = percent_encode_segment(call.as_str());
+        let url = format!("{}/calls/{id}/actions/{}", self.base, action.name());
+        self.post(action.name(), url, action.body(command_id)).await.map(|_| ())
+    }
+
+    async fn send_message(&self, message: &OutgoingMessage) -> Result<SentMessage, TelnyxError> {
+        let url = format!("{}/messages", self.base);
+        let body = serde_json::to_value(message).expect("serializable");
+        let reply = self.post("message", url, body).await?;
+        let id = reply["data"]["id"].as_str().unwrap_or_default().to_string();
+        Ok(SentMessage { id })
+    }
+}
+
+/// Call control ids are opaque and may contain `/`, `=` or `:`; encode them as one path segment.
+fn percent_encode_segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b':') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn call_control_ids_are_one_path_segment() {
+        assert_eq!(percent_encode_segment("v2:abc-DEF_1"), "v2:abc-DEF_1");
+        assert_eq!(percent_encode_segment("a/b=c+d"), "a%2Fb%3Dc%2Bd");
+    }
+
+    #[test]
+    fn speak_bodies_carry_voice_stop_and_command_id() {
+        let id = CommandId::derive("evt-1", "speak#0");
+        let body = CallAction::Speak { text: "Hi".into(), voice: "v".into(), stop: Some(SpeakStop::Current) }.body(&id);
+        assert_eq!(body["payload"], "Hi");
+        assert_eq!(body["stop"], "current");
+        assert_eq!(body["command_id"], id.to_string());
+    }
+
+    #[test]
+    fn the_api_key_never_prints() {
+        assert_eq!(format!("{:?}", ApiKey::new("KEY123")), "ApiKey(***)");
+    }
+}

@@ -1,0 +1,413 @@
+//! The typed Telnyx event model (SPEC §7, reference/telnyx.md §2). Parsing is lenient about extra
+//! and missing optional fields and strict about what we act on: the envelope's `event_type` and
+//! `id`, and the ids each event needs. Unknown event types parse to [`EventKind::Unknown`].
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+/// Why a verified body could not be turned into an event.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    /// Not JSON, or not the v2 envelope.
+    #[error("malformed webhook: {0}")]
+    Malformed(String),
+}
+
+macro_rules! text_id {
+    ($(#[$doc:meta])* $name:ident, $max:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Accepts 1 to `$max` printable ASCII characters.
+            pub fn parse(text: &str) -> Result<Self, ParseError> {
+                let ok = !text.is_empty() && text.len() <= $max && text.bytes().all(|b| b.is_ascii_graphic());
+                if ok {
+                    Ok(Self(text.to_string()))
+                } else {
+                    Err(ParseError::Malformed(format!("{} is not a valid id", stringify!($name))))
+                }
+            }
+
+            /// The id as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+text_id!(
+    /// `data.id`: the event's unique id and our dedupe key.
+    EventId,
+    128
+);
+text_id!(
+    /// `payload.call_control_id`: the handle for commands on one call leg (opaque).
+    CallControlId,
+    256
+);
+
+/// A verified, parsed Telnyx event.
+#[derive(Debug, Clone)]
+pub struct TelnyxEvent {
+    /// `data.id`.
+    pub id: EventId,
+    /// `data.event_type` as sent.
+    pub event_type: String,
+    /// `data.occurred_at`, when present and valid.
+    pub occurred_at: Option<DateTime<Utc>>,
+    /// `meta.attempt` (1 when absent).
+    pub attempt: u32,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// The call an event belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallRef {
+    /// Command handle.
+    pub call_control_id: CallControlId,
+    /// Session id (for logs).
+    pub call_session_id: Option<String>,
+    /// Base64 state echoed from our last command.
+    pub client_state: Option<String>,
+}
+
+/// An SMS we received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundMessage {
+    /// Telnyx message id.
+    pub message_id: Option<String>,
+    /// Sender number as sent (E.164 for SMS).
+    pub from: String,
+    /// Our numbers it was sent to.
+    pub to: Vec<String>,
+    /// The text (may be empty for MMS).
+    pub text: String,
+    /// `STOP`/`START`/`HELP` when Telnyx auto-responded to an opt keyword.
+    pub autoresponse_type: Option<String>,
+}
+
+/// Delivery news about a message we sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundStatus {
+    /// Telnyx message id (matches our send response).
+    pub message_id: String,
+    /// Recipient number.
+    pub to: Option<String>,
+    /// Recipient status (`sent`, `delivered`, `delivery_failed`, ...).
+    pub status: Option<String>,
+    /// Error codes reported for the message.
+    pub error_codes: Vec<String>,
+}
+
+/// What happened, by `event_type`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventKind {
+    /// `call.initiated`.
+    CallInitiated {
+        /// The call.
+        call: CallRef,
+        /// Caller.
+        from: String,
+        /// Number called.
+        to: String,
+        /// `incoming` or `outgoing`.
+        incoming: bool,
+    },
+    /// `call.answered`.
+    CallAnswered(CallRef),
+    /// `call.transcription`.
+    CallTranscription {
+        /// The call.
+        call: CallRef,
+        /// What was said.
+        transcript: String,
+        /// Final (true) or interim result.
+        is_final: bool,
+        /// Recognizer confidence.
+        confidence: Option<f64>,
+    },
+    /// `call.speak.started`.
+    CallSpeakStarted(CallRef),
+    /// `call.speak.ended`.
+    CallSpeakEnded {
+        /// The call.
+        call: CallRef,
+        /// `completed`, `call_hangup`, ...
+        status: Option<String>,
+    },
+    /// `call.playback.started`.
+    CallPlaybackStarted(CallRef),
+    /// `call.playback.ended`.
+    CallPlaybackEnded(CallRef),
+    /// `call.dtmf.received`.
+    CallDtmfReceived {
+        /// The call.
+        call: CallRef,
+        /// The key.
+        digit: String,
+    },
+    /// `call.hangup`.
+    CallHangup {
+        /// The call.
+        call: CallRef,
+        /// `normal_clearing`, ...
+        cause: Option<String>,
+        /// `caller`, `callee`, `unknown`.
+        source: Option<String>,
+    },
+    /// `message.received`.
+    MessageReceived(InboundMessage),
+    /// `message.sent`.
+    MessageSent(OutboundStatus),
+    /// `message.finalized`.
+    MessageFinalized(OutboundStatus),
+    /// Any other event type: acknowledged and counted, nothing else.
+    Unknown,
+}
+
+/// Events that must be processed in order share a key: one call, or one phone number.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum OrderKey {
+    /// All events of one call leg.
+    Call(CallControlId),
+    /// All messages from or to one number.
+    Number(String),
+}
+
+impl fmt::Display for OrderKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OrderKey::Call(id) => write!(f, "call:{id}"),
+            OrderKey::Number(n) => write!(f, "number:{n}"),
+        }
+    }
+}
+
+impl EventKind {
+    /// The call this event belongs to, if any.
+    pub fn call(&self) -> Option<&CallRef> {
+        match self {
+            EventKind::CallInitiated { call, .. }
+            | EventKind::CallAnswered(call)
+            | EventKind::CallTranscription { call, .. }
+            | EventKind::CallSpeakStarted(call)
+            | EventKind::CallSpeakEnded { call, .. }
+            | EventKind::CallPlaybackStarted(call)
+            | EventKind::CallPlaybackEnded(call)
+            | EventKind::CallDtmfReceived { call, .. }
+            | EventKind::CallHangup { call, .. } => Some(call),
+            _ => None,
+        }
+    }
+
+    /// The ordering key: per call, per sender number, per recipient number.
+    pub fn order_key(&self) -> Option<OrderKey> {
+        if let Some(call) = self.call() {
+            return Some(OrderKey::Call(call.call_control_id.clone()));
+        }
+        match self {
+            EventKind::MessageReceived(m) => Some(OrderKey::Number(m.from.clone())),
+            EventKind::MessageSent(s) | EventKind::MessageFinalized(s) => s.to.clone().map(OrderKey::Number),
+            _ => None,
+        }
+    }
+}
+
+// ---- wire shapes -------------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow)]
+    data: Data<'a>,
+    #[serde(default)]
+    meta: Option<Meta>,
+}
+
+#[derive(Deserialize)]
+struct Data<'a> {
+    event_type: String,
+    id: String,
+    #[serde(default)]
+    occurred_at: Option<String>,
+    #[serde(borrow, default)]
+    payload: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct Meta {
+    #[serde(default)]
+    attempt: Option<u32>,
+}
+
+#[derive(Deserialize)]
+struct CallPayload {
+    call_control_id: String,
+    #[serde(default)]
+    call_session_id: Option<String>,
+    #[serde(default)]
+    client_state: Option<String>,
+    #[serde(default)]
+    from: Option<String>,
+    #[serde(default)]
+    to: Option<String>,
+    #[serde(default)]
+    direction: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    digit: Option<String>,
+    #[serde(default)]
+    hangup_cause: Option<String>,
+    #[serde(default)]
+    hangup_source: Option<String>,
+    #[serde(default)]
+    transcription_data: Option<TranscriptionData>,
+}
+
+#[derive(Deserialize)]
+struct TranscriptionData {
+    #[serde(default)]
+    transcript: String,
+    #[serde(default)]
+    is_final: bool,
+    #[serde(default)]
+    confidence: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct Party {
+    phone_number: String,
+    #[serde(default)]
+    status: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct MessagePayload {
+    #[serde(default)]
+    id: Option<String>,
+    from: Party,
+    #[serde(default)]
+    to: Vec<Party>,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    autoresponse_type: Option<String>,
+    #[serde(default)]
+    errors: Vec<WireError>,
+}
+
+#[derive(Deserialize)]
+struct WireError {
+    #[serde(default)]
+    code: Option<serde_json::Value>,
+}
+
+fn payload<'a, T: Deserialize<'a>>(event_type: &str, raw: Option<&'a RawValue>) -> Result<T, ParseError> {
+    let raw = raw.ok_or_else(|| ParseError::Malformed(format!("{event_type} without payload")))?;
+    serde_json::from_str(raw.get()).map_err(|e| ParseError::Malformed(format!("{event_type} payload: {e}")))
+}
+
+fn call_ref(p: &CallPayload) -> Result<CallRef, ParseError> {
+    Ok(CallRef {
+        call_control_id: CallControlId::parse(&p.call_control_id)?,
+        call_session_id: p.call_session_id.clone(),
+        client_state: p.client_state.clone(),
+    })
+}
+
+fn outbound(p: MessagePayload, event_type: &str) -> Result<OutboundStatus, ParseError> {
+    let first = p.to.into_iter().next();
+    Ok(OutboundStatus {
+        message_id: p.id.ok_or_else(|| ParseError::Malformed(format!("{event_type} without payload.id")))?,
+        to: first.as_ref().map(|t| t.phone_number.clone()),
+        status: first.and_then(|t| t.status),
+        error_codes: p
+            .errors
+            .into_iter()
+            .filter_map(|e| match e.code? {
+                serde_json::Value::String(s) => Some(s),
+                other => Some(other.to_string()),
+            })
+            .collect(),
+    })
+}
+
+/// Parses a verified body into an event.
+pub fn parse(body: &[u8]) -> Result<TelnyxEvent, ParseError> {
+    let env: Envelope<'_> = serde_json::from_slice(body).map_err(|e| ParseError::Malformed(e.to_string()))?;
+    let d = env.data;
+    let id = EventId::parse(&d.id)?;
+    let kind = match d.event_type.as_str() {
+        t @ ("call.initiated"
+        | "call.answered"
+        | "call.transcription"
+        | "call.speak.started"
+        | "call.speak.ended"
+        | "call.playback.started"
+        | "call.playback.ended"
+        | "call.dtmf.received"
+        | "call.hangup") => {
+            let p: CallPayload = payload(t, d.payload)?;
+            let call = call_ref(&p)?;
+            match t {
+                "call.initiated" => EventKind::CallInitiated {
+                    call,
+                    from: p.from.unwrap_or_default(),
+                    to: p.to.unwrap_or_default(),
+                    incoming: p.direction.as_deref() != Some("outgoing"),
+                },
+                "call.answered" => EventKind::CallAnswered(call),
+                "call.transcription" => {
+                    let t = p
+                        .transcription_data
+                        .ok_or_else(|| ParseError::Malformed("call.transcription without transcription_data".into()))?;
+                    EventKind::CallTranscription {
+                        call,
+                        transcript: t.transcript,
+                        is_final: t.is_final,
+                        confidence: t.confidence,
+                    }
+                }
+                "call.speak.started" => EventKind::CallSpeakStarted(call),
+                "call.speak.ended" => EventKind::CallSpeakEnded { call, status: p.status },
+                "call.playback.started" => EventKind::CallPlaybackStarted(call),
+                "call.playback.ended" => EventKind::CallPlaybackEnded(call),
+                "call.dtmf.received" => EventKind::CallDtmfReceived { call, digit: p.digit.unwrap_or_default() },
+                _ => EventKind::CallHangup { call, cause: p.hangup_cause, source: p.hangup_source },
+            }
+        }
+        "message.received" => {
+            let p: MessagePayload = payload("message.received", d.payload)?;
+            EventKind::MessageReceived(InboundMessage {
+                message_id: p.id,
+                from: p.from.phone_number,
+                to: p.to.into_iter().map(|t| t.phone_number).collect(),
+                text: p.text.unwrap_or_default(),
+                autoresponse_type: p.autoresponse_type,
+            })
+        }
+        t @ "message.sent" => EventKind::MessageSent(outbound(payload(t, d.payload)?, t)?),
+        t @ "message.finalized" => EventKind::MessageFinalized(outbound(payload(t, d.payload)?, t)?),
+        _ => EventKind::Unknown,
+    };
+    Ok(TelnyxEvent {
+        id,
+        occurred_at: d.occurred_at.as_deref().and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|t| t.to_utc()),
+        attempt: env.meta.and_then(|m| m.attempt).unwrap_or(1),
+        event_type: d.event_type,
+        kind,
+    })
+}
