@@ -36,6 +36,17 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
 }
 
+/// Stops a running server (what SIGTERM does): no new connections, in-flight requests finish.
+#[derive(Clone)]
+pub struct StopHandle(ServerHandle);
+
+impl StopHandle {
+    /// Stops gracefully; [`Application::run_until_stopped`] then drains in-flight events.
+    pub async fn stop(&self) {
+        self.0.stop(true).await;
+    }
+}
+
 /// A running server.
 pub struct Application {
     port: u16,
@@ -71,9 +82,9 @@ impl Application {
         self.port
     }
 
-    /// A handle to stop the server (`stop(true)` is graceful).
-    pub fn handle(&self) -> ServerHandle {
-        self.server.handle()
+    /// A handle to stop the server gracefully.
+    pub fn stop_handle(&self) -> StopHandle {
+        StopHandle(self.server.handle())
     }
 
     /// Serves until stopped, then finishes every accepted event before returning.

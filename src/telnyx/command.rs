@@ -15,11 +15,9 @@ pub struct CommandId(Uuid);
 impl CommandId {
     /// The id for `action` (e.g. `answer`, `speak#2`) caused by event `event_id`.
     pub fn derive(event_id: &str, action: &str) -> Self {
-        let mut name = Vec::with_capacity(event_id.len() + action.len() + 1);
-        name.extend_from_slice(event_id.as_bytes());
-        name.push(b'\n');
-        name.extend_from_slice(action.as_bytes());
-        Self(Uuid::new_v5(&NAMESPACE, &name))
+        // Length-prefixed, so no two (event, action) pairs share a name.
+        let name = format!("{}:{event_id}{action}", event_id.len());
+        Self(Uuid::new_v5(&NAMESPACE, name.as_bytes()))
     }
 }
 

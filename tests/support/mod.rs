@@ -154,3 +154,6 @@ pub fn request(service: &str, start: DateTime<Utc>) -> BookRequest {
 pub fn request_with(service: &str, staff: &str, start: DateTime<Utc>) -> BookRequest {
     BookRequest { staff: Some(staff.parse().unwrap()), ..request(service, start) }
 }
+
+pub mod fake_telnyx;
+pub mod webhooks;
