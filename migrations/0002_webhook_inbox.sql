@@ -15,3 +15,4 @@ CREATE TABLE webhook_events (
 );
 
 CREATE INDEX webhook_events_pending ON webhook_events (status, claimed_until);
+CREATE INDEX webhook_events_received ON webhook_events (received_at);

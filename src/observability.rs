@@ -16,6 +16,11 @@ pub fn metrics() -> PrometheusHandle {
                     &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0],
                 )
                 .expect("valid buckets")
+                .set_buckets_for_metric(
+                    Matcher::Full("inbox_batch_size".into()),
+                    &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0],
+                )
+                .expect("valid buckets")
                 .build_recorder();
             let handle = recorder.handle();
             // Another recorder may already be installed (e.g. by an embedding program); then our
@@ -24,6 +29,23 @@ pub fn metrics() -> PrometheusHandle {
             handle
         })
         .clone()
+}
+
+/// Folds recorded histogram samples into their buckets every few seconds. Without it samples pile
+/// up in memory between scrapes (one per event). Runs until the runtime stops.
+pub fn spawn_metrics_upkeep() {
+    static STARTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if STARTED.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        return;
+    }
+    let handle = metrics();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            handle.run_upkeep();
+        }
+    });
 }
 
 /// Installs the tracing subscriber: `RUST_LOG` filter (default `default_level`), text or, with

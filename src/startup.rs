@@ -12,7 +12,7 @@ use crate::inbox::Inbox;
 use crate::store::Store;
 use crate::telnyx::Verifier;
 
-/// How often orphaned events (an instance died mid-way) are looked for.
+/// How often orphaned events (an instance died mid-way) are looked for and old ones purged.
 pub const RECOVERY_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Server settings that are not in the config file.
@@ -41,6 +41,7 @@ pub async fn start(store: Store, parts: ServerParts) -> std::io::Result<Applicat
         Ok(n) => tracing::info!(count = n, "recovered unfinished events"),
         Err(e) => tracing::error!(error = %e, "could not look for unfinished events"),
     }
+    crate::observability::spawn_metrics_upkeep();
     let sweeper = inbox.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(RECOVERY_INTERVAL);
@@ -49,6 +50,11 @@ pub async fn start(store: Store, parts: ServerParts) -> std::io::Result<Applicat
             tick.tick().await;
             if let Err(e) = sweeper.recover().await {
                 tracing::warn!(error = %e, "recovery sweep failed");
+            }
+            match sweeper.purge().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(count = n, "purged old webhook events"),
+                Err(e) => tracing::warn!(error = %e, "purging old webhook events failed"),
             }
         }
     });

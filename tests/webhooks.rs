@@ -284,3 +284,34 @@ async fn thousands_of_garbled_requests_get_only_4xx_or_200_and_the_server_stays_
     let recorder = server.stop().await;
     assert!(recorder.ids().contains(&"after-garbage".to_string()));
 }
+
+#[tokio::test]
+async fn finished_events_are_purged_after_retention_and_pending_ones_are_kept() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        let now = chrono::Utc::now();
+        let long_ago = now - chrono::Duration::days(40);
+        let body = String::from_utf8(text_event("x", "+13125550001", "hi")).unwrap();
+        let row = |id: &'static str, at| NewInboxEvent {
+            id,
+            event_type: "message.received",
+            order_key: None,
+            body: &body,
+            received_at: at,
+            lease_until: at,
+        };
+        store
+            .insert_events(&[row("old-done", long_ago), row("old-pending", long_ago), row("new-done", now)], "i")
+            .await
+            .unwrap();
+        use appointment_setter::store::Outcome;
+        store
+            .finish_events(&[("old-done".into(), Outcome::Done), ("new-done".into(), Outcome::Done)], now)
+            .await
+            .unwrap();
+        assert_eq!(store.purge_events(now - chrono::Duration::days(30)).await.unwrap(), 1, "{}", db.label);
+        assert_eq!(store.event_status("old-done").await.unwrap(), None);
+        assert_eq!(store.event_status("old-pending").await.unwrap().as_deref(), Some("pending"));
+        assert_eq!(store.event_status("new-done").await.unwrap().as_deref(), Some("done"));
+    }
+}

@@ -24,6 +24,8 @@ use crate::telnyx::events::{self, ParseError};
 pub const LEASE: Duration = Duration::from_secs(600);
 /// Call events recovered after this long are skipped: the call is over or has moved on.
 pub const CALL_EVENT_MAX_AGE: Duration = Duration::from_secs(300);
+/// Finished events are kept this long for dedupe, then purged.
+pub const RETENTION: chrono::Duration = chrono::Duration::days(30);
 
 /// What happened to a webhook.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,6 +141,11 @@ impl Inbox {
                 self.dispatcher.submit(Job { event, permit, skip });
             }
         }
+    }
+
+    /// Removes finished events older than [`RETENTION`].
+    pub async fn purge(&self) -> Result<u64, StoreError> {
+        self.store.purge_events(self.clock.now() - RETENTION).await
     }
 
     /// The current time by the inbox clock, in Unix seconds (for signature windows).

@@ -2,13 +2,13 @@
 //! database. Oldest ids are forgotten first; the store remains the authority.
 
 use std::collections::{HashSet, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// The ids (for lookups) and their insertion order (for forgetting the oldest).
 #[derive(Default)]
 struct Seen {
-    ids: HashSet<Box<str>>,
-    order: VecDeque<Box<str>>,
+    ids: HashSet<Arc<str>>,
+    order: VecDeque<Arc<str>>,
 }
 
 /// Recently seen ids, at most `capacity` of them.
@@ -31,8 +31,9 @@ impl RecentIds {
     /// Remembers `id`, forgetting the oldest beyond capacity.
     pub fn insert(&self, id: &str) {
         let mut seen = self.inner.lock().expect("recent ids lock");
-        if seen.ids.insert(id.into()) {
-            seen.order.push_back(id.into());
+        let id: Arc<str> = id.into();
+        if seen.ids.insert(id.clone()) {
+            seen.order.push_back(id);
             while seen.order.len() > self.capacity {
                 if let Some(old) = seen.order.pop_front() {
                     seen.ids.remove(&old);

@@ -147,6 +147,16 @@ impl Store {
         Ok(claimed)
     }
 
+    /// Forgets finished events received before `before` (Telnyx stops redelivering long before).
+    /// Returns how many were removed.
+    pub async fn purge_events(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM webhook_events WHERE received_at < $1 AND status <> 'pending'")
+            .bind(micros(before))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Status of one event (`pending`, `done`, ...), for tests and operators.
     pub async fn event_status(&self, id: &str) -> Result<Option<String>, StoreError> {
         let row =
