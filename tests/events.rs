@@ -1,21 +1,14 @@
 //! The typed event model over the shipped samples and malformed bodies.
 
+mod support;
+
 use appointment_setter::telnyx::events::parse;
 use appointment_setter::telnyx::{EventKind, OrderKey};
-
-fn sample(name: &str) -> Vec<u8> {
-    std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("webhooks-samples").join(name)).unwrap()
-}
+use support::webhooks::{sample, sample_names};
 
 #[test]
 fn every_sample_parses_to_its_typed_event() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("webhooks-samples");
-    let mut names: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| n.ends_with(".json"))
-        .collect();
-    names.sort();
+    let names = sample_names();
     assert_eq!(names.len(), 12);
     for name in names {
         let event = parse(&sample(&name)).unwrap_or_else(|e| panic!("{name}: {e}"));
