@@ -13,6 +13,7 @@ pub mod dispatch;
 pub mod domain;
 pub mod http;
 pub mod inbox;
+pub mod notify;
 pub mod observability;
 pub mod startup;
 pub mod store;

@@ -5,7 +5,7 @@ mod support;
 
 use std::collections::HashSet;
 
-use appointment_setter::booking::{BookRequest, BookingError, BookingService};
+use appointment_setter::booking::{BookRequest, BookingError, BookingService, Notify};
 use appointment_setter::domain::{Actor, Refusal, Status};
 use appointment_setter::store::AppointmentFilter;
 use chrono::Duration;
@@ -162,17 +162,25 @@ async fn customers_cannot_cancel_within_the_notice_but_staff_always_can() {
         let later = s.book(request("consultation", chicago(2026, 12, 7, 9, 0))).await.unwrap();
         let customer = Actor::Customer { phone: phone("+13125550123") };
 
-        let late = s.cancel(soon.appointment.id, &customer).await;
+        let late = s.cancel(soon.appointment.id, &customer, Notify::Nothing).await;
         assert_eq!(refusal(late), Refusal::TooLateToCancel, "{}", db.label);
-        let message = s.cancel(soon.appointment.id, &customer).await.unwrap_err().to_string();
+        let message = s.cancel(soon.appointment.id, &customer, Notify::Nothing).await.unwrap_err().to_string();
         assert!(message.contains("+13125550199"), "tells them whom to call: {message}");
 
         let stranger = Actor::Customer { phone: phone("+13125550999") };
-        assert_eq!(refusal(s.cancel(later.appointment.id, &stranger).await), Refusal::NotFound, "{}", db.label);
+        assert_eq!(
+            refusal(s.cancel(later.appointment.id, &stranger, Notify::Nothing).await),
+            Refusal::NotFound,
+            "{}",
+            db.label
+        );
 
-        assert_eq!(s.cancel(later.appointment.id, &customer).await.unwrap().status, Status::Cancelled);
-        assert_eq!(refusal(s.cancel(later.appointment.id, &customer).await), Refusal::AlreadyCancelled);
-        assert_eq!(s.cancel(soon.appointment.id, &staff).await.unwrap().status, Status::Cancelled);
+        assert_eq!(s.cancel(later.appointment.id, &customer, Notify::Nothing).await.unwrap().status, Status::Cancelled);
+        assert_eq!(
+            refusal(s.cancel(later.appointment.id, &customer, Notify::Nothing).await),
+            Refusal::AlreadyCancelled
+        );
+        assert_eq!(s.cancel(soon.appointment.id, &staff, Notify::Nothing).await.unwrap().status, Status::Cancelled);
         // The freed time can be booked again.
         s.book(request("consultation", chicago(2026, 12, 7, 9, 0))).await.unwrap();
     }
@@ -187,13 +195,22 @@ async fn rescheduling_rechecks_every_rule_and_ignores_the_appointment_itself() {
         let _b = s.book(request_with("standard", "sarah", chicago(2026, 12, 7, 13, 0))).await.unwrap().appointment;
 
         // Overlapping its own old time is fine.
-        let moved = s.reschedule(a.id, chicago(2026, 12, 7, 9, 30), &customer).await.unwrap();
+        let moved = s.reschedule(a.id, chicago(2026, 12, 7, 9, 30), &customer, Notify::Nothing).await.unwrap();
         assert_eq!(moved.start, chicago(2026, 12, 7, 9, 30));
         assert_eq!(moved.end - moved.start, Duration::minutes(60));
         // Into the other appointment's buffer is not.
-        assert_eq!(refusal(s.reschedule(a.id, chicago(2026, 12, 7, 14, 0), &customer).await), Refusal::SlotUnavailable);
-        assert_eq!(refusal(s.reschedule(a.id, chicago(2026, 12, 7, 11, 30), &customer).await), Refusal::OutsideHours);
-        assert_eq!(refusal(s.reschedule(a.id, chicago(2026, 12, 25, 9, 0), &customer).await), Refusal::Closed);
+        assert_eq!(
+            refusal(s.reschedule(a.id, chicago(2026, 12, 7, 14, 0), &customer, Notify::Nothing).await),
+            Refusal::SlotUnavailable
+        );
+        assert_eq!(
+            refusal(s.reschedule(a.id, chicago(2026, 12, 7, 11, 30), &customer, Notify::Nothing).await),
+            Refusal::OutsideHours
+        );
+        assert_eq!(
+            refusal(s.reschedule(a.id, chicago(2026, 12, 25, 9, 0), &customer, Notify::Nothing).await),
+            Refusal::Closed
+        );
         let stored = s.get(a.id).await.unwrap();
         assert_eq!(stored.start, chicago(2026, 12, 7, 9, 30), "{}: refusals change nothing", db.label);
     }

@@ -9,11 +9,14 @@
 
 mod error;
 mod messages;
+mod notify;
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 pub use error::BookingError;
+use notify::Change;
+pub use notify::{Messaging, Notify, confirmation_cause};
 
 use crate::calendar::Calendar;
 use crate::clock::Clock;
@@ -47,6 +50,10 @@ pub struct BookRequest {
     pub actor: Actor,
     /// Derived from the request's cause; the same key always yields the same appointment.
     pub idempotency_key: Option<String>,
+    /// Customer's email, if given.
+    pub customer_email: Option<String>,
+    /// What to tell the customer.
+    pub notify: Notify,
 }
 
 /// The outcome of a booking.
@@ -65,6 +72,7 @@ pub struct BookingService {
     store: Store,
     calendar: Arc<dyn Calendar>,
     clock: Arc<dyn Clock>,
+    messaging: Messaging,
 }
 
 /// How far around an interval stored appointments can matter (buffers are at most a day).
@@ -75,7 +83,18 @@ fn margin() -> Duration {
 impl BookingService {
     /// Builds the service.
     pub fn new(business: Arc<Business>, store: Store, calendar: Arc<dyn Calendar>, clock: Arc<dyn Clock>) -> Self {
-        Self { business, store, calendar, clock }
+        Self { business, store, calendar, clock, messaging: Messaging::default() }
+    }
+
+    /// Sets how customer messages are recorded with changes.
+    pub fn with_messaging(mut self, messaging: Messaging) -> Self {
+        self.messaging = messaging;
+        self
+    }
+
+    /// The store this service writes to.
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
     /// The business this service books for.
@@ -217,6 +236,7 @@ impl BookingService {
             buffer_minutes: service.buffer.num_minutes(),
             customer_name: req.customer_name.trim().to_string(),
             customer_phone: req.customer_phone,
+            customer_email: req.customer_email.filter(|e| !e.trim().is_empty()),
             notes: req.notes.filter(|n| !n.trim().is_empty()),
             status: Status::Confirmed,
             booked_via: req.channel,
@@ -224,9 +244,14 @@ impl BookingService {
             idempotency_key: req.idempotency_key.clone(),
             created_at: now,
             updated_at: now,
+            sequence: 0,
         };
         match tx.insert(&appointment).await {
-            Ok(()) => tx.commit().await?,
+            Ok(()) => {
+                notify::record(&mut tx, &self.business, self.messaging, Change::Booked, &appointment, &req.notify, now)
+                    .await?;
+                tx.commit().await?
+            }
             Err(e) if e.is_unique_violation() && req.idempotency_key.is_some() => {
                 drop(tx);
                 let key = req.idempotency_key.as_deref().expect("checked");
@@ -257,6 +282,7 @@ impl BookingService {
             Err(e) => {
                 let mut tx = self.store.begin_for_staff(&[&staff.id]).await?;
                 tx.set_status(appointment.id, Status::Cancelled, now).await?;
+                tx.cancel_reminder(appointment.id, now).await?;
                 tx.commit().await?;
                 Err(e.into())
             }
@@ -324,7 +350,7 @@ impl BookingService {
     }
 
     /// Cancels an appointment (customers within the cancellation policy, staff always).
-    pub async fn cancel(&self, id: AppointmentId, actor: &Actor) -> Result<Appointment, BookingError> {
+    pub async fn cancel(&self, id: AppointmentId, actor: &Actor, tell: Notify) -> Result<Appointment, BookingError> {
         let current = self.visible(id, actor).await?;
         let staff = self.staff_of(&current)?;
         let now = self.clock.now();
@@ -336,9 +362,11 @@ impl BookingService {
         check_cancellable(&self.business, appointment.start, now, actor)
             .map_err(|r| BookingError::refused(r, messages::too_late(&self.business)))?;
         tx.set_status(id, Status::Cancelled, now).await?;
-        tx.commit().await?;
         appointment.status = Status::Cancelled;
         appointment.updated_at = now;
+        appointment.sequence += 1;
+        notify::record(&mut tx, &self.business, self.messaging, Change::Cancelled, &appointment, &tell, now).await?;
+        tx.commit().await?;
         self.calendar.cancel_event(staff, &appointment).await?;
         tracing::info!(appointment = %id, "cancelled");
         Ok(appointment)
@@ -350,6 +378,7 @@ impl BookingService {
         id: AppointmentId,
         new_start: DateTime<Utc>,
         actor: &Actor,
+        tell: Notify,
     ) -> Result<Appointment, BookingError> {
         let current = self.visible(id, actor).await?;
         let staff = self.staff_of(&current)?;
@@ -380,10 +409,12 @@ impl BookingService {
             ));
         }
         tx.move_to(id, wanted.start, wanted.end, now).await?;
-        tx.commit().await?;
         appointment.start = wanted.start;
         appointment.end = wanted.end;
         appointment.updated_at = now;
+        appointment.sequence += 1;
+        notify::record(&mut tx, &self.business, self.messaging, Change::Rescheduled, &appointment, &tell, now).await?;
+        tx.commit().await?;
         self.calendar.move_event(staff, &appointment).await?;
         tracing::info!(appointment = %id, "rescheduled");
         Ok(appointment)

@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 
 use super::output::{AppointmentJson, clock, day_heading, describe, print_json};
 use super::{CliError, Context};
-use crate::booking::BookRequest;
+use crate::booking::{BookRequest, Notify};
 use crate::domain::time::resolve_local;
 use crate::domain::{Actor, AppointmentId, Channel, DayMinute};
 use crate::store::AppointmentFilter;
@@ -69,6 +69,12 @@ pub struct BookArgs {
     /// Repeat-safe key: the same key books at most once
     #[arg(long, value_name = "KEY")]
     idempotency_key: Option<String>,
+    /// Customer email (for the calendar invite)
+    #[arg(long)]
+    email: Option<String>,
+    /// Text the customer a confirmation (sent by the running server)
+    #[arg(long)]
+    notify: bool,
     /// Print JSON instead of text
     #[arg(long)]
     json: bool,
@@ -79,6 +85,9 @@ pub struct BookArgs {
 pub struct CancelArgs {
     /// Appointment id
     id: String,
+    /// Text the customer a confirmation (sent by the running server)
+    #[arg(long)]
+    notify: bool,
     /// Print JSON instead of text
     #[arg(long)]
     json: bool,
@@ -95,9 +104,16 @@ pub struct RescheduleArgs {
     /// Override minimum notice and booking window (never conflicts)
     #[arg(long)]
     force: bool,
+    /// Text the customer a confirmation (sent by the running server)
+    #[arg(long)]
+    notify: bool,
     /// Print JSON instead of text
     #[arg(long)]
     json: bool,
+}
+
+fn tell(notify: bool) -> Notify {
+    if notify { Notify::Confirmation } else { Notify::Nothing }
 }
 
 pub(super) async fn run(ctx: &Context, cmd: AppointmentsCommand) -> Result<(), CliError> {
@@ -183,6 +199,8 @@ async fn book(ctx: &Context, args: BookArgs) -> Result<(), CliError> {
         channel: Channel::Cli,
         actor: Actor::Staff { force: args.force },
         idempotency_key: Some(args.idempotency_key.unwrap_or_else(|| format!("cli:{}", uuid::Uuid::new_v4()))),
+        customer_email: args.email,
+        notify: tell(args.notify),
     };
     let booked = ctx.booking.book(req).await?;
     let biz = ctx.booking.business();
@@ -197,7 +215,7 @@ async fn book(ctx: &Context, args: BookArgs) -> Result<(), CliError> {
 
 async fn cancel(ctx: &Context, args: CancelArgs) -> Result<(), CliError> {
     let id = appointment_id(&args.id)?;
-    let a = ctx.booking.cancel(id, &Actor::Staff { force: false }).await?;
+    let a = ctx.booking.cancel(id, &Actor::Staff { force: false }, tell(args.notify)).await?;
     if args.json {
         print_json(&AppointmentJson::new(ctx.booking.business(), &a, None))?;
     } else {
@@ -209,7 +227,7 @@ async fn cancel(ctx: &Context, args: CancelArgs) -> Result<(), CliError> {
 async fn reschedule(ctx: &Context, args: RescheduleArgs) -> Result<(), CliError> {
     let id = appointment_id(&args.id)?;
     let start = ctx.start(&args.start)?;
-    let a = ctx.booking.reschedule(id, start, &Actor::Staff { force: args.force }).await?;
+    let a = ctx.booking.reschedule(id, start, &Actor::Staff { force: args.force }, tell(args.notify)).await?;
     if args.json {
         print_json(&AppointmentJson::new(ctx.booking.business(), &a, None))?;
     } else {

@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Timelike, Utc};
 
 use super::CliError;
-use crate::booking::BookingService;
+use crate::booking::{BookingService, Messaging};
 use crate::calendar::{Calendar, LocalCalendar};
 use crate::clock::{Clock, FixedClock, SystemClock};
 use crate::config::{self, CalendarBackend, Config};
@@ -30,6 +30,15 @@ pub struct Context {
     pub booking: BookingService,
 }
 
+/// The booking service's message settings from `[sms]`.
+pub fn messaging(config: &Config) -> Messaging {
+    let hours = i64::from(config.sms.reminder_hours_before);
+    Messaging {
+        confirmations: config.sms.confirmations,
+        reminder_before: (hours > 0).then(|| chrono::Duration::hours(hours)),
+    }
+}
+
 impl Context {
     /// Loads the config, opens (and migrates) the store and builds the booking service.
     pub async fn open(config_path: Option<PathBuf>, now: Option<DateTime<Utc>>) -> Result<Self, CliError> {
@@ -50,7 +59,7 @@ impl Context {
             None => Arc::new(SystemClock),
         };
         let business = Arc::new(config.business.clone());
-        let booking = BookingService::new(business, store.clone(), calendar, clock);
+        let booking = BookingService::new(business, store.clone(), calendar, clock).with_messaging(messaging(&config));
         Ok(Self { config_path, config, database_url, store, booking })
     }
 

@@ -79,6 +79,8 @@ pub struct Appointment {
     pub customer_name: String,
     /// Customer's phone (E.164).
     pub customer_phone: PhoneNumber,
+    /// Customer's email, when they gave one (for the calendar invite).
+    pub customer_email: Option<String>,
     /// Free-text notes.
     pub notes: Option<String>,
     /// Confirmed or cancelled.
@@ -93,6 +95,9 @@ pub struct Appointment {
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
+    /// Changes since booking (0 when booked; +1 per reschedule or cancellation): the iCalendar
+    /// `SEQUENCE` and part of each confirmation's cause.
+    pub sequence: i64,
 }
 
 impl Appointment {

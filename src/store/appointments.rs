@@ -8,7 +8,7 @@ use super::{Store, StoreError};
 use crate::domain::{Appointment, AppointmentId, PhoneNumber, StaffId, Status};
 
 const COLUMNS: &str = "id, service_id, staff_id, start_at, end_at, buffer_minutes, customer_name, \
-     customer_phone, notes, status, booked_via, external_event_id, idempotency_key, created_at, updated_at";
+     customer_phone, customer_email, notes, status, booked_via, external_event_id, idempotency_key, created_at, updated_at, sequence";
 
 /// Which appointments to list.
 #[derive(Debug, Clone, Default)]
@@ -51,6 +51,7 @@ fn from_row(row: &AnyRow) -> Result<Appointment, StoreError> {
         buffer_minutes: int("buffer_minutes")?,
         customer_name: text("customer_name")?,
         customer_phone: PhoneNumber::from_stored(text("customer_phone")?),
+        customer_email: row.try_get("customer_email")?,
         notes: row.try_get("notes")?,
         status: text("status")?.parse().map_err(corrupt)?,
         booked_via: text("booked_via")?.parse().map_err(corrupt)?,
@@ -58,6 +59,7 @@ fn from_row(row: &AnyRow) -> Result<Appointment, StoreError> {
         idempotency_key: row.try_get("idempotency_key")?,
         created_at: instant(int("created_at")?)?,
         updated_at: instant(int("updated_at")?)?,
+        sequence: int("sequence")?,
     })
 }
 
@@ -104,6 +106,11 @@ async fn confirmed_for_staff<'e>(
 }
 
 impl StaffTx {
+    /// The transaction, for other tables changed together with an appointment.
+    pub(super) fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
+
     pub(super) fn new(tx: Transaction<'static, Any>) -> Self {
         Self { tx }
     }
@@ -132,8 +139,9 @@ impl StaffTx {
     pub async fn insert(&mut self, a: &Appointment) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO appointments (id, service_id, staff_id, start_at, end_at, buffer_minutes, customer_name, \
-             customer_phone, notes, status, booked_via, external_event_id, idempotency_key, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+             customer_phone, notes, status, booked_via, external_event_id, idempotency_key, created_at, updated_at, \
+             customer_email, sequence) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
         )
         .bind(a.id.to_string())
         .bind(a.service_id.to_string())
@@ -150,6 +158,8 @@ impl StaffTx {
         .bind(a.idempotency_key.clone())
         .bind(a.created_at.timestamp())
         .bind(a.updated_at.timestamp())
+        .bind(a.customer_email.clone())
+        .bind(a.sequence)
         .execute(&mut *self.tx)
         .await?;
         Ok(())
@@ -163,7 +173,7 @@ impl StaffTx {
         end: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE appointments SET start_at = $1, end_at = $2, updated_at = $3 WHERE id = $4")
+        sqlx::query("UPDATE appointments SET start_at = $1, end_at = $2, updated_at = $3, sequence = sequence + 1 WHERE id = $4")
             .bind(start.timestamp())
             .bind(end.timestamp())
             .bind(now.timestamp())
@@ -173,14 +183,14 @@ impl StaffTx {
         Ok(())
     }
 
-    /// Marks an appointment cancelled.
+    /// Sets an appointment's status (a change: the sequence grows).
     pub async fn set_status(
         &mut self,
         id: AppointmentId,
         status: Status,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE appointments SET status = $1, updated_at = $2 WHERE id = $3")
+        sqlx::query("UPDATE appointments SET status = $1, updated_at = $2, sequence = sequence + 1 WHERE id = $3")
             .bind(status.as_str())
             .bind(now.timestamp())
             .bind(id.to_string())

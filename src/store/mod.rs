@@ -8,6 +8,7 @@
 mod appointments;
 mod error;
 mod inbox;
+mod messaging;
 
 use std::path::Path;
 use std::time::Duration;
@@ -15,6 +16,7 @@ use std::time::Duration;
 pub use appointments::{AppointmentFilter, StaffTx};
 pub use error::StoreError;
 pub use inbox::{NewInboxEvent, Outcome, PendingEvent};
+pub use messaging::{DueReminder, MessageChannel, MessageRecord, NewMessage, OutboxMessage, SendOutcome};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor, Transaction};
 

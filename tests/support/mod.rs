@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use appointment_setter::booking::{BookRequest, BookingService};
+use appointment_setter::booking::{BookRequest, BookingService, Notify};
 use appointment_setter::calendar::LocalCalendar;
 use appointment_setter::clock::FixedClock;
 use appointment_setter::config::Config;
@@ -147,6 +147,8 @@ pub fn request(service: &str, start: DateTime<Utc>) -> BookRequest {
         channel: Channel::Cli,
         actor: Actor::Customer { phone: phone("+13125550123") },
         idempotency_key: None,
+        customer_email: None,
+        notify: Notify::Nothing,
     }
 }
 

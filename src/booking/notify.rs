@@ -1,0 +1,109 @@
+//! What is recorded for the customer with each appointment change, in the same transaction: the
+//! confirmation in the outbox (at most one per change, keyed by appointment, sequence and kind) and
+//! the reminder row (created, moved or cancelled with the appointment).
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::BookingError;
+use crate::domain::{Appointment, Business};
+use crate::notify::templates;
+use crate::store::{MessageChannel, NewMessage, StaffTx};
+
+/// How the booking service handles customer messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Messaging {
+    /// Record a confirmation with each change (`[sms] confirmations`).
+    pub confirmations: bool,
+    /// Reminder lead time (`[sms] reminder_hours_before`); `None` = no reminders.
+    pub reminder_before: Option<Duration>,
+}
+
+impl Default for Messaging {
+    fn default() -> Self {
+        Self { confirmations: true, reminder_before: Some(Duration::hours(24)) }
+    }
+}
+
+/// What to tell the customer about one change.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Notify {
+    /// Nothing (e.g. a staff change made without `--notify`).
+    #[default]
+    Nothing,
+    /// The standard confirmation text for the change.
+    Confirmation,
+    /// A text composed by the caller (e.g. the SMS reply listing other appointments).
+    Custom {
+        /// The text.
+        text: String,
+        /// Attempt even if the customer opted out (the one confirmation of a bare CANCEL).
+        ignore_opt_out: bool,
+    },
+}
+
+/// The kind of change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Change {
+    Booked,
+    Rescheduled,
+    Cancelled,
+}
+
+impl Change {
+    fn as_str(self) -> &'static str {
+        match self {
+            Change::Booked => "booked",
+            Change::Rescheduled => "rescheduled",
+            Change::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// The outbox cause of a change's confirmation: one per appointment, sequence and kind.
+pub fn confirmation_cause(a: &Appointment, kind: &str) -> String {
+    format!("appointment:{}:{}:{kind}", a.id, a.sequence)
+}
+
+/// Records the reminder and confirmation for `a` (already in its new state) inside `tx`.
+pub(super) async fn record(
+    tx: &mut StaffTx,
+    biz: &Business,
+    messaging: Messaging,
+    change: Change,
+    a: &Appointment,
+    notify: &Notify,
+    now: DateTime<Utc>,
+) -> Result<(), BookingError> {
+    match (change, messaging.reminder_before) {
+        (Change::Cancelled, _) => tx.cancel_reminder(a.id, now).await?,
+        (_, Some(before)) => {
+            let due = a.start - before;
+            tx.schedule_reminder(a.id, (due > now).then_some(due), now).await?;
+        }
+        (_, None) => {}
+    }
+    let (text, ignore_opt_out) = match notify {
+        Notify::Nothing => return Ok(()),
+        Notify::Confirmation if !messaging.confirmations => return Ok(()),
+        Notify::Confirmation => (
+            match change {
+                Change::Booked => templates::booked(biz, a),
+                Change::Rescheduled => templates::rescheduled(biz, a),
+                Change::Cancelled => templates::cancelled(biz, a),
+            },
+            false,
+        ),
+        Notify::Custom { text, ignore_opt_out } => (text.clone(), *ignore_opt_out),
+    };
+    let message = NewMessage {
+        cause: confirmation_cause(a, change.as_str()),
+        channel: MessageChannel::Sms,
+        recipient: a.customer_phone.to_string(),
+        subject: None,
+        body: text,
+        attachment: None,
+        ignore_opt_out,
+    };
+    tx.enqueue_message(&message, now).await?;
+    Ok(())
+}

@@ -1,0 +1,5 @@
+//! What customers receive: text templates, SMS segment arithmetic, iCalendar invites, and the
+//! outbox worker that sends recorded messages (SPEC §8).
+
+pub mod gsm7;
+pub mod templates;

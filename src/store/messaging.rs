@@ -1,0 +1,400 @@
+//! Opt-outs, the outbox and reminders (SPEC §8). Claims use leases so a crashed instance's work
+//! is taken over, and `FOR UPDATE SKIP LOCKED` on PostgreSQL so instances never claim the same row.
+
+use chrono::{DateTime, Utc};
+use sqlx::{AnyExecutor, Row};
+
+use super::{Backend, StaffTx, Store, StoreError};
+use crate::domain::{AppointmentId, PhoneNumber};
+
+/// How a message travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageChannel {
+    /// A text through Telnyx.
+    Sms,
+    /// An email through SMTP.
+    Email,
+}
+
+impl MessageChannel {
+    fn as_str(self) -> &'static str {
+        match self {
+            MessageChannel::Sms => "sms",
+            MessageChannel::Email => "email",
+        }
+    }
+}
+
+/// A message to record in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMessage {
+    /// Unique cause: at most one message per cause.
+    pub cause: String,
+    /// SMS or email.
+    pub channel: MessageChannel,
+    /// E.164 number or email address.
+    pub recipient: String,
+    /// Email subject.
+    pub subject: Option<String>,
+    /// The text.
+    pub body: String,
+    /// An iCalendar attachment (email).
+    pub attachment: Option<String>,
+    /// Attempt even when the recipient opted out (the one confirmation after a bare CANCEL).
+    pub ignore_opt_out: bool,
+}
+
+/// A message claimed for sending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxMessage {
+    /// Row id.
+    pub id: String,
+    /// Its cause.
+    pub cause: String,
+    /// SMS or email.
+    pub channel: MessageChannel,
+    /// Where to.
+    pub recipient: String,
+    /// Email subject.
+    pub subject: Option<String>,
+    /// Text.
+    pub body: String,
+    /// iCalendar attachment.
+    pub attachment: Option<String>,
+    /// See [`NewMessage::ignore_opt_out`].
+    pub ignore_opt_out: bool,
+    /// Attempts made before this one.
+    pub attempts: i64,
+}
+
+/// How one send attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendOutcome {
+    /// Accepted by the provider.
+    Sent {
+        /// The provider's message id.
+        provider_id: Option<String>,
+    },
+    /// The recipient opted out; never retried.
+    Blocked,
+    /// Failed for good.
+    Failed {
+        /// Why.
+        error: String,
+    },
+    /// Failed for now; try again at `at`.
+    Retry {
+        /// Next attempt.
+        at: DateTime<Utc>,
+        /// Why.
+        error: String,
+    },
+}
+
+/// A stored message's state (tests and operators).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRecord {
+    /// Its cause.
+    pub cause: String,
+    /// Where to.
+    pub recipient: String,
+    /// Text.
+    pub body: String,
+    /// `pending`, `sent`, `failed` or `blocked`.
+    pub status: String,
+    /// Attempts made.
+    pub attempts: i64,
+}
+
+/// A reminder claimed for sending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DueReminder {
+    /// Its appointment.
+    pub appointment_id: AppointmentId,
+    /// When it was due.
+    pub due_at: DateTime<Utc>,
+}
+
+fn instant(secs: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(secs, 0).unwrap_or_default()
+}
+
+async fn enqueue<'e>(e: impl AnyExecutor<'e>, m: &NewMessage, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "INSERT INTO outbox (id, cause, channel, recipient, subject, body, attachment, ignore_opt_out, status, \
+         attempts, next_attempt_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9, $9) ON CONFLICT (cause) DO NOTHING",
+    )
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(m.cause.as_str())
+    .bind(m.channel.as_str())
+    .bind(m.recipient.as_str())
+    .bind(m.subject.clone())
+    .bind(m.body.as_str())
+    .bind(m.attachment.clone())
+    .bind(i32::from(m.ignore_opt_out))
+    .bind(now.timestamp())
+    .execute(e)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+impl StaffTx {
+    /// Records a message in the same transaction as an appointment change; false if its cause
+    /// already has one.
+    pub async fn enqueue_message(&mut self, m: &NewMessage, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        enqueue(self.conn(), m, now).await
+    }
+
+    /// Creates or moves an appointment's reminder; `None` means no reminder (booked inside the
+    /// reminder window).
+    pub async fn schedule_reminder(
+        &mut self,
+        id: AppointmentId,
+        due_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let (due, status) = match due_at {
+            Some(due) => (due.timestamp(), "scheduled"),
+            None => (now.timestamp(), "skipped"),
+        };
+        sqlx::query(
+            "INSERT INTO reminders (appointment_id, due_at, status, claimed_until, updated_at) VALUES ($1, $2, $3, 0, $4) \
+             ON CONFLICT (appointment_id) DO UPDATE SET due_at = excluded.due_at, status = excluded.status, \
+             claimed_by = NULL, claimed_until = 0, updated_at = excluded.updated_at",
+        )
+        .bind(id.to_string())
+        .bind(due)
+        .bind(status)
+        .bind(now.timestamp())
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// Cancels an appointment's reminder.
+    pub async fn cancel_reminder(&mut self, id: AppointmentId, now: DateTime<Utc>) -> Result<(), StoreError> {
+        sqlx::query("UPDATE reminders SET status = 'cancelled', updated_at = $1 WHERE appointment_id = $2 AND status = 'scheduled'")
+            .bind(now.timestamp())
+            .bind(id.to_string())
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Records a message; false if its cause already has one.
+    pub async fn enqueue_message(&self, m: &NewMessage, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        enqueue(&self.pool, m, now).await
+    }
+
+    /// Records that `phone` does not want texts.
+    pub async fn opt_out(&self, phone: &PhoneNumber, source: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO opt_outs (phone, source, opted_out_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (phone) DO UPDATE SET source = excluded.source, opted_out_at = excluded.opted_out_at",
+        )
+        .bind(phone.as_str())
+        .bind(source)
+        .bind(now.timestamp())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Clears an opt-out (START/UNSTOP).
+    pub async fn opt_in(&self, phone: &PhoneNumber) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM opt_outs WHERE phone = $1").bind(phone.as_str()).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Whether `recipient` (an E.164 number) opted out.
+    pub async fn is_opted_out(&self, recipient: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT phone FROM opt_outs WHERE phone = $1")
+            .bind(recipient)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+
+    /// Claims up to `limit` messages due at `now` for `instance` until `lease_until`.
+    pub async fn claim_due_messages(
+        &self,
+        instance: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        let lock = if self.backend == Backend::Postgres { "FOR UPDATE SKIP LOCKED" } else { "" };
+        let sql = format!(
+            "UPDATE outbox SET claimed_by = $1, claimed_until = $2 WHERE id IN (SELECT id FROM outbox \
+             WHERE status = 'pending' AND next_attempt_at <= $3 AND claimed_until < $3 ORDER BY next_attempt_at LIMIT $4 {lock}) \
+             RETURNING id, cause, channel, recipient, subject, body, attachment, ignore_opt_out, attempts"
+        );
+        let mut tx = self.begin_write().await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(instance)
+            .bind(lease_until.timestamp())
+            .bind(now.timestamp())
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        rows.iter()
+            .map(|r| {
+                Ok(OutboxMessage {
+                    id: r.try_get("id")?,
+                    cause: r.try_get("cause")?,
+                    channel: if r.try_get::<String, _>("channel")? == "email" {
+                        MessageChannel::Email
+                    } else {
+                        MessageChannel::Sms
+                    },
+                    recipient: r.try_get("recipient")?,
+                    subject: r.try_get("subject")?,
+                    body: r.try_get("body")?,
+                    attachment: r.try_get("attachment")?,
+                    ignore_opt_out: r.try_get::<i32, _>("ignore_opt_out")? != 0,
+                    attempts: r.try_get::<i32, _>("attempts")?.into(),
+                })
+            })
+            .collect()
+    }
+
+    /// Records how a send attempt ended.
+    pub async fn record_send(&self, id: &str, outcome: &SendOutcome, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let (status, next, provider, error) = match outcome {
+            SendOutcome::Sent { provider_id } => ("sent", now, provider_id.clone(), None),
+            SendOutcome::Blocked => ("blocked", now, None, Some("recipient opted out".to_string())),
+            SendOutcome::Failed { error } => ("failed", now, None, Some(error.clone())),
+            SendOutcome::Retry { at, error } => ("pending", *at, None, Some(error.clone())),
+        };
+        sqlx::query(
+            "UPDATE outbox SET status = $1, attempts = attempts + 1, next_attempt_at = $2, provider_id = $3, last_error = $4, \
+             claimed_by = NULL, claimed_until = 0, updated_at = $5 WHERE id = $6",
+        )
+        .bind(status)
+        .bind(next.timestamp())
+        .bind(provider)
+        .bind(error)
+        .bind(now.timestamp())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// When the next pending message is due, if any.
+    pub async fn next_message_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let row = sqlx::query("SELECT MIN(next_attempt_at) AS due FROM outbox WHERE status = 'pending'")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get::<Option<i64>, _>("due")?.map(instant))
+    }
+
+    /// Messages to `recipient`, oldest first (tests and operators).
+    pub async fn messages_to(&self, recipient: &str) -> Result<Vec<MessageRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT cause, recipient, body, status, attempts FROM outbox WHERE recipient = $1 ORDER BY created_at, cause",
+        )
+        .bind(recipient)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(MessageRecord {
+                    cause: r.try_get("cause")?,
+                    recipient: r.try_get("recipient")?,
+                    body: r.try_get("body")?,
+                    status: r.try_get("status")?,
+                    attempts: r.try_get::<i32, _>("attempts")?.into(),
+                })
+            })
+            .collect()
+    }
+
+    /// Claims up to `limit` reminders due at `now`.
+    pub async fn claim_due_reminders(
+        &self,
+        instance: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<DueReminder>, StoreError> {
+        let lock = if self.backend == Backend::Postgres { "FOR UPDATE SKIP LOCKED" } else { "" };
+        let sql = format!(
+            "UPDATE reminders SET claimed_by = $1, claimed_until = $2 WHERE appointment_id IN (SELECT appointment_id FROM reminders \
+             WHERE status = 'scheduled' AND due_at <= $3 AND claimed_until < $3 ORDER BY due_at LIMIT $4 {lock}) \
+             RETURNING appointment_id, due_at"
+        );
+        let mut tx = self.begin_write().await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(instance)
+            .bind(lease_until.timestamp())
+            .bind(now.timestamp())
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        rows.iter()
+            .map(|r| {
+                let id: String = r.try_get("appointment_id")?;
+                Ok(DueReminder {
+                    appointment_id: id
+                        .parse()
+                        .map_err(|e| StoreError::Corrupt { table: "reminders", problem: format!("{e}") })?,
+                    due_at: instant(r.try_get("due_at")?),
+                })
+            })
+            .collect()
+    }
+
+    /// Finishes a claimed reminder: records its message (if any) and its final status in one
+    /// transaction, only while this instance still holds the claim.
+    pub async fn complete_reminder(
+        &self,
+        instance: &str,
+        reminder: &DueReminder,
+        message: Option<&NewMessage>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let status = if message.is_some() { "sent" } else { "skipped" };
+        let won = sqlx::query(
+            "UPDATE reminders SET status = $1, updated_at = $2 WHERE appointment_id = $3 AND status = 'scheduled' \
+             AND claimed_by = $4 AND due_at = $5",
+        )
+        .bind(status)
+        .bind(now.timestamp())
+        .bind(reminder.appointment_id.to_string())
+        .bind(instance)
+        .bind(reminder.due_at.timestamp())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if won && let Some(m) = message {
+            enqueue(&mut *tx, m, now).await?;
+        }
+        tx.commit().await?;
+        Ok(won)
+    }
+
+    /// When the next scheduled reminder is due, if any.
+    pub async fn next_reminder_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let row = sqlx::query("SELECT MIN(due_at) AS due FROM reminders WHERE status = 'scheduled'")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get::<Option<i64>, _>("due")?.map(instant))
+    }
+
+    /// A reminder's status and due time (tests and operators).
+    pub async fn reminder(&self, id: AppointmentId) -> Result<Option<(String, DateTime<Utc>)>, StoreError> {
+        let row = sqlx::query("SELECT status, due_at FROM reminders WHERE appointment_id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok((r.try_get("status")?, instant(r.try_get("due_at")?)))).transpose()
+    }
+}
