@@ -4,6 +4,7 @@
 //! Data flows one way: edge (CLI, later HTTP) → [`booking::BookingService`] → [`calendar`] / [`store`].
 //! [`domain`] is pure (no I/O, no async, time injected) and is where the scheduling rules live.
 
+pub mod app_handler;
 pub mod booking;
 pub mod calendar;
 pub mod cli;
@@ -15,6 +16,8 @@ pub mod http;
 pub mod inbox;
 pub mod notify;
 pub mod observability;
+pub mod reminders;
+pub mod sms;
 pub mod startup;
 pub mod store;
 pub mod telnyx;

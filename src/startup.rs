@@ -61,3 +61,44 @@ pub async fn start(store: Store, parts: ServerParts) -> std::io::Result<Applicat
     let state = AppState { verifier: Arc::new(parts.verifier), inbox, store, metrics: crate::observability::metrics() };
     Application::build(parts.listener, state, parts.workers)
 }
+
+/// The background senders: the outbox worker and the reminder scheduler.
+pub struct Messaging {
+    stop: tokio_util::sync::CancellationToken,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Messaging {
+    /// Starts both loops; `wake` is the signal appointment changes and replies notify.
+    pub fn start(
+        store: Store,
+        business: Arc<crate::domain::Business>,
+        telnyx: Arc<dyn crate::telnyx::TelnyxApi>,
+        clock: Arc<dyn Clock>,
+        settings: crate::notify::outbox::OutboxSettings,
+        wake: Arc<tokio::sync::Notify>,
+    ) -> Self {
+        let stop = tokio_util::sync::CancellationToken::new();
+        let outbox = crate::notify::outbox::OutboxWorker::new(
+            store.clone(),
+            telnyx,
+            business.phone_number.clone(),
+            clock.clone(),
+            settings,
+            wake.clone(),
+        );
+        let reminders = crate::reminders::ReminderScheduler::new(store, business, clock, wake.clone(), wake);
+        let tasks = vec![tokio::spawn(outbox.run(stop.clone())), tokio::spawn(reminders.run(stop.clone()))];
+        Self { stop, tasks }
+    }
+
+    /// Stops both loops after their current pass (a send in progress is finished and recorded).
+    pub async fn shutdown(self) {
+        self.stop.cancel();
+        for task in self.tasks {
+            if tokio::time::timeout(Duration::from_secs(30), task).await.is_err() {
+                tracing::warn!("a messaging task did not stop within 30 s");
+            }
+        }
+    }
+}

@@ -73,6 +73,7 @@ pub struct BookingService {
     calendar: Arc<dyn Calendar>,
     clock: Arc<dyn Clock>,
     messaging: Messaging,
+    changed: Option<Arc<tokio::sync::Notify>>,
 }
 
 /// How far around an interval stored appointments can matter (buffers are at most a day).
@@ -83,13 +84,25 @@ fn margin() -> Duration {
 impl BookingService {
     /// Builds the service.
     pub fn new(business: Arc<Business>, store: Store, calendar: Arc<dyn Calendar>, clock: Arc<dyn Clock>) -> Self {
-        Self { business, store, calendar, clock, messaging: Messaging::default() }
+        Self { business, store, calendar, clock, messaging: Messaging::default(), changed: None }
     }
 
     /// Sets how customer messages are recorded with changes.
     pub fn with_messaging(mut self, messaging: Messaging) -> Self {
         self.messaging = messaging;
         self
+    }
+
+    /// Notifies `changed` after every committed change (wakes the outbox and reminder loops).
+    pub fn with_change_signal(mut self, changed: Arc<tokio::sync::Notify>) -> Self {
+        self.changed = Some(changed);
+        self
+    }
+
+    fn signal_change(&self) {
+        if let Some(changed) = &self.changed {
+            changed.notify_waiters();
+        }
     }
 
     /// The store this service writes to.
@@ -260,6 +273,7 @@ impl BookingService {
             }
             Err(e) => return Err(e.into()),
         }
+        self.signal_change();
         let appointment = self.mirror_created(chosen, appointment, now).await?;
         tracing::info!(appointment = %appointment.id, staff = %chosen.id, service = %service.id, via = %req.channel, "booked");
         Ok(Booked { appointment, created: true })
@@ -367,6 +381,7 @@ impl BookingService {
         appointment.sequence += 1;
         notify::record(&mut tx, &self.business, self.messaging, Change::Cancelled, &appointment, &tell, now).await?;
         tx.commit().await?;
+        self.signal_change();
         self.calendar.cancel_event(staff, &appointment).await?;
         tracing::info!(appointment = %id, "cancelled");
         Ok(appointment)
@@ -415,6 +430,7 @@ impl BookingService {
         appointment.sequence += 1;
         notify::record(&mut tx, &self.business, self.messaging, Change::Rescheduled, &appointment, &tell, now).await?;
         tx.commit().await?;
+        self.signal_change();
         self.calendar.move_event(staff, &appointment).await?;
         tracing::info!(appointment = %id, "rescheduled");
         Ok(appointment)

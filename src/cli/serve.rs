@@ -1,15 +1,19 @@
-//! `serve`: the webhook server (SPEC §10, §11).
+//! `serve`: the webhook server with texts, confirmations and reminders (SPEC §7, §8, §10, §11).
 
 use std::net::TcpListener;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use anyhow::Context as _;
 
 use super::{CliError, Context};
-use crate::clock::SystemClock;
-use crate::dispatch::LoggingHandler;
-use crate::startup::{self, ServerParts};
-use crate::telnyx::{PublicKey, Verifier};
+use crate::app_handler::AppHandler;
+use crate::clock::{Clock, SystemClock};
+use crate::notify::outbox::OutboxSettings;
+use crate::sms::SmsHandler;
+use crate::startup::{self, Messaging, ServerParts};
+use crate::telnyx::client::DEFAULT_API_BASE;
+use crate::telnyx::{ApiKey, PublicKey, RetryPolicy, TelnyxClient, Verifier};
 
 /// Default listen address.
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -30,23 +34,52 @@ fn verifier() -> Result<Verifier, CliError> {
     PublicKey::from_base64(&key).map(Verifier::new).map_err(|e| CliError::Usage(e.to_string()))
 }
 
+fn env_number<T: std::str::FromStr>(name: &str) -> Result<Option<T>, CliError> {
+    match std::env::var(name) {
+        Ok(v) => v.trim().parse().map(Some).map_err(|_| CliError::Usage(format!("{name}={v:?} is not a valid number"))),
+        Err(_) => Ok(None),
+    }
+}
+
 pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
     let verifier = verifier()?;
     let bind = std::env::var("BIND").unwrap_or_else(|_| DEFAULT_BIND.to_string());
     let listener = TcpListener::bind(&bind).map_err(|e| CliError::Usage(format!("BIND={bind}: cannot listen: {e}")))?;
-    let workers = std::env::var("HTTP_WORKERS").ok().and_then(|w| w.parse().ok()).unwrap_or(2);
-    let parts = ServerParts {
-        listener,
-        verifier,
-        handler: Arc::new(LoggingHandler),
-        clock: Arc::new(SystemClock),
-        workers,
-        capacity: 10_000,
+    let workers = env_number("HTTP_WORKERS")?.unwrap_or(2);
+    let per_second: u32 = env_number("SMS_MAX_PER_SECOND")?.unwrap_or(50);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let wake = Arc::new(tokio::sync::Notify::new());
+    let booking = ctx.booking.clone().with_change_signal(wake.clone());
+
+    let messaging = match std::env::var("TELNYX_API_KEY").ok().filter(|k| !k.trim().is_empty()) {
+        Some(key) => {
+            let base = std::env::var("TELNYX_API_BASE").unwrap_or_else(|_| DEFAULT_API_BASE.to_string());
+            let client = TelnyxClient::new(&base, ApiKey::new(key), RetryPolicy::default())
+                .map_err(|e| CliError::Failed(anyhow::anyhow!("{e}")))?;
+            let settings = OutboxSettings {
+                per_second: NonZeroU32::new(per_second)
+                    .ok_or_else(|| CliError::Usage("SMS_MAX_PER_SECOND must be at least 1".into()))?,
+                ..OutboxSettings::default()
+            };
+            let business = Arc::new(ctx.config.business.clone());
+            Some(Messaging::start(ctx.store.clone(), business, Arc::new(client), clock.clone(), settings, wake.clone()))
+        }
+        None => {
+            tracing::warn!("TELNYX_API_KEY is not set: texts are recorded in the outbox but not sent");
+            None
+        }
     };
+
+    let handler = AppHandler::new(SmsHandler::new(booking, wake), ctx.store.clone());
+    let parts = ServerParts { listener, verifier, handler: Arc::new(handler), clock, workers, capacity: 10_000 };
     let app = startup::start(ctx.store.clone(), parts).await.context("starting the server")?;
     let addr = format!("{}:{}", bind.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h), app.port());
     tracing::info!(%addr, "listening");
     eprintln!("appointment-setter listening on http://{addr} (POST /webhooks/telnyx, GET /healthz /readyz /metrics)");
-    app.run_until_stopped().await.context("serving")?;
+    let served = app.run_until_stopped().await;
+    if let Some(messaging) = messaging {
+        messaging.shutdown().await;
+    }
+    served.context("serving")?;
     Ok(())
 }

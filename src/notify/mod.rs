@@ -2,4 +2,5 @@
 //! outbox worker that sends recorded messages (SPEC §8).
 
 pub mod gsm7;
+pub mod outbox;
 pub mod templates;

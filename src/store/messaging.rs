@@ -287,9 +287,12 @@ impl Store {
 
     /// When the next pending message is due, if any.
     pub async fn next_message_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let row = sqlx::query("SELECT MIN(next_attempt_at) AS due FROM outbox WHERE status = 'pending'")
-            .fetch_one(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT MIN(CASE WHEN claimed_until > next_attempt_at THEN claimed_until ELSE next_attempt_at END) AS due \
+             FROM outbox WHERE status = 'pending'",
+        )
+        .fetch_one(&self.pool)
+        .await?;
         Ok(row.try_get::<Option<i64>, _>("due")?.map(instant))
     }
 
@@ -383,9 +386,12 @@ impl Store {
 
     /// When the next scheduled reminder is due, if any.
     pub async fn next_reminder_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let row = sqlx::query("SELECT MIN(due_at) AS due FROM reminders WHERE status = 'scheduled'")
-            .fetch_one(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT MIN(CASE WHEN claimed_until > due_at THEN claimed_until ELSE due_at END) AS due \
+             FROM reminders WHERE status = 'scheduled'",
+        )
+        .fetch_one(&self.pool)
+        .await?;
         Ok(row.try_get::<Option<i64>, _>("due")?.map(instant))
     }
 

@@ -1,0 +1,177 @@
+//! The outbox worker: sends recorded messages. Due rows are claimed with a lease (and `SKIP LOCKED`
+//! on PostgreSQL), sent with bounded concurrency under a messages-per-second limit, and their final
+//! status recorded: `sent`, `blocked` (opted out: never retried), `failed`, or back to `pending` with
+//! a later attempt time for 429/5xx/timeouts. The loop sleeps until the next due row or a wake-up.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt as _;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::clock::Clock;
+use crate::domain::PhoneNumber;
+use crate::store::{MessageChannel, OutboxMessage, SendOutcome, Store, StoreError};
+use crate::telnyx::{OutgoingMessage, TelnyxApi, TelnyxError};
+
+/// Outbox worker settings.
+#[derive(Debug, Clone, Copy)]
+pub struct OutboxSettings {
+    /// Sends in flight at once.
+    pub concurrency: usize,
+    /// Messages per second at most (Telnyx's account default is 50).
+    pub per_second: NonZeroU32,
+    /// Attempts before a retryable failure becomes `failed`.
+    pub max_attempts: i64,
+    /// Delay before the first retry; doubles each time.
+    pub retry_base: Duration,
+    /// How long a claim lasts before another instance may take the row.
+    pub lease: Duration,
+    /// Longest sleep between checks (rows written by other instances).
+    pub idle_check: Duration,
+}
+
+impl Default for OutboxSettings {
+    fn default() -> Self {
+        Self {
+            concurrency: 16,
+            per_second: NonZeroU32::new(50).expect("non-zero"),
+            max_attempts: 5,
+            retry_base: Duration::from_secs(30),
+            lease: Duration::from_secs(120),
+            idle_check: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Sends what the outbox holds.
+pub struct OutboxWorker {
+    store: Store,
+    telnyx: Arc<dyn TelnyxApi>,
+    sender: Option<PhoneNumber>,
+    clock: Arc<dyn Clock>,
+    settings: OutboxSettings,
+    limiter: DefaultDirectRateLimiter,
+    wake: Arc<Notify>,
+    instance: String,
+}
+
+impl OutboxWorker {
+    /// A worker sending SMS from `sender` (the business number) through `telnyx`.
+    pub fn new(
+        store: Store,
+        telnyx: Arc<dyn TelnyxApi>,
+        sender: Option<PhoneNumber>,
+        clock: Arc<dyn Clock>,
+        settings: OutboxSettings,
+        wake: Arc<Notify>,
+    ) -> Self {
+        Self {
+            store,
+            telnyx,
+            sender,
+            clock,
+            limiter: RateLimiter::direct(Quota::per_second(settings.per_second)),
+            settings,
+            wake,
+            instance: format!("outbox-{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
+        }
+    }
+
+    /// Sends everything due now; returns how many messages were attempted.
+    pub async fn run_once(&self) -> Result<usize, StoreError> {
+        let mut total = 0;
+        loop {
+            let now = self.clock.now();
+            let lease = chrono::Duration::from_std(self.settings.lease).unwrap_or_default();
+            let batch = self.store.claim_due_messages(&self.instance, now, now + lease, 256).await?;
+            if batch.is_empty() {
+                return Ok(total);
+            }
+            total += batch.len();
+            futures::stream::iter(batch)
+                .for_each_concurrent(self.settings.concurrency, |m| async move {
+                    let outcome = self.attempt(&m).await;
+                    let status = match &outcome {
+                        SendOutcome::Sent { .. } => "sent",
+                        SendOutcome::Blocked => "blocked",
+                        SendOutcome::Failed { .. } => "failed",
+                        SendOutcome::Retry { .. } => "retry",
+                    };
+                    metrics::counter!("messages_total", "outcome" => status).increment(1);
+                    if let Err(e) = self.store.record_send(&m.id, &outcome, self.clock.now()).await {
+                        tracing::error!(error = %e, cause = %m.cause, "could not record a send; it will be retried after its lease");
+                    }
+                })
+                .await;
+        }
+    }
+
+    async fn attempt(&self, m: &OutboxMessage) -> SendOutcome {
+        if m.channel == MessageChannel::Email {
+            return SendOutcome::Failed { error: "email is not configured (SMTP_URL)".into() };
+        }
+        if !m.ignore_opt_out {
+            match self.store.is_opted_out(&m.recipient).await {
+                Ok(true) => return SendOutcome::Blocked,
+                Ok(false) => {}
+                Err(e) => return self.retry(m, format!("opt-out lookup failed: {e}")),
+            }
+        }
+        let Some(from) = &self.sender else {
+            return SendOutcome::Failed { error: "business.phone_number is not configured".into() };
+        };
+        self.limiter.until_ready().await;
+        let message = OutgoingMessage { from: from.to_string(), to: m.recipient.clone(), text: m.body.clone() };
+        match self.telnyx.send_message(&message).await {
+            Ok(sent) => SendOutcome::Sent { provider_id: Some(sent.id).filter(|id| !id.is_empty()) },
+            Err(TelnyxError::OptedOut) => {
+                let phone = PhoneNumber::from_stored(m.recipient.clone());
+                if let Err(e) = self.store.opt_out(&phone, "40300", self.clock.now()).await {
+                    tracing::error!(error = %e, "could not record an opt-out");
+                }
+                tracing::info!(to = %phone.masked(), "recipient has opted out; message blocked");
+                SendOutcome::Blocked
+            }
+            Err(e) if e.is_retryable() => self.retry(m, e.to_string()),
+            Err(e) => SendOutcome::Failed { error: e.to_string() },
+        }
+    }
+
+    fn retry(&self, m: &OutboxMessage, error: String) -> SendOutcome {
+        if m.attempts + 1 >= self.settings.max_attempts {
+            return SendOutcome::Failed { error };
+        }
+        let delay = self.settings.retry_base * 2u32.saturating_pow(m.attempts.clamp(0, 16) as u32);
+        SendOutcome::Retry { at: self.clock.now() + chrono::Duration::from_std(delay).unwrap_or_default(), error }
+    }
+
+    /// Runs until `stop` is cancelled (a pass in progress is finished first): sends what is due,
+    /// then sleeps until the next due message, a wake-up, or `idle_check`.
+    pub async fn run(self, stop: CancellationToken) {
+        while !stop.is_cancelled() {
+            let woken = self.wake.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            if let Err(e) = self.run_once().await {
+                tracing::error!(error = %e, "outbox pass failed");
+            }
+            let wait = match self.store.next_message_due().await {
+                Ok(Some(due)) => {
+                    (due - self.clock.now()).to_std().unwrap_or(Duration::ZERO).min(self.settings.idle_check)
+                }
+                Ok(None) => self.settings.idle_check,
+                Err(_) => self.settings.idle_check,
+            };
+            let wait = wait.max(Duration::from_millis(50));
+            tokio::select! {
+                _ = woken => {}
+                _ = stop.cancelled() => {}
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+}

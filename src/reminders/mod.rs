@@ -1,0 +1,110 @@
+//! The reminder scheduler (SPEC §8): durable reminder rows (written with each appointment change)
+//! are claimed when due and turned into outbox messages in the same transaction that marks them
+//! sent, so each goes out exactly once across restarts and instances. It sleeps until the next due
+//! reminder or a wake-up, never polling every second. A reminder found late is still sent while the
+//! appointment is ahead, and skipped once it has started, was cancelled, or the number opted out.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::clock::Clock;
+use crate::domain::{Business, Status};
+use crate::notify::templates;
+use crate::store::{MessageChannel, NewMessage, Store, StoreError};
+
+/// Longest sleep between checks (reminders written by other instances).
+const IDLE_CHECK: Duration = Duration::from_secs(60);
+/// How long a claimed reminder is reserved for this instance.
+const LEASE: chrono::Duration = chrono::Duration::minutes(2);
+
+/// Turns due reminders into outbox messages.
+pub struct ReminderScheduler {
+    store: Store,
+    business: Arc<Business>,
+    clock: Arc<dyn Clock>,
+    wake: Arc<Notify>,
+    outbox: Arc<Notify>,
+    instance: String,
+}
+
+impl ReminderScheduler {
+    /// A scheduler; `wake` is notified on appointment changes, `outbox` is notified when messages
+    /// are recorded.
+    pub fn new(
+        store: Store,
+        business: Arc<Business>,
+        clock: Arc<dyn Clock>,
+        wake: Arc<Notify>,
+        outbox: Arc<Notify>,
+    ) -> Self {
+        let instance = format!("reminders-{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
+        Self { store, business, clock, wake, outbox, instance }
+    }
+
+    /// Handles every reminder due now; returns how many were turned into messages.
+    pub async fn tick(&self) -> Result<usize, StoreError> {
+        let mut sent = 0;
+        loop {
+            let now = self.clock.now();
+            let due = self.store.claim_due_reminders(&self.instance, now, now + LEASE, 500).await?;
+            if due.is_empty() {
+                break;
+            }
+            for reminder in due {
+                let appointment = self.store.appointment(reminder.appointment_id).await?;
+                let message = match appointment {
+                    Some(a) if a.status == Status::Confirmed && a.start > now => {
+                        if self.store.is_opted_out(a.customer_phone.as_str()).await? {
+                            None
+                        } else {
+                            Some(NewMessage {
+                                cause: format!("reminder:{}:{}", a.id, reminder.due_at.timestamp()),
+                                channel: MessageChannel::Sms,
+                                recipient: a.customer_phone.to_string(),
+                                subject: None,
+                                body: templates::reminder(&self.business, &a),
+                                attachment: None,
+                                ignore_opt_out: false,
+                            })
+                        }
+                    }
+                    _ => None,
+                };
+                let has_message = message.is_some();
+                if self.store.complete_reminder(&self.instance, &reminder, message.as_ref(), now).await? && has_message
+                {
+                    sent += 1;
+                }
+            }
+        }
+        if sent > 0 {
+            metrics::counter!("reminders_sent_total").increment(sent as u64);
+            self.outbox.notify_waiters();
+        }
+        Ok(sent)
+    }
+
+    /// Runs until `stop` is cancelled (a pass in progress is finished first).
+    pub async fn run(self, stop: CancellationToken) {
+        while !stop.is_cancelled() {
+            let woken = self.wake.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            if let Err(e) = self.tick().await {
+                tracing::error!(error = %e, "reminder pass failed");
+            }
+            let wait = match self.store.next_reminder_due().await {
+                Ok(Some(due)) => (due - self.clock.now()).to_std().unwrap_or(Duration::ZERO).min(IDLE_CHECK),
+                _ => IDLE_CHECK,
+            };
+            tokio::select! {
+                _ = woken => {}
+                _ = stop.cancelled() => {}
+                _ = tokio::time::sleep(wait.max(Duration::from_millis(50))) => {}
+            }
+        }
+    }
+}
