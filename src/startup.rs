@@ -77,9 +77,10 @@ impl Messaging {
         clock: Arc<dyn Clock>,
         settings: crate::notify::outbox::OutboxSettings,
         wake: Arc<tokio::sync::Notify>,
+        email: Option<Arc<dyn crate::notify::email::EmailSender>>,
     ) -> Self {
         let stop = tokio_util::sync::CancellationToken::new();
-        let outbox = crate::notify::outbox::OutboxWorker::new(
+        let mut outbox = crate::notify::outbox::OutboxWorker::new(
             store.clone(),
             telnyx,
             business.phone_number.clone(),
@@ -87,6 +88,9 @@ impl Messaging {
             settings,
             wake.clone(),
         );
+        if let Some(email) = email {
+            outbox = outbox.with_email(email);
+        }
         let reminders = crate::reminders::ReminderScheduler::new(store, business, clock, wake.clone(), wake);
         let tasks = vec![tokio::spawn(outbox.run(stop.clone())), tokio::spawn(reminders.run(stop.clone()))];
         Self { stop, tasks }

@@ -261,8 +261,16 @@ impl BookingService {
         };
         match tx.insert(&appointment).await {
             Ok(()) => {
-                notify::record(&mut tx, &self.business, self.messaging, Change::Booked, &appointment, &req.notify, now)
-                    .await?;
+                notify::record(
+                    &mut tx,
+                    &self.business,
+                    &self.messaging,
+                    Change::Booked,
+                    &appointment,
+                    &req.notify,
+                    now,
+                )
+                .await?;
                 tx.commit().await?
             }
             Err(e) if e.is_unique_violation() && req.idempotency_key.is_some() => {
@@ -379,7 +387,7 @@ impl BookingService {
         appointment.status = Status::Cancelled;
         appointment.updated_at = now;
         appointment.sequence += 1;
-        notify::record(&mut tx, &self.business, self.messaging, Change::Cancelled, &appointment, &tell, now).await?;
+        notify::record(&mut tx, &self.business, &self.messaging, Change::Cancelled, &appointment, &tell, now).await?;
         tx.commit().await?;
         self.signal_change();
         self.calendar.cancel_event(staff, &appointment).await?;
@@ -428,7 +436,7 @@ impl BookingService {
         appointment.end = wanted.end;
         appointment.updated_at = now;
         appointment.sequence += 1;
-        notify::record(&mut tx, &self.business, self.messaging, Change::Rescheduled, &appointment, &tell, now).await?;
+        notify::record(&mut tx, &self.business, &self.messaging, Change::Rescheduled, &appointment, &tell, now).await?;
         tx.commit().await?;
         self.signal_change();
         self.calendar.move_event(staff, &appointment).await?;

@@ -6,21 +6,24 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::BookingError;
 use crate::domain::{Appointment, Business};
-use crate::notify::templates;
+use crate::notify::{ics, templates};
 use crate::store::{MessageChannel, NewMessage, StaffTx};
 
 /// How the booking service handles customer messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Messaging {
     /// Record a confirmation with each change (`[sms] confirmations`).
     pub confirmations: bool,
     /// Reminder lead time (`[sms] reminder_hours_before`); `None` = no reminders.
     pub reminder_before: Option<Duration>,
+    /// Sender address when email is configured (`SMTP_URL` + `SMTP_FROM`): customers who gave an
+    /// email also get the confirmation with an `.ics` invite.
+    pub email_from: Option<String>,
 }
 
 impl Default for Messaging {
     fn default() -> Self {
-        Self { confirmations: true, reminder_before: Some(Duration::hours(24)) }
+        Self { confirmations: true, reminder_before: Some(Duration::hours(24)), email_from: None }
     }
 }
 
@@ -68,7 +71,7 @@ pub fn confirmation_cause(a: &Appointment, kind: &str) -> String {
 pub(super) async fn record(
     tx: &mut StaffTx,
     biz: &Business,
-    messaging: Messaging,
+    messaging: &Messaging,
     change: Change,
     a: &Appointment,
     notify: &Notify,
@@ -82,19 +85,29 @@ pub(super) async fn record(
         }
         (_, None) => {}
     }
+    let standard = || match change {
+        Change::Booked => templates::booked(biz, a),
+        Change::Rescheduled => templates::rescheduled(biz, a),
+        Change::Cancelled => templates::cancelled(biz, a),
+    };
     let (text, ignore_opt_out) = match notify {
         Notify::Nothing => return Ok(()),
         Notify::Confirmation if !messaging.confirmations => return Ok(()),
-        Notify::Confirmation => (
-            match change {
-                Change::Booked => templates::booked(biz, a),
-                Change::Rescheduled => templates::rescheduled(biz, a),
-                Change::Cancelled => templates::cancelled(biz, a),
-            },
-            false,
-        ),
+        Notify::Confirmation => (standard(), false),
         Notify::Custom { text, ignore_opt_out } => (text.clone(), *ignore_opt_out),
     };
+    if let (Some(from), Some(to)) = (&messaging.email_from, &a.customer_email) {
+        let email = NewMessage {
+            cause: format!("{}:email", confirmation_cause(a, change.as_str())),
+            channel: MessageChannel::Email,
+            recipient: to.clone(),
+            subject: Some(format!("{}: appointment {}", biz.name, change.as_str())),
+            body: standard(),
+            attachment: Some(ics::invite(biz, a, from, now)),
+            ignore_opt_out: true,
+        };
+        tx.enqueue_message(&email, now).await?;
+    }
     let message = NewMessage {
         cause: confirmation_cause(a, change.as_str()),
         channel: MessageChannel::Sms,

@@ -33,9 +33,12 @@ pub struct Context {
 /// The booking service's message settings from `[sms]`.
 pub fn messaging(config: &Config) -> Messaging {
     let hours = i64::from(config.sms.reminder_hours_before);
+    let email_from =
+        std::env::var("SMTP_URL").ok().and(std::env::var("SMTP_FROM").ok()).filter(|f| !f.trim().is_empty());
     Messaging {
         confirmations: config.sms.confirmations,
         reminder_before: (hours > 0).then(|| chrono::Duration::hours(hours)),
+        email_from,
     }
 }
 

@@ -9,6 +9,7 @@ use anyhow::Context as _;
 use super::{CliError, Context};
 use crate::app_handler::AppHandler;
 use crate::clock::{Clock, SystemClock};
+use crate::notify::email::{EmailSender, SmtpSender};
 use crate::notify::outbox::OutboxSettings;
 use crate::sms::SmsHandler;
 use crate::startup::{self, Messaging, ServerParts};
@@ -41,6 +42,15 @@ fn env_number<T: std::str::FromStr>(name: &str) -> Result<Option<T>, CliError> {
     }
 }
 
+/// The SMTP sender when `SMTP_URL` is set (then `SMTP_FROM` is required).
+fn email_sender() -> Result<Option<Arc<dyn EmailSender>>, CliError> {
+    let Some(url) = std::env::var("SMTP_URL").ok().filter(|u| !u.trim().is_empty()) else { return Ok(None) };
+    let from = std::env::var("SMTP_FROM")
+        .map_err(|_| CliError::Usage("SMTP_URL is set but SMTP_FROM (the sender address) is not".into()))?;
+    let sender = SmtpSender::new(&url, &from).map_err(|e| CliError::Usage(e.to_string()))?;
+    Ok(Some(Arc::new(sender)))
+}
+
 pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
     let verifier = verifier()?;
     let bind = std::env::var("BIND").unwrap_or_else(|_| DEFAULT_BIND.to_string());
@@ -62,7 +72,16 @@ pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
                 ..OutboxSettings::default()
             };
             let business = Arc::new(ctx.config.business.clone());
-            Some(Messaging::start(ctx.store.clone(), business, Arc::new(client), clock.clone(), settings, wake.clone()))
+            let email = email_sender()?;
+            Some(Messaging::start(
+                ctx.store.clone(),
+                business,
+                Arc::new(client),
+                clock.clone(),
+                settings,
+                wake.clone(),
+                email,
+            ))
         }
         None => {
             tracing::warn!("TELNYX_API_KEY is not set: texts are recorded in the outbox but not sent");

@@ -12,6 +12,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use super::email::{EmailError, EmailSender};
 use crate::clock::Clock;
 use crate::domain::PhoneNumber;
 use crate::store::{MessageChannel, OutboxMessage, SendOutcome, Store, StoreError};
@@ -57,6 +58,7 @@ pub struct OutboxWorker {
     limiter: DefaultDirectRateLimiter,
     wake: Arc<Notify>,
     instance: String,
+    email: Option<Arc<dyn EmailSender>>,
 }
 
 impl OutboxWorker {
@@ -78,7 +80,14 @@ impl OutboxWorker {
             settings,
             wake,
             instance: format!("outbox-{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
+            email: None,
         }
+    }
+
+    /// Sends email messages through `sender` (without one they fail as not configured).
+    pub fn with_email(mut self, sender: Arc<dyn EmailSender>) -> Self {
+        self.email = Some(sender);
+        self
     }
 
     /// Sends everything due now; returns how many messages were attempted.
@@ -92,27 +101,50 @@ impl OutboxWorker {
                 return Ok(total);
             }
             total += batch.len();
-            futures::stream::iter(batch)
-                .for_each_concurrent(self.settings.concurrency, |m| async move {
-                    let outcome = self.attempt(&m).await;
-                    let status = match &outcome {
-                        SendOutcome::Sent { .. } => "sent",
-                        SendOutcome::Blocked => "blocked",
-                        SendOutcome::Failed { .. } => "failed",
-                        SendOutcome::Retry { .. } => "retry",
-                    };
-                    metrics::counter!("messages_total", "outcome" => status).increment(1);
-                    if let Err(e) = self.store.record_send(&m.id, &outcome, self.clock.now()).await {
-                        tracing::error!(error = %e, cause = %m.cause, "could not record a send; it will be retried after its lease");
+            // One customer's messages go out one after another, in the order they were recorded;
+            // different customers' concurrently.
+            let mut by_recipient: Vec<Vec<OutboxMessage>> = Vec::new();
+            for m in batch {
+                match by_recipient.iter_mut().find(|g| g[0].recipient == m.recipient) {
+                    Some(group) => group.push(m),
+                    None => by_recipient.push(vec![m]),
+                }
+            }
+            futures::stream::iter(by_recipient)
+                .for_each_concurrent(self.settings.concurrency, |group| async move {
+                    for m in group {
+                        self.send_and_record(m).await;
                     }
                 })
                 .await;
         }
     }
 
+    async fn send_and_record(&self, m: OutboxMessage) {
+        let outcome = self.attempt(&m).await;
+        let status = match &outcome {
+            SendOutcome::Sent { .. } => "sent",
+            SendOutcome::Blocked => "blocked",
+            SendOutcome::Failed { .. } => "failed",
+            SendOutcome::Retry { .. } => "retry",
+        };
+        metrics::counter!("messages_total", "outcome" => status).increment(1);
+        if let Err(e) = self.store.record_send(&m.id, &outcome, self.clock.now()).await {
+            tracing::error!(error = %e, cause = %m.cause, "could not record a send; it will be retried after its lease");
+        }
+    }
+
     async fn attempt(&self, m: &OutboxMessage) -> SendOutcome {
         if m.channel == MessageChannel::Email {
-            return SendOutcome::Failed { error: "email is not configured (SMTP_URL)".into() };
+            let Some(sender) = &self.email else {
+                return SendOutcome::Failed { error: "email is not configured (SMTP_URL)".into() };
+            };
+            let subject = m.subject.as_deref().unwrap_or("Your appointment");
+            return match sender.send(&m.recipient, subject, &m.body, m.attachment.as_deref()).await {
+                Ok(()) => SendOutcome::Sent { provider_id: None },
+                Err(EmailError::Transient(e)) => self.retry(m, e),
+                Err(EmailError::Permanent(e)) => SendOutcome::Failed { error: e },
+            };
         }
         if !m.ignore_opt_out {
             match self.store.is_opted_out(&m.recipient).await {

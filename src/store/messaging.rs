@@ -125,7 +125,8 @@ async fn enqueue<'e>(e: impl AnyExecutor<'e>, m: &NewMessage, now: DateTime<Utc>
          attempts, next_attempt_at, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9, $9) ON CONFLICT (cause) DO NOTHING",
     )
-    .bind(uuid::Uuid::new_v4().to_string())
+    // Time-ordered ids keep each customer's messages in the order they were recorded.
+    .bind(uuid::Uuid::now_v7().to_string())
     .bind(m.cause.as_str())
     .bind(m.channel.as_str())
     .bind(m.recipient.as_str())
@@ -229,7 +230,7 @@ impl Store {
         let lock = if self.backend == Backend::Postgres { "FOR UPDATE SKIP LOCKED" } else { "" };
         let sql = format!(
             "UPDATE outbox SET claimed_by = $1, claimed_until = $2 WHERE id IN (SELECT id FROM outbox \
-             WHERE status = 'pending' AND next_attempt_at <= $3 AND claimed_until < $3 ORDER BY next_attempt_at LIMIT $4 {lock}) \
+             WHERE status = 'pending' AND next_attempt_at <= $3 AND claimed_until < $3 ORDER BY next_attempt_at, id LIMIT $4 {lock}) \
              RETURNING id, cause, channel, recipient, subject, body, attachment, ignore_opt_out, attempts"
         );
         let mut tx = self.begin_write().await?;
@@ -241,7 +242,8 @@ impl Store {
             .fetch_all(&mut *tx)
             .await?;
         tx.commit().await?;
-        rows.iter()
+        let mut claimed = rows
+            .iter()
             .map(|r| {
                 Ok(OutboxMessage {
                     id: r.try_get("id")?,
@@ -259,7 +261,10 @@ impl Store {
                     attempts: r.try_get::<i32, _>("attempts")?.into(),
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        // RETURNING does not keep the subquery's order.
+        claimed.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(claimed)
     }
 
     /// Records how a send attempt ended.

@@ -158,4 +158,5 @@ pub fn request_with(service: &str, staff: &str, start: DateTime<Utc>) -> BookReq
 }
 
 pub mod fake_telnyx;
+pub mod smtp_sink;
 pub mod webhooks;

@@ -1,0 +1,74 @@
+//! Email through SMTP (`SMTP_URL`, e.g. `smtps://user:pass@mail.example.com` or, for local tests,
+//! `smtp://127.0.0.1:2525`), with the appointment's `.ics` invite attached.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use super::ics::Method;
+
+/// Why an email was not sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EmailError {
+    /// Try again later (4xx reply, connection trouble).
+    #[error("email temporarily failed: {0}")]
+    Transient(String),
+    /// Will never work (bad address, 5xx reply, bad configuration).
+    #[error("email failed: {0}")]
+    Permanent(String),
+}
+
+/// Sends one email.
+#[async_trait]
+pub trait EmailSender: Send + Sync {
+    /// Sends `body` to `to`, with `ics` attached as an invite when given.
+    async fn send(&self, to: &str, subject: &str, body: &str, ics: Option<&str>) -> Result<(), EmailError>;
+}
+
+/// The real sender (lettre over SMTP).
+pub struct SmtpSender {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+impl SmtpSender {
+    /// A sender for `url` with envelope and header sender `from`.
+    pub fn new(url: &str, from: &str) -> Result<Self, EmailError> {
+        let from: Mailbox = from.parse().map_err(|e| EmailError::Permanent(format!("SMTP_FROM {from:?}: {e}")))?;
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .map_err(|e| EmailError::Permanent(format!("SMTP_URL: {e}")))?
+            .timeout(Some(Duration::from_secs(10)))
+            .build();
+        Ok(Self { transport, from })
+    }
+}
+
+/// Builds the MIME message.
+pub fn message(from: &Mailbox, to: &str, subject: &str, body: &str, ics: Option<&str>) -> Result<Message, EmailError> {
+    let to: Mailbox = to.parse().map_err(|e| EmailError::Permanent(format!("recipient {to:?}: {e}")))?;
+    let mut parts = MultiPart::mixed().singlepart(SinglePart::plain(body.to_string()));
+    if let Some(ics) = ics {
+        let kind = format!("text/calendar; method={}; charset=UTF-8", Method::of(ics).as_str());
+        let kind = ContentType::parse(&kind).map_err(|e| EmailError::Permanent(e.to_string()))?;
+        parts = parts.singlepart(Attachment::new("invite.ics".into()).body(ics.to_string(), kind));
+    }
+    Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(subject)
+        .multipart(parts)
+        .map_err(|e| EmailError::Permanent(e.to_string()))
+}
+
+#[async_trait]
+impl EmailSender for SmtpSender {
+    async fn send(&self, to: &str, subject: &str, body: &str, ics: Option<&str>) -> Result<(), EmailError> {
+        let email = message(&self.from, to, subject, body, ics)?;
+        self.transport.send(email).await.map(|_| ()).map_err(|e| {
+            if e.is_permanent() { EmailError::Permanent(e.to_string()) } else { EmailError::Transient(e.to_string()) }
+        })
+    }
+}
