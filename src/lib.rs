@@ -5,6 +5,7 @@
 //! [`domain`] is pure (no I/O, no async, time injected) and is where the scheduling rules live.
 
 pub mod app_handler;
+pub mod background;
 pub mod booking;
 pub mod calendar;
 pub mod cli;

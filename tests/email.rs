@@ -43,26 +43,8 @@ fn get<'a>(props: &'a [(String, String)], name: &str) -> &'a str {
 }
 
 fn appointment(biz: &Business) -> Appointment {
-    let start = chicago(2026, 12, 8, 9, 0);
-    Appointment {
-        id: "0f8fad5b-d9cb-469f-a165-70867728950e".parse().unwrap(),
-        service_id: "consultation".parse().unwrap(),
-        staff_id: biz.staff[0].id.clone(),
-        start,
-        end: start + chrono::Duration::minutes(30),
-        buffer_minutes: 15,
-        customer_name: "Jane".into(),
-        customer_phone: phone("+13125550123"),
-        customer_email: Some("jane@example.com".into()),
-        notes: None,
-        status: Status::Confirmed,
-        booked_via: Channel::Voice,
-        external_event_id: None,
-        idempotency_key: None,
-        created_at: start,
-        updated_at: start,
-        sequence: 0,
-    }
+    let a = support::appointment("consultation", biz.staff[0].id.as_str(), chicago(2026, 12, 8, 9, 0));
+    Appointment { customer_email: Some("jane@example.com".into()), ..a }
 }
 
 #[test]

@@ -3,35 +3,13 @@
 mod support;
 
 use appointment_setter::config::Config;
-use appointment_setter::domain::{Appointment, AppointmentId, Business, Channel, Status};
+use appointment_setter::domain::Business;
 use appointment_setter::notify::gsm7::{gsm7_units, segments};
 use appointment_setter::notify::templates;
-use support::{chicago, phone};
+use support::{appointment, chicago};
 
 fn seed() -> Business {
     Config::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml")).unwrap().business
-}
-
-fn appointment(service: &str, staff: &str, start: chrono::DateTime<chrono::Utc>) -> Appointment {
-    Appointment {
-        id: "0f8fad5b-d9cb-469f-a165-70867728950e".parse::<AppointmentId>().unwrap(),
-        service_id: service.parse().unwrap(),
-        staff_id: staff.parse().unwrap(),
-        start,
-        end: start + chrono::Duration::minutes(60),
-        buffer_minutes: 15,
-        customer_name: "Jane Doe".into(),
-        customer_phone: phone("+13125550123"),
-        customer_email: None,
-        notes: None,
-        status: Status::Confirmed,
-        booked_via: Channel::Voice,
-        external_event_id: None,
-        idempotency_key: None,
-        created_at: start,
-        updated_at: start,
-        sequence: 0,
-    }
 }
 
 #[test]

@@ -13,6 +13,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::email::{EmailError, EmailSender};
+use crate::background::{Worker, run_loop};
 use crate::clock::Clock;
 use crate::domain::PhoneNumber;
 use crate::store::{MessageChannel, OutboxMessage, SendOutcome, Store, StoreError};
@@ -184,26 +185,18 @@ impl OutboxWorker {
     /// Runs until `stop` is cancelled (a pass in progress is finished first): sends what is due,
     /// then sleeps until the next due message, a wake-up, or `idle_check`.
     pub async fn run(self, stop: CancellationToken) {
-        while !stop.is_cancelled() {
-            let woken = self.wake.notified();
-            tokio::pin!(woken);
-            woken.as_mut().enable();
-            if let Err(e) = self.run_once().await {
-                tracing::error!(error = %e, "outbox pass failed");
-            }
-            let wait = match self.store.next_message_due().await {
-                Ok(Some(due)) => {
-                    (due - self.clock.now()).to_std().unwrap_or(Duration::ZERO).min(self.settings.idle_check)
-                }
-                Ok(None) => self.settings.idle_check,
-                Err(_) => self.settings.idle_check,
-            };
-            let wait = wait.max(Duration::from_millis(50));
-            tokio::select! {
-                _ = woken => {}
-                _ = stop.cancelled() => {}
-                _ = tokio::time::sleep(wait) => {}
-            }
-        }
+        let (wake, clock, idle) = (self.wake.clone(), self.clock.clone(), self.settings.idle_check);
+        run_loop("outbox", &self, &wake, &stop, clock.as_ref(), idle).await;
+    }
+}
+
+#[async_trait::async_trait]
+impl Worker for OutboxWorker {
+    async fn pass(&self) -> Result<usize, StoreError> {
+        self.run_once().await
+    }
+
+    async fn next_due(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
+        self.store.next_message_due().await
     }
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use crate::background::{Worker, run_loop};
 use crate::clock::Clock;
 use crate::domain::{Business, Status};
 use crate::notify::templates;
@@ -89,22 +90,18 @@ impl ReminderScheduler {
 
     /// Runs until `stop` is cancelled (a pass in progress is finished first).
     pub async fn run(self, stop: CancellationToken) {
-        while !stop.is_cancelled() {
-            let woken = self.wake.notified();
-            tokio::pin!(woken);
-            woken.as_mut().enable();
-            if let Err(e) = self.tick().await {
-                tracing::error!(error = %e, "reminder pass failed");
-            }
-            let wait = match self.store.next_reminder_due().await {
-                Ok(Some(due)) => (due - self.clock.now()).to_std().unwrap_or(Duration::ZERO).min(IDLE_CHECK),
-                _ => IDLE_CHECK,
-            };
-            tokio::select! {
-                _ = woken => {}
-                _ = stop.cancelled() => {}
-                _ = tokio::time::sleep(wait.max(Duration::from_millis(50))) => {}
-            }
-        }
+        let (wake, clock) = (self.wake.clone(), self.clock.clone());
+        run_loop("reminders", &self, &wake, &stop, clock.as_ref(), IDLE_CHECK).await;
+    }
+}
+
+#[async_trait::async_trait]
+impl Worker for ReminderScheduler {
+    async fn pass(&self) -> Result<usize, StoreError> {
+        self.tick().await
+    }
+
+    async fn next_due(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
+        self.store.next_reminder_due().await
     }
 }

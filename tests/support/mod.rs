@@ -135,6 +135,29 @@ pub async fn service(db: &TestDb, biz: Business, now: DateTime<Utc>) -> BookingS
     BookingService::new(Arc::new(biz), db.store().await, Arc::new(LocalCalendar), Arc::new(FixedClock(now)))
 }
 
+/// An appointment record (not stored) for template and invite tests.
+pub fn appointment(service: &str, staff: &str, start: DateTime<Utc>) -> appointment_setter::domain::Appointment {
+    appointment_setter::domain::Appointment {
+        id: "0f8fad5b-d9cb-469f-a165-70867728950e".parse().unwrap(),
+        service_id: service.parse().unwrap(),
+        staff_id: staff.parse().unwrap(),
+        start,
+        end: start + chrono::Duration::minutes(30),
+        buffer_minutes: 15,
+        customer_name: "Jane Doe".into(),
+        customer_phone: phone("+13125550123"),
+        customer_email: None,
+        notes: None,
+        status: appointment_setter::domain::Status::Confirmed,
+        booked_via: Channel::Voice,
+        external_event_id: None,
+        idempotency_key: None,
+        created_at: start,
+        updated_at: start,
+        sequence: 0,
+    }
+}
+
 /// A staff booking request for `service` at `start`.
 pub fn request(service: &str, start: DateTime<Utc>) -> BookRequest {
     BookRequest {
