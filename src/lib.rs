@@ -4,6 +4,7 @@
 //! Data flows one way: edge (CLI, later HTTP) → [`booking::BookingService`] → [`calendar`] / [`store`].
 //! [`domain`] is pure (no I/O, no async, time injected) and is where the scheduling rules live.
 
+pub mod agent;
 pub mod app_handler;
 pub mod background;
 pub mod booking;

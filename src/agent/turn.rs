@@ -1,0 +1,220 @@
+//! One agent turn (SPEC §9): stream a completion, speak each complete sentence as it arrives,
+//! assemble tool calls from the stream, run them inline (with one filler if a tool is slow), append
+//! the results and continue until the model answers in text. Bounded: at most 8 tool calls and a
+//! deadline per turn. Cancelling the future (barge-in) stops the stream and any further speech.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures::StreamExt as _;
+use tracing::Instrument as _;
+
+use super::conversation::{Message, ToolCall};
+use super::llm::{Delta, Llm, LlmError};
+use super::prompt::system_prompt;
+use super::speech::{SentenceSplitter, speakable};
+use super::tools::{self, CallAction, OfferedSlot, ToolContext};
+use crate::booking::BookingService;
+use crate::domain::{Channel, PhoneNumber};
+
+/// What the agent says to fill a slow tool call.
+pub const FILLER: &str = "One moment while I check that.";
+
+/// Where spoken sentences go (Telnyx `speak` on a call, stdout in `chat`).
+#[async_trait]
+pub trait Speaker: Send + Sync {
+    /// Says one sentence.
+    async fn say(&self, sentence: &str);
+}
+
+/// Turn limits.
+#[derive(Debug, Clone, Copy)]
+pub struct TurnSettings {
+    /// Tool calls per turn, at most.
+    pub max_tool_calls: usize,
+    /// The whole turn's deadline.
+    pub deadline: Duration,
+    /// Say the filler when a tool takes longer than this.
+    pub filler_after: Duration,
+}
+
+impl Default for TurnSettings {
+    fn default() -> Self {
+        Self { max_tool_calls: 8, deadline: Duration::from_secs(25), filler_after: Duration::from_millis(700) }
+    }
+}
+
+/// Why a turn failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TurnError {
+    /// The model failed.
+    #[error(transparent)]
+    Llm(#[from] LlmError),
+    /// The turn ran past its deadline.
+    #[error("the turn took too long")]
+    Deadline,
+}
+
+/// The state a conversation carries between turns.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct Conversation {
+    /// The history.
+    pub history: Vec<Message>,
+    /// Slots from the latest search.
+    pub slots: HashMap<String, OfferedSlot>,
+}
+
+/// The agent: the model, the tools and the booking service.
+#[derive(Clone)]
+pub struct Agent {
+    llm: std::sync::Arc<dyn Llm>,
+    booking: BookingService,
+    settings: TurnSettings,
+}
+
+/// What a turn produced besides speech.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TurnOutcome {
+    /// Transfer or hang up after speaking.
+    pub action: Option<CallAction>,
+    /// Sentences spoken.
+    pub sentences: usize,
+}
+
+impl Agent {
+    /// An agent over `llm` booking through `booking`.
+    pub fn new(llm: std::sync::Arc<dyn Llm>, booking: BookingService, settings: TurnSettings) -> Self {
+        Self { llm, booking, settings }
+    }
+
+    /// The booking service.
+    pub fn booking(&self) -> &BookingService {
+        &self.booking
+    }
+
+    /// Runs one turn for `words` from `caller`; `cause` (the triggering event id) makes bookings
+    /// idempotent. On error the history keeps what happened so far.
+    pub async fn turn(
+        &self,
+        conversation: &mut Conversation,
+        caller: &PhoneNumber,
+        words: &str,
+        cause: &str,
+        channel: Channel,
+        speaker: &dyn Speaker,
+    ) -> Result<TurnOutcome, TurnError> {
+        conversation.history.push(Message::User { text: words.to_string() });
+        tokio::time::timeout(self.settings.deadline, self.run(conversation, caller, cause, channel, speaker))
+            .await
+            .map_err(|_| TurnError::Deadline)?
+    }
+
+    async fn run(
+        &self,
+        conversation: &mut Conversation,
+        caller: &PhoneNumber,
+        cause: &str,
+        channel: Channel,
+        speaker: &dyn Speaker,
+    ) -> Result<TurnOutcome, TurnError> {
+        let biz = self.booking.business();
+        let system = system_prompt(biz, caller, self.booking.now());
+        let specs = tools::specs();
+        let mut outcome = TurnOutcome::default();
+        let mut tool_budget = self.settings.max_tool_calls;
+        let mut filler_said = false;
+        loop {
+            let mut stream = self.llm.stream(&system, &conversation.history, &specs).await?;
+            let mut splitter = SentenceSplitter::default();
+            let mut text = String::new();
+            let mut calls: BTreeMap<u32, ToolCall> = BTreeMap::new();
+            while let Some(delta) = stream.next().await {
+                match delta? {
+                    Delta::Text(t) => {
+                        text.push_str(&t);
+                        for sentence in splitter.push(&t) {
+                            outcome.sentences += say(speaker, &sentence, biz.timezone).await;
+                        }
+                    }
+                    Delta::ToolCall { index, id, name, arguments } => {
+                        let call = calls.entry(index).or_insert_with(|| ToolCall {
+                            id: String::new(),
+                            name: String::new(),
+                            arguments: String::new(),
+                        });
+                        if let Some(id) = id {
+                            call.id = id;
+                        }
+                        if let Some(name) = name {
+                            call.name.push_str(&name);
+                        }
+                        if let Some(arguments) = arguments {
+                            call.arguments.push_str(&arguments);
+                        }
+                    }
+                }
+            }
+            if let Some(rest) = splitter.finish() {
+                outcome.sentences += say(speaker, &rest, biz.timezone).await;
+            }
+            let calls: Vec<ToolCall> = calls
+                .into_values()
+                .enumerate()
+                .map(|(i, mut c)| {
+                    if c.id.is_empty() {
+                        c.id = format!("call_{i}");
+                    }
+                    c
+                })
+                .collect();
+            conversation.history.push(Message::Assistant { text: text.trim().to_string(), tool_calls: calls.clone() });
+            if calls.is_empty() {
+                return Ok(outcome);
+            }
+            for call in calls {
+                let content = if tool_budget == 0 {
+                    serde_json::json!({"error": "too_many_tool_calls", "message": "answer the caller now"})
+                } else {
+                    tool_budget -= 1;
+                    let mut action = None;
+                    let result = {
+                        let mut cx = ToolContext {
+                            booking: &self.booking,
+                            caller,
+                            slots: &mut conversation.slots,
+                            cause,
+                            channel,
+                            action: &mut action,
+                        };
+                        let running =
+                            tools::run(&call, &mut cx).instrument(tracing::info_span!("tool", name = %call.name));
+                        tokio::pin!(running);
+                        tokio::select! {
+                            r = &mut running => r,
+                            _ = tokio::time::sleep(self.settings.filler_after), if !filler_said => {
+                                filler_said = true;
+                                outcome.sentences += say(speaker, FILLER, biz.timezone).await;
+                                running.await
+                            }
+                        }
+                    };
+                    if action.is_some() {
+                        outcome.action = action;
+                    }
+                    result
+                };
+                conversation.history.push(Message::Tool { call_id: call.id.clone(), content: content.to_string() });
+            }
+        }
+    }
+}
+
+async fn say(speaker: &dyn Speaker, sentence: &str, tz: chrono_tz::Tz) -> usize {
+    let clean = speakable(sentence, tz);
+    if clean.is_empty() {
+        return 0;
+    }
+    speaker.say(&clean).await;
+    1
+}
