@@ -75,7 +75,11 @@ pub fn speakable(text: &str, tz: Tz) -> String {
         }
     }
     let out = replace_timestamps(&out, tz);
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
+    let mut spoken = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    for mark in [" .", " ,", " ?", " !", " :", " ;"] {
+        spoken = spoken.replace(mark, &mark[1..]);
+    }
+    spoken
 }
 
 fn replace_timestamps(text: &str, tz: Tz) -> String {

@@ -190,13 +190,16 @@ impl Agent {
                         let running =
                             tools::run(&call, &mut cx).instrument(tracing::info_span!("tool", name = %call.name));
                         tokio::pin!(running);
+                        // The timer is checked first, so a tool still running at the limit always
+                        // gets the filler (at most once per turn).
                         tokio::select! {
-                            r = &mut running => r,
+                            biased;
                             _ = tokio::time::sleep(self.settings.filler_after), if !filler_said => {
                                 filler_said = true;
                                 outcome.sentences += say(speaker, FILLER, biz.timezone).await;
                                 running.await
                             }
+                            r = &mut running => r,
                         }
                     };
                     if action.is_some() {
