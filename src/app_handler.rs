@@ -8,17 +8,25 @@ use crate::domain::PhoneNumber;
 use crate::sms::SmsHandler;
 use crate::store::Store;
 use crate::telnyx::{EventKind, TelnyxEvent};
+use crate::voice::VoiceHandler;
 
 /// Routes events to the feature that owns them.
 pub struct AppHandler {
     sms: SmsHandler,
     store: Store,
+    voice: Option<VoiceHandler>,
 }
 
 impl AppHandler {
     /// Builds the router.
     pub fn new(sms: SmsHandler, store: Store) -> Self {
-        Self { sms, store }
+        Self { sms, store, voice: None }
+    }
+
+    /// Answers calls with `voice`.
+    pub fn with_voice(mut self, voice: VoiceHandler) -> Self {
+        self.voice = Some(voice);
+        self
     }
 }
 
@@ -37,6 +45,10 @@ impl EventHandler for AppHandler {
                         .await
                         .map_err(|e| HandlerError(e.to_string()))?;
                 }
+                Ok(())
+            }
+            kind if kind.call().is_some() && self.voice.is_some() => {
+                self.voice.as_ref().expect("checked").handle(event).await;
                 Ok(())
             }
             _ => LoggingHandler.handle(event).await,

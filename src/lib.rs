@@ -23,3 +23,4 @@ pub mod sms;
 pub mod startup;
 pub mod store;
 pub mod telnyx;
+pub mod voice;

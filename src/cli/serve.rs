@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 
 use super::{CliError, Context};
+use crate::agent::{Agent, Llm, OpenAiLlm, TurnSettings};
 use crate::app_handler::AppHandler;
 use crate::clock::{Clock, SystemClock};
 use crate::notify::email::{EmailSender, SmtpSender};
@@ -15,6 +16,7 @@ use crate::sms::SmsHandler;
 use crate::startup::{self, Messaging, ServerParts};
 use crate::telnyx::client::DEFAULT_API_BASE;
 use crate::telnyx::{ApiKey, PublicKey, RetryPolicy, TelnyxClient, Verifier};
+use crate::voice::VoiceHandler;
 
 /// Default listen address.
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -51,6 +53,20 @@ fn email_sender() -> Result<Option<Arc<dyn EmailSender>>, CliError> {
     Ok(Some(Arc::new(sender)))
 }
 
+/// The LLM when `OPENAI_BASE_URL` or `OPENAI_API_KEY` is set (`LLM_MODEL`, default gpt-4o-mini).
+fn llm() -> Result<Option<Arc<dyn Llm>>, CliError> {
+    let base = std::env::var("OPENAI_BASE_URL").ok().filter(|v| !v.trim().is_empty());
+    let key = std::env::var("OPENAI_API_KEY").ok().filter(|v| !v.trim().is_empty());
+    if base.is_none() && key.is_none() {
+        return Ok(None);
+    }
+    let base = base.unwrap_or_else(|| "https://api.openai.com/v1".into());
+    let model = std::env::var("LLM_MODEL").unwrap_or_else(|_| "gpt-4o-mini".into());
+    let llm = OpenAiLlm::new(&base, key.as_deref().unwrap_or("none"), &model, std::time::Duration::from_secs(20))
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    Ok(Some(Arc::new(llm)))
+}
+
 pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
     let verifier = verifier()?;
     let bind = std::env::var("BIND").unwrap_or_else(|_| DEFAULT_BIND.to_string());
@@ -61,11 +77,23 @@ pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
     let wake = Arc::new(tokio::sync::Notify::new());
     let booking = ctx.booking.clone().with_change_signal(wake.clone());
 
-    let messaging = match std::env::var("TELNYX_API_KEY").ok().filter(|k| !k.trim().is_empty()) {
+    let telnyx: Option<Arc<TelnyxClient>> = match std::env::var("TELNYX_API_KEY").ok().filter(|k| !k.trim().is_empty())
+    {
         Some(key) => {
             let base = std::env::var("TELNYX_API_BASE").unwrap_or_else(|_| DEFAULT_API_BASE.to_string());
             let client = TelnyxClient::new(&base, ApiKey::new(key), RetryPolicy::default())
                 .map_err(|e| CliError::Failed(anyhow::anyhow!("{e}")))?;
+            Some(Arc::new(client))
+        }
+        None => {
+            tracing::warn!(
+                "TELNYX_API_KEY is not set: texts are recorded in the outbox but not sent, calls are not answered"
+            );
+            None
+        }
+    };
+    let messaging = match telnyx.clone() {
+        Some(client) => {
             let settings = OutboxSettings {
                 per_second: NonZeroU32::new(per_second)
                     .ok_or_else(|| CliError::Usage("SMS_MAX_PER_SECOND must be at least 1".into()))?,
@@ -73,23 +101,20 @@ pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
             };
             let business = Arc::new(ctx.config.business.clone());
             let email = email_sender()?;
-            Some(Messaging::start(
-                ctx.store.clone(),
-                business,
-                Arc::new(client),
-                clock.clone(),
-                settings,
-                wake.clone(),
-                email,
-            ))
+            Some(Messaging::start(ctx.store.clone(), business, client, clock.clone(), settings, wake.clone(), email))
         }
-        None => {
-            tracing::warn!("TELNYX_API_KEY is not set: texts are recorded in the outbox but not sent");
-            None
-        }
+        None => None,
     };
 
-    let handler = AppHandler::new(SmsHandler::new(booking, wake), ctx.store.clone());
+    let mut handler = AppHandler::new(SmsHandler::new(booking.clone(), wake), ctx.store.clone());
+    match (llm()?, telnyx) {
+        (Some(llm), Some(telnyx)) => {
+            let agent = Agent::new(llm, booking, TurnSettings::default());
+            handler = handler.with_voice(VoiceHandler::new(agent, telnyx, ctx.config.voice.clone(), ctx.store.clone()));
+        }
+        (None, _) => tracing::warn!("no LLM configured (OPENAI_BASE_URL / OPENAI_API_KEY): calls are not answered"),
+        (Some(_), None) => {}
+    }
     let parts = ServerParts { listener, verifier, handler: Arc::new(handler), clock, workers, capacity: 10_000 };
     let app = startup::start(ctx.store.clone(), parts).await.context("starting the server")?;
     let addr = format!("{}:{}", bind.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h), app.port());

@@ -6,6 +6,7 @@
 //! advisory locks taken in a fixed order), so a re-check inside it cannot race another writer.
 
 mod appointments;
+mod conversations;
 mod error;
 mod inbox;
 mod messaging;
@@ -14,6 +15,7 @@ use std::path::Path;
 use std::time::Duration;
 
 pub use appointments::{AppointmentFilter, StaffTx};
+pub use conversations::StoredConversation;
 pub use error::StoreError;
 pub use inbox::{NewInboxEvent, Outcome, PendingEvent};
 pub use messaging::{DueReminder, MessageChannel, MessageRecord, NewMessage, OutboxMessage, SendOutcome};
