@@ -355,3 +355,38 @@ async fn eight_processes_cannot_double_book_on_postgres() {
     let w = Workdir::with_db(&db);
     tokio::task::spawn_blocking(move || eight_processes_race(&w)).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_talks_to_the_receptionist_through_the_configured_llm() {
+    use std::io::Write as _;
+    use support::fake_llm::{FakeLlm, Script, Step};
+    let llm = FakeLlm::start().await;
+    llm.script([Script::Stream(vec![Step::Text("Hello! "), Step::Text("What can I book for you?")])]);
+    let w = Workdir::new();
+    let mut child = w
+        .command(&["chat", "--phone", "(312) 555-0123"])
+        .env("OPENAI_BASE_URL", &llm.base)
+        .env("OPENAI_API_KEY", "test")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"Hi, I need an appointment\n").unwrap();
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap()).await.unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("receptionist: Thanks for calling Accuthink Clinic"), "{text}");
+    assert!(text.contains("receptionist: Hello!\nreceptionist: What can I book for you?"), "{text}");
+    let request = &llm.requests()[0];
+    assert!(request["messages"][0]["content"].as_str().unwrap().contains("+13125550123"));
+    assert_eq!(request["messages"][1]["content"], "Hi, I need an appointment");
+}
+
+#[test]
+fn chat_without_an_llm_says_how_to_configure_one() {
+    let w = Workdir::new();
+    let out = w.command(&["chat"]).env_remove("OPENAI_BASE_URL").env_remove("OPENAI_API_KEY").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("OPENAI_BASE_URL"), "{}", stderr(&out));
+}

@@ -19,7 +19,7 @@ use appointment_setter::sms::SmsHandler;
 use appointment_setter::startup::{self, Messaging, ServerParts};
 use appointment_setter::store::{AppointmentFilter, Store};
 use appointment_setter::telnyx::{ApiKey, PublicKey, RetryPolicy, TelnyxClient, Verifier};
-use appointment_setter::voice::VoiceHandler;
+use appointment_setter::voice::{CallTimeouts, SILENT_GOODBYE, STILL_THERE, VoiceHandler};
 use serde_json::json;
 use support::fake_llm::{FakeLlm, Script, Step, tool};
 use support::fake_telnyx::{FakeTelnyx, Received};
@@ -40,6 +40,10 @@ const CALL: &str = "v3:call-jane";
 const JANE: &str = "+13125550123";
 
 async fn start(db: &TestDb) -> Phone {
+    start_with(db, CallTimeouts { silence: Duration::from_secs(60), max_call: Duration::from_secs(600) }).await
+}
+
+async fn start_with(db: &TestDb, timeouts: CallTimeouts) -> Phone {
     let store = db.store().await;
     let config =
         Config::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml")).unwrap();
@@ -64,7 +68,7 @@ async fn start(db: &TestDb) -> Phone {
     let llm = FakeLlm::start().await;
     let model = OpenAiLlm::new(&llm.base, "k", "fake", Duration::from_secs(5)).unwrap();
     let agent = Agent::new(Arc::new(model), booking.clone(), TurnSettings::default());
-    let voice = VoiceHandler::new(agent, telnyx, config.voice, store.clone());
+    let voice = VoiceHandler::new(agent, telnyx, config.voice, store.clone()).with_timeouts(timeouts);
     let handler = AppHandler::new(SmsHandler::new(booking.clone(), wake), store.clone()).with_voice(voice);
     let parts = ServerParts {
         listener: TcpListener::bind("127.0.0.1:0").unwrap(),
@@ -250,4 +254,56 @@ async fn a_caller_talking_over_a_slow_answer_stops_it_and_starts_a_new_turn() {
         history.iter().filter(|m| m["role"] == "user").map(|m| m["content"].as_str().unwrap()).collect();
     assert_eq!(user, ["I want to book", "a consultation please"], "history intact");
     assert!(!p.spoken().iter().any(|s| s.contains("never heard")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_caller_is_prompted_once_then_told_goodbye_and_hung_up_on() {
+    let db = TestDb::sqlite().await;
+    let p =
+        start_with(&db, CallTimeouts { silence: Duration::from_millis(100), max_call: Duration::from_secs(600) }).await;
+    p.event("s1", "call.initiated", json!({"direction": "incoming"})).await;
+    p.event("s2", "call.answered", json!({})).await;
+    p.until("the greeting", |p| p.spoken().len() == 1).await;
+    p.event("s3", "call.speak.ended", json!({"status": "completed"})).await;
+    p.until("the prompt", |p| p.spoken().len() == 2).await;
+    assert_eq!(p.spoken()[1], STILL_THERE);
+    p.event("s4", "call.speak.ended", json!({"status": "completed"})).await;
+    p.until("the goodbye", |p| p.spoken().len() == 3).await;
+    assert_eq!(p.spoken()[2], SILENT_GOODBYE);
+    assert_eq!(count(&p, "hangup"), 0, "not before the goodbye has been spoken");
+    p.event("s5", "call.speak.ended", json!({"status": "completed"})).await;
+    p.until("the hangup", |p| count(&p, "hangup") == 1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hangup_mid_turn_sends_nothing_more_and_late_events_are_ignored() {
+    let db = TestDb::sqlite().await;
+    let p = start(&db).await;
+    let tomorrow = (p.booking.business().today(p.booking.now()) + chrono::Days::new(1)).to_string();
+    p.llm.script([Script::Stream(vec![
+        Step::Delay(Duration::from_millis(300)),
+        tool("c1", "find_available_slots", json!({"service": "consultation", "date_from": tomorrow})),
+    ])]);
+    p.event("h1", "call.initiated", json!({"direction": "incoming"})).await;
+    p.event("h2", "call.answered", json!({})).await;
+    p.event(
+        "h3",
+        "call.transcription",
+        json!({"transcription_data": {"transcript": "Any time tomorrow?", "is_final": true}}),
+    )
+    .await;
+    p.until("the turn to start", |p| p.llm.requests().len() == 1).await;
+    p.event("h4", "call.hangup", json!({"hangup_cause": "normal_clearing"})).await;
+    let before = p.commands().len();
+    // Late and out of order: speech ending and a transcription after the hangup.
+    p.event("h5", "call.speak.ended", json!({"status": "call_hangup"})).await;
+    p.event("h6", "call.transcription", json!({"transcription_data": {"transcript": "hello?", "is_final": true}}))
+        .await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while p.store.conversation(CALL).await.unwrap().is_none_or(|c| c.status != "ended") {
+        assert!(tokio::time::Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(p.commands().len(), before, "no command after the hangup: {:#?}", p.commands());
+    assert_eq!(p.llm.requests().len(), 1, "the cancelled turn went no further");
 }

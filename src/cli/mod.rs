@@ -5,6 +5,7 @@
 //! output goes to stdout only.
 
 mod appointments;
+mod chat;
 mod check;
 mod context;
 mod output;
@@ -55,6 +56,8 @@ pub enum Command {
     Replay(replay::ReplayArgs),
     /// Print a new Ed25519 test key pair for local use with `replay`
     Keygen(replay::KeygenArgs),
+    /// Talk to the receptionist by typing (uses the configured LLM)
+    Chat(chat::ChatArgs),
 }
 
 fn parse_now(s: &str) -> Result<DateTime<Utc>, String> {
@@ -144,6 +147,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Appointments(cmd) => appointments::run(&ctx, cmd).await,
         Command::Check => check::run(&ctx).await,
         Command::Serve => serve::run(&ctx).await,
+        Command::Chat(args) => chat::run(&ctx, args).await,
         Command::Keygen(_) | Command::Replay(_) => unreachable!("handled above"),
     };
     ctx.close().await;

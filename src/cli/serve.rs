@@ -54,7 +54,7 @@ fn email_sender() -> Result<Option<Arc<dyn EmailSender>>, CliError> {
 }
 
 /// The LLM when `OPENAI_BASE_URL` or `OPENAI_API_KEY` is set (`LLM_MODEL`, default gpt-4o-mini).
-fn llm() -> Result<Option<Arc<dyn Llm>>, CliError> {
+pub(super) fn llm() -> Result<Option<Arc<dyn Llm>>, CliError> {
     let base = std::env::var("OPENAI_BASE_URL").ok().filter(|v| !v.trim().is_empty());
     let key = std::env::var("OPENAI_API_KEY").ok().filter(|v| !v.trim().is_empty());
     if base.is_none() && key.is_none() {

@@ -36,6 +36,10 @@ struct Call {
     /// Hang up once the last sentence has been spoken.
     hangup_after_speech: bool,
     ended: bool,
+    /// The silence timer, restarted when we stop speaking, cancelled when the caller speaks.
+    silence: Option<CancellationToken>,
+    /// Whether the caller was already asked if they are still there.
+    prompted: bool,
 }
 
 struct Inner {
@@ -44,7 +48,26 @@ struct Inner {
     settings: VoiceSettings,
     store: Store,
     calls: DashMap<String, Arc<Mutex<Call>>>,
+    timeouts: CallTimeouts,
 }
+
+/// How long a caller may stay silent, and how long a call may last.
+#[derive(Debug, Clone, Copy)]
+pub struct CallTimeouts {
+    /// Silence after we finish speaking before we prompt once, and again before we say goodbye.
+    pub silence: std::time::Duration,
+    /// Hard cap on a call (`[voice] max_call_minutes`).
+    pub max_call: std::time::Duration,
+}
+
+/// Asked once when the caller says nothing.
+pub const STILL_THERE: &str = "Are you still there?";
+/// Said before hanging up on a silent caller.
+pub const SILENT_GOODBYE: &str =
+    "I haven't heard anything, so I'll end the call now. Feel free to call back anytime. Goodbye!";
+/// Said when the call reaches its time limit.
+pub const TIME_LIMIT_GOODBYE: &str =
+    "I'm sorry, we've reached the time limit for this call. Please call back if you need anything else. Goodbye!";
 
 /// Handles call events.
 #[derive(Clone)]
@@ -55,7 +78,64 @@ pub struct VoiceHandler {
 impl VoiceHandler {
     /// A handler speaking through `telnyx` with `settings`, thinking with `agent`.
     pub fn new(agent: Agent, telnyx: Arc<dyn TelnyxApi>, settings: VoiceSettings, store: Store) -> Self {
-        Self { inner: Arc::new(Inner { agent, telnyx, settings, store, calls: DashMap::new() }) }
+        let timeouts = CallTimeouts {
+            silence: std::time::Duration::from_secs(10),
+            max_call: std::time::Duration::from_secs(u64::from(settings.max_call_minutes.max(1)) * 60),
+        };
+        Self { inner: Arc::new(Inner { agent, telnyx, settings, store, calls: DashMap::new(), timeouts }) }
+    }
+
+    /// Overrides the silence and call-length limits.
+    pub fn with_timeouts(self, timeouts: CallTimeouts) -> Self {
+        let inner = Arc::try_unwrap(self.inner).unwrap_or_else(|_| panic!("with_timeouts before cloning"));
+        Self { inner: Arc::new(Inner { timeouts, ..inner }) }
+    }
+
+    /// Says `text` and hangs up once it has been spoken.
+    async fn goodbye(&self, id: &CallControlId, session: &Arc<Mutex<Call>>, text: &str, cause: &str) {
+        let pending = {
+            let mut s = session.lock().await;
+            if s.ended {
+                return;
+            }
+            s.hangup_after_speech = true;
+            if let Some((token, _, _)) = s.turn.take() {
+                token.cancel();
+            }
+            s.pending_speech.clone()
+        };
+        self.speaker(id, cause, pending).say(text).await;
+    }
+
+    /// Starts the silence timer (after we finished speaking).
+    fn arm_silence(&self, id: &CallControlId, session: &Arc<Mutex<Call>>, call: &mut Call) {
+        if let Some(old) = call.silence.take() {
+            old.cancel();
+        }
+        let token = CancellationToken::new();
+        call.silence = Some(token.clone());
+        let (this, id, session, wait) = (self.clone(), id.clone(), session.clone(), self.inner.timeouts.silence);
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = token.cancelled() => {}
+                _ = tokio::time::sleep(wait) => {
+                    let prompted = {
+                        let mut s = session.lock().await;
+                        if s.ended || s.turn.is_some() || token.is_cancelled() {
+                            return;
+                        }
+                        std::mem::replace(&mut s.prompted, true)
+                    };
+                    let cause = format!("{id}:silence:{}", prompted as u8);
+                    if prompted {
+                        this.goodbye(&id, &session, SILENT_GOODBYE, &cause).await;
+                    } else {
+                        let pending = session.lock().await.pending_speech.clone();
+                        this.speaker(&id, &cause, pending).say(STILL_THERE).await;
+                    }
+                }
+            }
+        });
     }
 
     /// Calls in memory.
@@ -103,6 +183,8 @@ impl VoiceHandler {
             pending_speech: Arc::new(AtomicUsize::new(0)),
             hangup_after_speech: false,
             ended: false,
+            silence: None,
+            prompted: false,
         }));
         self.inner.calls.insert(id.to_string(), call.clone());
         tracing::info!(call = %id, "resumed a call from the store");
@@ -139,6 +221,8 @@ impl VoiceHandler {
                     pending_speech: Arc::new(AtomicUsize::new(0)),
                     hangup_after_speech: false,
                     ended: false,
+                    silence: None,
+                    prompted: false,
                 };
                 self.save(&call.call_control_id, &session, None).await;
                 self.inner.calls.insert(call.call_control_id.to_string(), Arc::new(Mutex::new(session)));
@@ -148,6 +232,12 @@ impl VoiceHandler {
             EventKind::CallAnswered(call) => {
                 let Some(session) = self.session(&call.call_control_id).await else { return };
                 let pending = session.lock().await.pending_speech.clone();
+                let (this, id, limit, limit_session) =
+                    (self.clone(), call.call_control_id.clone(), self.inner.timeouts.max_call, session.clone());
+                tokio::spawn(async move {
+                    tokio::time::sleep(limit).await;
+                    this.goodbye(&id, &limit_session, TIME_LIMIT_GOODBYE, &format!("{id}:time-limit")).await;
+                });
                 let greeting =
                     self.inner.settings.greeting.replace("{business}", &self.inner.agent.booking().business().name);
                 self.speaker(&call.call_control_id, cause, pending).say(&greeting).await;
@@ -173,6 +263,8 @@ impl VoiceHandler {
                     s.ended = true;
                     drop(s);
                     self.command(&call.call_control_id, CallAction::Hangup, cause, "hangup").await;
+                } else if left <= 1 && s.turn.is_none() && !s.ended {
+                    self.arm_silence(&call.call_control_id, &session, &mut s);
                 }
             }
             EventKind::CallHangup { call, cause: why, .. } => {
@@ -181,6 +273,9 @@ impl VoiceHandler {
                 s.ended = true;
                 if let Some((token, _, _)) = s.turn.take() {
                     token.cancel();
+                }
+                if let Some(silence) = s.silence.take() {
+                    silence.cancel();
                 }
                 let outcome = why.clone().unwrap_or_else(|| "hangup".into());
                 self.save(&call.call_control_id, &s, Some(&outcome)).await;
@@ -198,6 +293,10 @@ impl VoiceHandler {
         if s.ended {
             return;
         }
+        if let Some(silence) = s.silence.take() {
+            silence.cancel();
+        }
+        s.prompted = false;
         // Barge-in: the caller talks over us or while we think. The interrupted turn is dropped,
         // but what the caller said in it stays in the history.
         let interrupted = match s.turn.take() {

@@ -1,0 +1,56 @@
+//! `chat`: talk to the receptionist by typing, as a given phone number — the same agent, tools and
+//! booking service as a call, with stdin/stdout instead of Telnyx.
+
+use async_trait::async_trait;
+use clap::Args;
+use std::io::{BufRead, Write};
+
+use super::{CliError, Context};
+use crate::agent::{Agent, Conversation, Speaker, TurnSettings};
+use crate::domain::Channel;
+
+/// Arguments of `chat`.
+#[derive(Debug, Args)]
+pub struct ChatArgs {
+    /// The phone number to chat as (the caller's number on a call)
+    #[arg(long, default_value = "+13125550123")]
+    phone: String,
+}
+
+struct Stdout;
+
+#[async_trait]
+impl Speaker for Stdout {
+    async fn say(&self, sentence: &str) {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "receptionist: {sentence}");
+        let _ = out.flush();
+    }
+}
+
+pub(super) async fn run(ctx: &Context, args: ChatArgs) -> Result<(), CliError> {
+    let caller = ctx.phone(&args.phone)?;
+    let llm = super::serve::llm()?.ok_or_else(|| {
+        CliError::Usage(
+            "no LLM configured: set OPENAI_BASE_URL (any OpenAI-compatible server) and/or OPENAI_API_KEY".into(),
+        )
+    })?;
+    let agent = Agent::new(llm, ctx.booking.clone(), TurnSettings::default());
+    let mut conversation = Conversation::default();
+    let session = uuid::Uuid::new_v4().simple().to_string();
+    let greeting = ctx.config.voice.greeting.replace("{business}", &ctx.config.business.name);
+    Stdout.say(&greeting).await;
+    let stdin = std::io::stdin();
+    for (n, line) in stdin.lock().lines().enumerate() {
+        let line = line.map_err(|e| CliError::Failed(e.into()))?;
+        let words = line.trim();
+        if words.is_empty() {
+            continue;
+        }
+        let cause = format!("chat:{session}:{n}");
+        if let Err(e) = agent.turn(&mut conversation, &caller, words, &cause, Channel::Cli, &Stdout).await {
+            Stdout.say(&format!("Sorry, I'm having trouble right now ({e}).")).await;
+        }
+    }
+    Ok(())
+}
