@@ -272,7 +272,7 @@ async fn a_silent_caller_is_prompted_once_then_told_goodbye_and_hung_up_on() {
     assert_eq!(p.spoken()[2], SILENT_GOODBYE);
     assert_eq!(count(&p, "hangup"), 0, "not before the goodbye has been spoken");
     p.event("s5", "call.speak.ended", json!({"status": "completed"})).await;
-    p.until("the hangup", |p| count(&p, "hangup") == 1).await;
+    p.until("the hangup", |p| count(p, "hangup") == 1).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
