@@ -223,3 +223,102 @@ async fn a_slow_tool_gets_one_filler_per_turn() {
         .unwrap();
     assert_eq!(speaker.said(), ["One moment while I check that.", "I have Tuesday at 9."]);
 }
+
+fn last_tool_result(llm: &FakeLlm, request: usize) -> serde_json::Value {
+    let requests = llm.requests();
+    let content =
+        requests[request]["messages"].as_array().unwrap().last().unwrap()["content"].as_str().unwrap().to_string();
+    serde_json::from_str(&content).unwrap()
+}
+
+#[tokio::test]
+async fn a_slot_taken_in_the_meantime_is_refused_with_fresh_alternatives() {
+    let db = TestDb::sqlite().await;
+    let llm = FakeLlm::start().await;
+    let agent = agent(&db, &llm, TurnSettings::default()).await;
+    let search =
+        json!({"service": "consultation", "date_from": "2026-12-08", "date_to": "2026-12-08", "staff": "sarah"});
+    llm.script([
+        Script::Stream(vec![tool("c1", "find_available_slots", search)]),
+        Script::Stream(vec![Step::Text("Nine o'clock?")]),
+        Script::Stream(vec![tool("c2", "book_appointment", json!({"slot_id": "s1", "customer_name": "Jane"}))]),
+        Script::Stream(vec![Step::Text("That one just went. How about nine thirty?")]),
+    ]);
+    let (jane, speaker) = (phone("+13125550123"), Recorded::default());
+    let mut conversation = Conversation::default();
+    agent.turn(&mut conversation, &jane, "tomorrow with Sarah", "e1", Channel::Voice, &speaker).await.unwrap();
+    // Someone else takes 09:00 while Jane thinks.
+    let other = appointment_setter::booking::BookRequest {
+        customer_phone: phone("+13125550999"),
+        ..request_with("consultation", "sarah", chicago(2026, 12, 8, 9, 0))
+    };
+    agent.booking().book(other).await.unwrap();
+    agent.turn(&mut conversation, &jane, "yes, Jane", "e2", Channel::Voice, &speaker).await.unwrap();
+    let result = last_tool_result(&llm, 3);
+    assert_eq!(result["error"], "slot_unavailable");
+    let alternatives = result["alternatives"]["slots"].as_array().unwrap();
+    assert!(!alternatives.is_empty());
+    let taken = |s: &&serde_json::Value| s["staff_id"] == "sarah" && s["spoken"] == "Tuesday, December 8 at 9:00 AM";
+    assert!(!alternatives.iter().any(|s| taken(&s)), "the taken slot is not offered again: {alternatives:?}");
+    let mine = agent.booking().list(&AppointmentFilter { phone: Some(jane), ..Default::default() }).await.unwrap();
+    assert!(mine.is_empty(), "nothing booked for Jane");
+}
+
+#[tokio::test]
+async fn callers_reschedule_and_cancel_their_own_appointments_within_the_policy() {
+    let db = TestDb::sqlite().await;
+    let llm = FakeLlm::start().await;
+    let agent = agent(&db, &llm, TurnSettings::default()).await;
+    let jane = phone("+13125550123");
+    // Booked for Jane (request_with books as +13125550123): one in two days, one in 3 hours.
+    let later = agent
+        .booking()
+        .book(request_with("consultation", "sarah", chicago(2026, 12, 9, 9, 0)))
+        .await
+        .unwrap()
+        .appointment;
+    let soon = agent
+        .booking()
+        .book(appointment_setter::booking::BookRequest {
+            actor: appointment_setter::domain::Actor::Staff { force: true },
+            ..request_with("consultation", "miguel", chicago(2026, 12, 7, 11, 0))
+        })
+        .await
+        .unwrap()
+        .appointment;
+    llm.script([
+        Script::Stream(vec![tool("c1", "find_my_appointments", json!({}))]),
+        Script::Stream(vec![tool(
+            "c2",
+            "find_available_slots",
+            json!({"service": "consultation", "date_from": "2026-12-10", "date_to": "2026-12-10", "staff": "sarah"}),
+        )]),
+        Script::Stream(vec![tool(
+            "c3",
+            "reschedule_appointment",
+            json!({"appointment_id": later.id.to_string(), "slot_id": "s2"}),
+        )]),
+        Script::Stream(vec![tool("c4", "cancel_appointment", json!({"appointment_id": soon.id.to_string()}))]),
+        Script::Stream(vec![Step::Text("Done.")]),
+    ]);
+    let speaker = Recorded::default();
+    agent
+        .turn(
+            &mut Conversation::default(),
+            &jane,
+            "move Wednesday to Thursday, cancel today",
+            "e1",
+            Channel::Voice,
+            &speaker,
+        )
+        .await
+        .unwrap();
+    let found = last_tool_result(&llm, 1);
+    assert_eq!(found["appointments"].as_array().unwrap().len(), 2);
+    let moved = last_tool_result(&llm, 3);
+    assert_eq!(moved["ok"], true, "{moved}");
+    assert_eq!(agent.booking().get(later.id).await.unwrap().start, chicago(2026, 12, 10, 9, 15));
+    let refused = last_tool_result(&llm, 4);
+    assert_eq!(refused["error"], "too_late_to_cancel", "{refused}");
+    assert_eq!(agent.booking().get(soon.id).await.unwrap().status, Status::Confirmed);
+}
