@@ -307,3 +307,45 @@ async fn a_hangup_mid_turn_sends_nothing_more_and_late_events_are_ignored() {
     assert_eq!(p.commands().len(), before, "no command after the hangup: {:#?}", p.commands());
     assert_eq!(p.llm.requests().len(), 1, "the cancelled turn went no further");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_instance_continues_a_call_from_the_store() {
+    for db in TestDb::all().await {
+        let a = start(&db).await;
+        let b = start(&db).await;
+        a.event("r1", "call.initiated", json!({"direction": "incoming"})).await;
+        a.event("r2", "call.answered", json!({})).await;
+        a.until("the greeting on A", |p| p.spoken().len() == 1).await;
+        b.llm.script([Script::Stream(vec![Step::Text("Of course. Which day suits you?")])]);
+        // The load balancer sends the next event to the other instance.
+        b.event(
+            "r3",
+            "call.transcription",
+            json!({"transcription_data": {"transcript": "I need an appointment", "is_final": true}}),
+        )
+        .await;
+        b.until("B answers", |p| p.spoken().len() == 2).await;
+        assert_eq!(b.spoken()[0], "Of course.", "{}", db.label);
+        let system = b.llm.requests()[0]["messages"][0]["content"].as_str().unwrap().to_string();
+        assert!(system.contains(JANE), "B knows the caller from the stored conversation");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_to_a_call_that_already_ended_are_harmless() {
+    let db = TestDb::sqlite().await;
+    let p = start(&db).await;
+    p.event("x1", "call.initiated", json!({"direction": "incoming"})).await;
+    p.until("answer", |p| count(p, "answer") == 1).await;
+    p.telnyx
+        .script([support::fake_telnyx::Reply::error(422, "90018"), support::fake_telnyx::Reply::error(422, "90018")]);
+    p.event("x2", "call.answered", json!({})).await;
+    p.until("both commands tried once", |p| p.commands().len() == 3).await;
+    p.event("x3", "call.hangup", json!({"hangup_cause": "originator_cancel"})).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while p.store.conversation(CALL).await.unwrap().is_none_or(|c| c.status != "ended") {
+        assert!(tokio::time::Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(p.commands().len(), 3, "90018 is not retried");
+}
