@@ -14,6 +14,7 @@ pub mod clock;
 pub mod config;
 pub mod dispatch;
 pub mod domain;
+pub mod guided;
 pub mod http;
 pub mod inbox;
 pub mod notify;

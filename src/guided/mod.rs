@@ -1,0 +1,3 @@
+//! The guided dialog (issue #8): an LLM-free receptionist.
+
+pub mod understand;
