@@ -100,7 +100,7 @@ async fn main() {
     let booking = BookingService::new(Arc::new(config.business), store.clone(), Arc::new(LocalCalendar), clock);
     let agent = Agent::new(Arc::new(ScriptedLlm { first_token }), booking, TurnSettings::default());
     let telnyx = Arc::new(Telnyx::default());
-    let voice = VoiceHandler::new(agent, telnyx.clone(), config.voice, store);
+    let voice = VoiceHandler::new(Arc::new(agent), telnyx.clone(), config.voice, store);
 
     for i in 0..calls {
         let call = format!("v3:load-{i}");

@@ -19,6 +19,7 @@ pub mod http;
 pub mod inbox;
 pub mod notify;
 pub mod observability;
+pub mod receptionist;
 pub mod reminders;
 pub mod sms;
 pub mod startup;

@@ -384,9 +384,30 @@ async fn chat_talks_to_the_receptionist_through_the_configured_llm() {
 }
 
 #[test]
-fn chat_without_an_llm_says_how_to_configure_one() {
+fn chat_without_an_llm_uses_the_guided_dialog() {
+    use std::io::Write as _;
     let w = Workdir::new();
-    let out = w.command(&["chat"]).env_remove("OPENAI_BASE_URL").env_remove("OPENAI_API_KEY").output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("OPENAI_BASE_URL"), "{}", stderr(&out));
+    let mut child = w
+        .command(&["chat"])
+        .env_remove("OPENAI_BASE_URL")
+        .env_remove("OPENAI_API_KEY")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"I'd like a consultation tomorrow at 9 am, I'm Jane Doe\nyes\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("guided dialog"), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(
+            "receptionist: To confirm: a Consultation on Tuesday, December 8 at 9:00 AM for Jane Doe. Shall I book it?"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("receptionist: You're all set!"), "{text}");
+    let listed = w.json(&["appointments", "list", "--json"]);
+    assert_eq!(listed[0]["customer_name"], "Jane Doe");
 }

@@ -234,6 +234,12 @@ async fn an_opted_out_number_gets_nothing_until_start() {
     let t = start(&db).await;
     let who = "+13125550121";
     assert_eq!(t.text("o1", who, "STOP", Some("STOP")).await, 200);
+    // The text is handled after the webhook is acknowledged: wait for the opt-out to be recorded.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !t.store.is_opted_out(who).await.unwrap() {
+        assert!(tokio::time::Instant::now() < deadline, "opt-out recorded");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     let a = t.book("+13125550121", 3, 0).await;
     t.booking.cancel(a.id, &Actor::Staff { force: false }, Notify::Confirmation).await.unwrap();
     let sent = t.settled(who, 1).await;

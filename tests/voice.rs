@@ -68,7 +68,7 @@ async fn start_with(db: &TestDb, timeouts: CallTimeouts) -> Phone {
     let llm = FakeLlm::start().await;
     let model = OpenAiLlm::new(&llm.base, "k", "fake", Duration::from_secs(5)).unwrap();
     let agent = Agent::new(Arc::new(model), booking.clone(), TurnSettings::default());
-    let voice = VoiceHandler::new(agent, telnyx, config.voice, store.clone()).with_timeouts(timeouts);
+    let voice = VoiceHandler::new(Arc::new(agent), telnyx, config.voice, store.clone()).with_timeouts(timeouts);
     let handler = AppHandler::new(SmsHandler::new(booking.clone(), wake), store.clone()).with_voice(voice);
     let parts = ServerParts {
         listener: TcpListener::bind("127.0.0.1:0").unwrap(),

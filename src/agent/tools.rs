@@ -66,7 +66,8 @@ pub fn specs() -> Vec<ToolSpec> {
                 "date_from": {"type": "string", "description": "first day, YYYY-MM-DD"},
                 "date_to": {"type": "string", "description": "last day, YYYY-MM-DD (optional)"},
                 "staff": {"type": "string", "description": "staff id or name (optional)"},
-                "part_of_day": {"type": "string", "enum": ["morning", "afternoon", "evening"]}
+                "part_of_day": {"type": "string", "enum": ["morning", "afternoon", "evening"]},
+                "after": {"type": "string", "description": "only times at or after this local time, HH:MM (optional)"}
             }, "required": ["service", "date_from"]}),
         },
         ToolSpec {
@@ -113,6 +114,7 @@ struct FindSlots {
     date_to: Option<String>,
     staff: Option<String>,
     part_of_day: Option<String>,
+    after: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -236,9 +238,17 @@ async fn find_slots(call: &ToolCall, cx: &mut ToolContext<'_>) -> Result<Value, 
     let biz = cx.booking.business();
     let tz = biz.timezone;
     let wanted_part = a.part_of_day.as_deref().map(str::to_lowercase);
+    let after = match a.after.as_deref().filter(|t| !t.trim().is_empty()) {
+        Some(t) => Some(
+            chrono::NaiveTime::parse_from_str(t.trim(), "%H:%M")
+                .map_err(|_| error("bad_time", format!("{t:?} is not HH:MM")))?,
+        ),
+        None => None,
+    };
     let slots = cx.booking.find_slots(&service, staff.as_ref(), from, days).await.map_err(refusal)?;
     let picked: Vec<_> = slots
         .into_iter()
+        .filter(|s| after.is_none_or(|t| s.start.with_timezone(&tz).time() >= t))
         .filter(|s| {
             let hour = s.start.with_timezone(&tz).hour();
             match wanted_part.as_deref() {

@@ -63,6 +63,9 @@ pub struct Conversation {
     pub history: Vec<Message>,
     /// Slots from the latest search.
     pub slots: HashMap<String, OfferedSlot>,
+    /// The guided dialog's state (used when it answers).
+    #[serde(default)]
+    pub guided: crate::guided::GuidedState,
 }
 
 /// The agent: the model, the tools and the booking service.

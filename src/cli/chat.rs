@@ -6,7 +6,7 @@ use clap::Args;
 use std::io::{BufRead, Write};
 
 use super::{CliError, Context};
-use crate::agent::{Agent, Conversation, Speaker, TurnSettings};
+use crate::agent::{Conversation, Speaker};
 use crate::domain::Channel;
 
 /// Arguments of `chat`.
@@ -30,12 +30,8 @@ impl Speaker for Stdout {
 
 pub(super) async fn run(ctx: &Context, args: ChatArgs) -> Result<(), CliError> {
     let caller = ctx.phone(&args.phone)?;
-    let llm = super::serve::llm()?.ok_or_else(|| {
-        CliError::Usage(
-            "no LLM configured: set OPENAI_BASE_URL (any OpenAI-compatible server) and/or OPENAI_API_KEY".into(),
-        )
-    })?;
-    let agent = Agent::new(llm, ctx.booking.clone(), TurnSettings::default());
+    let agent = super::serve::receptionist(ctx.booking.clone())?;
+    eprintln!("(chatting with {}; type your lines, Ctrl-D to end)", agent.describe());
     let mut conversation = Conversation::default();
     let session = uuid::Uuid::new_v4().simple().to_string();
     let greeting = ctx.config.voice.greeting.replace("{business}", &ctx.config.business.name);

@@ -9,9 +9,12 @@ use anyhow::Context as _;
 use super::{CliError, Context};
 use crate::agent::{Agent, Llm, OpenAiLlm, TurnSettings};
 use crate::app_handler::AppHandler;
+use crate::booking::BookingService;
 use crate::clock::{Clock, SystemClock};
+use crate::guided::GuidedDialog;
 use crate::notify::email::{EmailSender, SmtpSender};
 use crate::notify::outbox::OutboxSettings;
+use crate::receptionist::{Receptionist, WithFallback};
 use crate::sms::SmsHandler;
 use crate::startup::{self, Messaging, ServerParts};
 use crate::telnyx::client::DEFAULT_API_BASE;
@@ -67,6 +70,17 @@ pub(super) fn llm() -> Result<Option<Arc<dyn Llm>>, CliError> {
     Ok(Some(Arc::new(llm)))
 }
 
+/// The LLM agent with the guided dialog as its fallback, or the guided dialog alone without an LLM.
+pub(super) fn receptionist(booking: BookingService) -> Result<Arc<dyn Receptionist>, CliError> {
+    Ok(match llm()? {
+        Some(llm) => Arc::new(WithFallback {
+            agent: Agent::new(llm, booking.clone(), TurnSettings::default()),
+            guided: GuidedDialog::new(booking),
+        }),
+        None => Arc::new(GuidedDialog::new(booking)),
+    })
+}
+
 pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
     let verifier = verifier()?;
     let bind = std::env::var("BIND").unwrap_or_else(|_| DEFAULT_BIND.to_string());
@@ -107,13 +121,11 @@ pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
     };
 
     let mut handler = AppHandler::new(SmsHandler::new(booking.clone(), wake), ctx.store.clone());
-    match (llm()?, telnyx) {
-        (Some(llm), Some(telnyx)) => {
-            let agent = Agent::new(llm, booking, TurnSettings::default());
-            handler = handler.with_voice(VoiceHandler::new(agent, telnyx, ctx.config.voice.clone(), ctx.store.clone()));
-        }
-        (None, _) => tracing::warn!("no LLM configured (OPENAI_BASE_URL / OPENAI_API_KEY): calls are not answered"),
-        (Some(_), None) => {}
+    if let Some(telnyx) = telnyx {
+        let receptionist = receptionist(booking)?;
+        tracing::info!("calls are answered by {}", receptionist.describe());
+        handler =
+            handler.with_voice(VoiceHandler::new(receptionist, telnyx, ctx.config.voice.clone(), ctx.store.clone()));
     }
     let parts = ServerParts { listener, verifier, handler: Arc::new(handler), clock, workers, capacity: 10_000 };
     let app = startup::start(ctx.store.clone(), parts).await.context("starting the server")?;

@@ -7,7 +7,7 @@ use chrono::{Datelike, Days, NaiveDate, NaiveTime, Weekday};
 use crate::domain::{Business, ServiceId};
 
 /// What the caller wants to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Intent {
     /// Make an appointment.
     Book,
@@ -24,7 +24,7 @@ pub enum Intent {
 }
 
 /// A part of the day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum PartOfDay {
     /// Before noon.
     Morning,

@@ -14,9 +14,10 @@ use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
 use crate::agent::tools::CallAction as ToolAction;
-use crate::agent::{Agent, Conversation, Message, Speaker};
+use crate::agent::{Conversation, Message, Speaker};
 use crate::config::VoiceSettings;
 use crate::domain::{Channel, PhoneNumber};
+use crate::receptionist::Receptionist;
 use crate::store::Store;
 use crate::telnyx::{CallAction, CallControlId, CommandId, EventKind, TelnyxApi, TelnyxError, TelnyxEvent};
 pub use speaker::CallSpeaker;
@@ -43,7 +44,7 @@ struct Call {
 }
 
 struct Inner {
-    agent: Agent,
+    agent: Arc<dyn Receptionist>,
     telnyx: Arc<dyn TelnyxApi>,
     settings: VoiceSettings,
     store: Store,
@@ -76,8 +77,13 @@ pub struct VoiceHandler {
 }
 
 impl VoiceHandler {
-    /// A handler speaking through `telnyx` with `settings`, thinking with `agent`.
-    pub fn new(agent: Agent, telnyx: Arc<dyn TelnyxApi>, settings: VoiceSettings, store: Store) -> Self {
+    /// A handler speaking through `telnyx` with `settings`, answering with `agent`.
+    pub fn new(
+        agent: Arc<dyn Receptionist>,
+        telnyx: Arc<dyn TelnyxApi>,
+        settings: VoiceSettings,
+        store: Store,
+    ) -> Self {
         let timeouts = CallTimeouts {
             silence: std::time::Duration::from_secs(10),
             max_call: std::time::Duration::from_secs(u64::from(settings.max_call_minutes.max(1)) * 60),
