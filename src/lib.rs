@@ -12,6 +12,7 @@ pub mod calendar;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod demo;
 pub mod dispatch;
 pub mod domain;
 pub mod guided;

@@ -93,3 +93,33 @@ impl Receptionist for WithFallback {
         "the LLM agent (guided dialog as fallback)"
     }
 }
+
+/// The LLM when `OPENAI_BASE_URL` or `OPENAI_API_KEY` is set (`LLM_MODEL`, default gpt-4o-mini).
+pub fn llm_from_env() -> Result<Option<std::sync::Arc<dyn crate::agent::Llm>>, crate::agent::LlmError> {
+    let base = std::env::var("OPENAI_BASE_URL").ok().filter(|v| !v.trim().is_empty());
+    let key = std::env::var("OPENAI_API_KEY").ok().filter(|v| !v.trim().is_empty());
+    if base.is_none() && key.is_none() {
+        return Ok(None);
+    }
+    let base = base.unwrap_or_else(|| "https://api.openai.com/v1".into());
+    let model = std::env::var("LLM_MODEL").unwrap_or_else(|_| "gpt-4o-mini".into());
+    let llm = crate::agent::OpenAiLlm::new(
+        &base,
+        key.as_deref().unwrap_or("none"),
+        &model,
+        std::time::Duration::from_secs(20),
+    )?;
+    Ok(Some(std::sync::Arc::new(llm)))
+}
+
+/// The LLM agent with the guided dialog as its fallback when an LLM is configured, otherwise the
+/// guided dialog alone.
+pub fn from_env(booking: BookingService) -> Result<std::sync::Arc<dyn Receptionist>, crate::agent::LlmError> {
+    Ok(match llm_from_env()? {
+        Some(llm) => std::sync::Arc::new(WithFallback {
+            agent: Agent::new(llm, booking.clone(), crate::agent::TurnSettings::default()),
+            guided: GuidedDialog::new(booking),
+        }),
+        None => std::sync::Arc::new(GuidedDialog::new(booking)),
+    })
+}

@@ -56,8 +56,35 @@ pub enum Command {
     Replay(replay::ReplayArgs),
     /// Print a new Ed25519 test key pair for local use with `replay`
     Keygen(replay::KeygenArgs),
-    /// Talk to the receptionist by typing (uses the configured LLM)
+    /// Talk to the receptionist by typing (the LLM if configured, else the guided dialog)
     Chat(chat::ChatArgs),
+    /// A complete simulated call and text exchange on a throwaway database, printed as a transcript
+    Demo(DemoArgs),
+}
+
+/// Arguments of `demo`.
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Caller lines to play instead of the default (one per line; `sms:` lines are texts)
+    #[arg(long, value_name = "FILE")]
+    script: Option<PathBuf>,
+}
+
+async fn demo(config: Option<PathBuf>, now: Option<DateTime<Utc>>, args: DemoArgs) -> Result<(), CliError> {
+    let config = crate::config::Config::load(&crate::config::resolve_path(config))?;
+    let clock: std::sync::Arc<dyn crate::clock::Clock> = match now {
+        Some(t) => std::sync::Arc::new(crate::clock::FixedClock(t)),
+        None => std::sync::Arc::new(crate::clock::SystemClock),
+    };
+    let script = match &args.script {
+        Some(path) => crate::demo::parse_script(
+            &std::fs::read_to_string(path).map_err(|e| CliError::Usage(format!("--script {}: {e}", path.display())))?,
+        ),
+        None => crate::demo::default_script(),
+    };
+    let transcript = crate::demo::run(config, clock, script).await?;
+    print!("{transcript}");
+    Ok(())
 }
 
 fn parse_now(s: &str) -> Result<DateTime<Utc>, String> {
@@ -139,6 +166,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Keygen(args) => return replay::keygen(args),
         Command::Replay(args) => return replay::replay(args).await,
+        Command::Demo(args) => return demo(cli.config, cli.now, args).await,
         _ => {}
     }
     let ctx = Context::open(cli.config, cli.now).await?;
@@ -148,7 +176,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Check => check::run(&ctx).await,
         Command::Serve => serve::run(&ctx).await,
         Command::Chat(args) => chat::run(&ctx, args).await,
-        Command::Keygen(_) | Command::Replay(_) => unreachable!("handled above"),
+        Command::Keygen(_) | Command::Replay(_) | Command::Demo(_) => unreachable!("handled above"),
     };
     ctx.close().await;
     result

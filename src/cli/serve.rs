@@ -7,14 +7,12 @@ use std::sync::Arc;
 use anyhow::Context as _;
 
 use super::{CliError, Context};
-use crate::agent::{Agent, Llm, OpenAiLlm, TurnSettings};
 use crate::app_handler::AppHandler;
 use crate::booking::BookingService;
 use crate::clock::{Clock, SystemClock};
-use crate::guided::GuidedDialog;
 use crate::notify::email::{EmailSender, SmtpSender};
 use crate::notify::outbox::OutboxSettings;
-use crate::receptionist::{Receptionist, WithFallback};
+use crate::receptionist::Receptionist;
 use crate::sms::SmsHandler;
 use crate::startup::{self, Messaging, ServerParts};
 use crate::telnyx::client::DEFAULT_API_BASE;
@@ -56,29 +54,9 @@ fn email_sender() -> Result<Option<Arc<dyn EmailSender>>, CliError> {
     Ok(Some(Arc::new(sender)))
 }
 
-/// The LLM when `OPENAI_BASE_URL` or `OPENAI_API_KEY` is set (`LLM_MODEL`, default gpt-4o-mini).
-pub(super) fn llm() -> Result<Option<Arc<dyn Llm>>, CliError> {
-    let base = std::env::var("OPENAI_BASE_URL").ok().filter(|v| !v.trim().is_empty());
-    let key = std::env::var("OPENAI_API_KEY").ok().filter(|v| !v.trim().is_empty());
-    if base.is_none() && key.is_none() {
-        return Ok(None);
-    }
-    let base = base.unwrap_or_else(|| "https://api.openai.com/v1".into());
-    let model = std::env::var("LLM_MODEL").unwrap_or_else(|_| "gpt-4o-mini".into());
-    let llm = OpenAiLlm::new(&base, key.as_deref().unwrap_or("none"), &model, std::time::Duration::from_secs(20))
-        .map_err(|e| CliError::Usage(e.to_string()))?;
-    Ok(Some(Arc::new(llm)))
-}
-
-/// The LLM agent with the guided dialog as its fallback, or the guided dialog alone without an LLM.
+/// The receptionist configured by the environment (see [`crate::receptionist::from_env`]).
 pub(super) fn receptionist(booking: BookingService) -> Result<Arc<dyn Receptionist>, CliError> {
-    Ok(match llm()? {
-        Some(llm) => Arc::new(WithFallback {
-            agent: Agent::new(llm, booking.clone(), TurnSettings::default()),
-            guided: GuidedDialog::new(booking),
-        }),
-        None => Arc::new(GuidedDialog::new(booking)),
-    })
+    crate::receptionist::from_env(booking).map_err(|e| CliError::Usage(e.to_string()))
 }
 
 pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {

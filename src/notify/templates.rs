@@ -55,8 +55,9 @@ pub fn rescheduled(biz: &Business, a: &Appointment) -> String {
 pub fn cancelled(biz: &Business, a: &Appointment) -> String {
     let (when, service, (staff, first)) = (human(biz.timezone, a.start), service_name(biz, a), staff_names(biz, a));
     let (b, call) = (&biz.name, call_us(biz));
+    let book_again = call.replace(" Call", " To book again, call");
     fit(vec![
-        format!("{b}: your {service} with {staff} on {when} is cancelled. To book again, call us.{call}"),
+        format!("{b}: your {service} with {staff} on {when} is cancelled.{book_again}"),
         format!("{b}: your {service} with {first} on {when} is cancelled.{call}"),
         format!("{b}: your {service} on {when} is cancelled.{call}"),
         format!("{b}: your appointment on {when} is cancelled."),

@@ -1,0 +1,70 @@
+//! The demo's stand-in for Telnyx's API: records every Call Control command and text message it
+//! receives and answers like Telnyx does.
+
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use serde_json::{Value, json};
+
+/// A request the fake received.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// `answer`, `speak`, `transcription_start`, `hangup`, …, or `message`.
+    pub action: String,
+    /// The JSON body.
+    pub body: Value,
+}
+
+/// The recording fake.
+pub struct FakeTelnyx {
+    /// Base URL (`…/v2`).
+    pub base: String,
+    requests: Arc<Mutex<Vec<Request>>>,
+    handle: actix_web::dev::ServerHandle,
+}
+
+async fn record(req: HttpRequest, body: web::Bytes, log: web::Data<Arc<Mutex<Vec<Request>>>>) -> HttpResponse {
+    let path = req.path();
+    let action = if path.ends_with("/messages") {
+        "message".to_string()
+    } else {
+        path.rsplit('/').next().unwrap_or("").to_string()
+    };
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let mut log = log.lock().expect("log lock");
+    log.push(Request { action: action.clone(), body });
+    if action == "message" {
+        HttpResponse::Ok().json(json!({"data": {"id": format!("demo-msg-{}", log.len())}}))
+    } else {
+        HttpResponse::Ok().json(json!({"data": {"result": "ok"}}))
+    }
+}
+
+impl FakeTelnyx {
+    /// Starts on a free port.
+    pub fn start() -> std::io::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let port = listener.local_addr()?.port();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let data = web::Data::new(requests.clone());
+        let server = HttpServer::new(move || App::new().app_data(data.clone()).default_service(web::to(record)))
+            .workers(1)
+            .disable_signals()
+            .listen(listener)?
+            .run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        Ok(Self { base: format!("http://127.0.0.1:{port}/v2"), requests, handle })
+    }
+
+    /// Everything received so far.
+    pub fn requests(&self) -> Vec<Request> {
+        self.requests.lock().expect("log lock").clone()
+    }
+
+    /// Stops the fake.
+    pub async fn stop(&self) {
+        self.handle.stop(true).await;
+    }
+}

@@ -1,0 +1,48 @@
+//! `demo` as an integration test: the real server, the guided dialog (no LLM), a caller who books
+//! and then texts C; the transcript is pinned with a fixed clock.
+
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_appointment-setter");
+
+#[test]
+fn the_demo_books_by_phone_cancels_by_text_and_prints_the_transcript() {
+    let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml");
+    let out = Command::new(BIN)
+        .arg("--config")
+        .arg(&config)
+        .args(["--now", "2026-12-07T14:00:00Z", "demo"])
+        .env_remove("OPENAI_BASE_URL")
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let transcript = String::from_utf8(out.stdout).unwrap();
+    insta::assert_snapshot!("demo_transcript", transcript);
+}
+
+#[test]
+fn the_demo_plays_another_script() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("script.txt");
+    std::fs::write(&script, "# a caller who wants to talk to a person\nCan I speak to someone?\nsms: HELP\n").unwrap();
+    let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml");
+    let out = Command::new(BIN)
+        .arg("--config")
+        .arg(&config)
+        .args(["--now", "2026-12-07T14:00:00Z", "demo", "--script"])
+        .arg(&script)
+        .env_remove("OPENAI_BASE_URL")
+        .env_remove("OPENAI_API_KEY")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("caller:       Can I speak to someone?"), "{text}");
+    assert!(text.contains("transfer_to_human() → ok"), "{text}");
+    assert!(text.contains("sms ← +13125550123: HELP"), "{text}");
+    assert!(text.contains("Reply C to cancel your next appointment"), "{text}");
+    assert!(text.contains("appointments:\n  (none)"), "{text}");
+    assert!(!dir.path().join("appointment-setter.db").exists());
+}
