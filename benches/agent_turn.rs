@@ -60,6 +60,17 @@ fn bench(c: &mut Criterion) {
         Agent::new(Arc::new(InstantLlm), booking, TurnSettings::default())
     });
     let caller = PhoneNumber::parse("+13125550123", Region::parse("US").unwrap()).unwrap();
+    let guided = appointment_setter::guided::GuidedDialog::new(agent.booking().clone());
+    c.bench_function("guided_dialog_turn_with_one_slot_search", |b| {
+        b.to_async(&rt).iter(|| async {
+            use appointment_setter::receptionist::Receptionist as _;
+            let mut conversation = Conversation::default();
+            guided
+                .turn(&mut conversation, &caller, "I'd like a consultation tomorrow at 9 am, I'm Jane", "bench", Channel::Voice, &Quiet)
+                .await
+                .unwrap()
+        })
+    });
     c.bench_function("agent_turn_with_one_slot_search", |b| {
         b.to_async(&rt).iter(|| async {
             let mut conversation = Conversation::default();
