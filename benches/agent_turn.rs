@@ -66,7 +66,14 @@ fn bench(c: &mut Criterion) {
             use appointment_setter::receptionist::Receptionist as _;
             let mut conversation = Conversation::default();
             guided
-                .turn(&mut conversation, &caller, "I'd like a consultation tomorrow at 9 am, I'm Jane", "bench", Channel::Voice, &Quiet)
+                .turn(
+                    &mut conversation,
+                    &caller,
+                    "I'd like a consultation tomorrow at 9 am, I'm Jane",
+                    "bench",
+                    Channel::Voice,
+                    &Quiet,
+                )
                 .await
                 .unwrap()
         })
