@@ -106,7 +106,7 @@ impl OutboxWorker {
             // different customers' concurrently.
             let mut by_recipient: Vec<Vec<OutboxMessage>> = Vec::new();
             for m in batch {
-                match by_recipient.iter_mut().find(|g| g[0].recipient == m.recipient) {
+                match by_recipient.iter_mut().find(|g| g[0].message.recipient == m.message.recipient) {
                     Some(group) => group.push(m),
                     None => by_recipient.push(vec![m]),
                 }
@@ -131,24 +131,27 @@ impl OutboxWorker {
         };
         metrics::counter!("messages_total", "outcome" => status).increment(1);
         if let Err(e) = self.store.record_send(&m.id, &outcome, self.clock.now()).await {
-            tracing::error!(error = %e, cause = %m.cause, "could not record a send; it will be retried after its lease");
+            tracing::error!(error = %e, cause = %m.message.cause, "could not record a send; it will be retried after its lease");
         }
     }
 
     async fn attempt(&self, m: &OutboxMessage) -> SendOutcome {
-        if m.channel == MessageChannel::Email {
+        if m.message.channel == MessageChannel::Email {
             let Some(sender) = &self.email else {
                 return SendOutcome::Failed { error: "email is not configured (SMTP_URL)".into() };
             };
-            let subject = m.subject.as_deref().unwrap_or("Your appointment");
-            return match sender.send(&m.recipient, subject, &m.body, m.attachment.as_deref()).await {
+            let subject = m.message.subject.as_deref().unwrap_or("Your appointment");
+            return match sender
+                .send(&m.message.recipient, subject, &m.message.body, m.message.attachment.as_deref())
+                .await
+            {
                 Ok(()) => SendOutcome::Sent { provider_id: None },
                 Err(EmailError::Transient(e)) => self.retry(m, e),
                 Err(EmailError::Permanent(e)) => SendOutcome::Failed { error: e },
             };
         }
-        if !m.ignore_opt_out {
-            match self.store.is_opted_out(&m.recipient).await {
+        if !m.message.ignore_opt_out {
+            match self.store.is_opted_out(&m.message.recipient).await {
                 Ok(true) => return SendOutcome::Blocked,
                 Ok(false) => {}
                 Err(e) => return self.retry(m, format!("opt-out lookup failed: {e}")),
@@ -158,11 +161,12 @@ impl OutboxWorker {
             return SendOutcome::Failed { error: "business.phone_number is not configured".into() };
         };
         self.limiter.until_ready().await;
-        let message = OutgoingMessage { from: from.to_string(), to: m.recipient.clone(), text: m.body.clone() };
+        let message =
+            OutgoingMessage { from: from.to_string(), to: m.message.recipient.clone(), text: m.message.body.clone() };
         match self.telnyx.send_message(&message).await {
             Ok(sent) => SendOutcome::Sent { provider_id: Some(sent.id).filter(|id| !id.is_empty()) },
             Err(TelnyxError::OptedOut) => {
-                let phone = PhoneNumber::from_stored(m.recipient.clone());
+                let phone = PhoneNumber::from_stored(m.message.recipient.clone());
                 if let Err(e) = self.store.opt_out(&phone, "40300", self.clock.now()).await {
                     tracing::error!(error = %e, "could not record an opt-out");
                 }

@@ -49,22 +49,10 @@ pub struct NewMessage {
 pub struct OutboxMessage {
     /// Row id.
     pub id: String,
-    /// Its cause.
-    pub cause: String,
-    /// SMS or email.
-    pub channel: MessageChannel,
-    /// Where to.
-    pub recipient: String,
-    /// Email subject.
-    pub subject: Option<String>,
-    /// Text.
-    pub body: String,
-    /// iCalendar attachment.
-    pub attachment: Option<String>,
-    /// See [`NewMessage::ignore_opt_out`].
-    pub ignore_opt_out: bool,
     /// Attempts made before this one.
     pub attempts: i64,
+    /// What to send.
+    pub message: NewMessage,
 }
 
 /// How one send attempt ended.
@@ -247,18 +235,20 @@ impl Store {
             .map(|r| {
                 Ok(OutboxMessage {
                     id: r.try_get("id")?,
-                    cause: r.try_get("cause")?,
-                    channel: if r.try_get::<String, _>("channel")? == "email" {
-                        MessageChannel::Email
-                    } else {
-                        MessageChannel::Sms
-                    },
-                    recipient: r.try_get("recipient")?,
-                    subject: r.try_get("subject")?,
-                    body: r.try_get("body")?,
-                    attachment: r.try_get("attachment")?,
-                    ignore_opt_out: r.try_get::<i32, _>("ignore_opt_out")? != 0,
                     attempts: r.try_get::<i32, _>("attempts")?.into(),
+                    message: NewMessage {
+                        cause: r.try_get("cause")?,
+                        channel: if r.try_get::<String, _>("channel")? == "email" {
+                            MessageChannel::Email
+                        } else {
+                            MessageChannel::Sms
+                        },
+                        recipient: r.try_get("recipient")?,
+                        subject: r.try_get("subject")?,
+                        body: r.try_get("body")?,
+                        attachment: r.try_get("attachment")?,
+                        ignore_opt_out: r.try_get::<i32, _>("ignore_opt_out")? != 0,
+                    },
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;

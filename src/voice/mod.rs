@@ -43,6 +43,22 @@ struct Call {
     prompted: bool,
 }
 
+impl Call {
+    fn new(caller: PhoneNumber, conversation: Conversation, started_at: chrono::DateTime<chrono::Utc>) -> Self {
+        Self {
+            caller,
+            conversation,
+            started_at,
+            turn: None,
+            pending_speech: Arc::new(AtomicUsize::new(0)),
+            hangup_after_speech: false,
+            ended: false,
+            silence: None,
+            prompted: false,
+        }
+    }
+}
+
 struct Inner {
     agent: Arc<dyn Receptionist>,
     telnyx: Arc<dyn TelnyxApi>,
@@ -181,17 +197,8 @@ impl VoiceHandler {
             return None;
         }
         let conversation: Conversation = serde_json::from_str(&stored.state).unwrap_or_default();
-        let call = Arc::new(Mutex::new(Call {
-            caller: PhoneNumber::from_stored(stored.caller),
-            conversation,
-            started_at: stored.started_at,
-            turn: None,
-            pending_speech: Arc::new(AtomicUsize::new(0)),
-            hangup_after_speech: false,
-            ended: false,
-            silence: None,
-            prompted: false,
-        }));
+        let call =
+            Arc::new(Mutex::new(Call::new(PhoneNumber::from_stored(stored.caller), conversation, stored.started_at)));
         self.inner.calls.insert(id.to_string(), call.clone());
         tracing::info!(call = %id, "resumed a call from the store");
         Some(call)
@@ -219,17 +226,7 @@ impl VoiceHandler {
                     Ok(p) => p,
                     Err(_) => PhoneNumber::from_stored(from.clone()),
                 };
-                let session = Call {
-                    caller,
-                    conversation: Conversation::default(),
-                    started_at: self.inner.agent.booking().now(),
-                    turn: None,
-                    pending_speech: Arc::new(AtomicUsize::new(0)),
-                    hangup_after_speech: false,
-                    ended: false,
-                    silence: None,
-                    prompted: false,
-                };
+                let session = Call::new(caller, Conversation::default(), self.inner.agent.booking().now());
                 self.save(&call.call_control_id, &session, None).await;
                 self.inner.calls.insert(call.call_control_id.to_string(), Arc::new(Mutex::new(session)));
                 metrics::counter!("calls_total").increment(1);
