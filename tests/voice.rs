@@ -203,6 +203,15 @@ async fn a_caller_books_a_consultation_and_gets_a_text() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     assert_eq!((count(&p, "answer"), count(&p, "transcription_start")), (1, 1), "no command twice");
+    let metrics = appointment_setter::observability::metrics().render();
+    for name in [
+        "bookings_total{channel=\"voice\"}",
+        "agent_turn_seconds_count",
+        "agent_first_sentence_seconds_count",
+        "calls_total",
+    ] {
+        assert!(metrics.contains(name), "{name} in the metrics");
+    }
     let requests = p.llm.requests();
     assert_eq!(requests.len(), 4, "the interim transcription started no turn");
 }

@@ -25,6 +25,7 @@ pub enum BookingError {
 
 impl BookingError {
     pub(super) fn refused(reason: Refusal, message: impl Into<String>) -> Self {
+        metrics::counter!("booking_refusals_total", "reason" => reason.code()).increment(1);
         BookingError::Refused { reason, message: message.into() }
     }
 

@@ -76,6 +76,14 @@ pub struct BookingService {
     changed: Option<Arc<tokio::sync::Notify>>,
 }
 
+/// Who made a change, as a metric label.
+fn actor_label(actor: &Actor) -> &'static str {
+    match actor {
+        Actor::Customer { .. } => "customer",
+        Actor::Staff { .. } => "staff",
+    }
+}
+
 /// How far around an interval stored appointments can matter (buffers are at most a day).
 fn margin() -> Duration {
     Duration::days(1)
@@ -283,6 +291,7 @@ impl BookingService {
         }
         self.signal_change();
         let appointment = self.mirror_created(chosen, appointment, now).await?;
+        metrics::counter!("bookings_total", "channel" => req.channel.as_str()).increment(1);
         tracing::info!(appointment = %appointment.id, staff = %chosen.id, service = %service.id, via = %req.channel, "booked");
         Ok(Booked { appointment, created: true })
     }
@@ -391,6 +400,7 @@ impl BookingService {
         tx.commit().await?;
         self.signal_change();
         self.calendar.cancel_event(staff, &appointment).await?;
+        metrics::counter!("cancellations_total", "by" => actor_label(actor)).increment(1);
         tracing::info!(appointment = %id, "cancelled");
         Ok(appointment)
     }
@@ -440,6 +450,7 @@ impl BookingService {
         tx.commit().await?;
         self.signal_change();
         self.calendar.move_event(staff, &appointment).await?;
+        metrics::counter!("reschedules_total", "by" => actor_label(actor)).increment(1);
         tracing::info!(appointment = %id, "rescheduled");
         Ok(appointment)
     }

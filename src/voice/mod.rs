@@ -184,6 +184,7 @@ impl VoiceHandler {
             voice: self.inner.settings.voice.clone(),
             sent: AtomicUsize::new(0),
             pending,
+            started: std::time::Instant::now(),
         }
     }
 

@@ -18,12 +18,17 @@ pub struct CallSpeaker {
     /// Sentences sent so far (numbers the command ids; also counted as pending speech).
     pub(super) sent: AtomicUsize,
     pub(super) pending: Arc<AtomicUsize>,
+    /// When the caller's words arrived (time to first sentence).
+    pub(super) started: std::time::Instant,
 }
 
 #[async_trait]
 impl Speaker for CallSpeaker {
     async fn say(&self, sentence: &str) {
         let n = self.sent.fetch_add(1, Ordering::SeqCst);
+        if n == 0 {
+            metrics::histogram!("agent_first_sentence_seconds").record(self.started.elapsed().as_secs_f64());
+        }
         let action = CallAction::Speak { text: sentence.to_string(), voice: self.voice.clone(), stop: None };
         let id = CommandId::derive(&self.cause, &format!("speak#{n}"));
         self.pending.fetch_add(1, Ordering::SeqCst);
