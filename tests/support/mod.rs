@@ -182,5 +182,6 @@ pub fn request_with(service: &str, staff: &str, start: DateTime<Utc>) -> BookReq
 
 pub mod fake_llm;
 pub mod fake_telnyx;
+pub mod google_emulator;
 pub mod smtp_sink;
 pub mod webhooks;
