@@ -162,6 +162,11 @@ async fn cancelling_and_moving_read_back_first() {
     call.say("yes").await;
     assert_eq!(service.get(a.id).await.unwrap().start, chicago(2026, 12, 10, 11, 0));
 
+    let (reply, _) = call.say("Can I cancel it?").await;
+    assert!(reply.contains("you'd like to cancel"), "{reply}");
+    let (reply, _) = call.say("no, keep it").await;
+    assert!(reply.contains("I'll leave it as it is"), "{reply}");
+    assert_eq!(service.get(a.id).await.unwrap().status, Status::Confirmed);
     let (reply, _) = call.say("Actually I want to cancel it").await;
     assert!(reply.contains("you'd like to cancel your Consultation on Thursday, December 10 at 11:00 AM?"), "{reply}");
     call.say("yes").await;

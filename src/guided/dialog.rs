@@ -173,6 +173,11 @@ impl GuidedDialog {
                     conversation.guided = s;
                     return;
                 }
+                Some(false) if s.intent == Some(Intent::Cancel) => {
+                    t.say("Okay, I'll leave it as it is. Is there anything else I can help with?");
+                    conversation.guided = GuidedState { active: true, name: s.name.clone(), ..GuidedState::default() };
+                    return;
+                }
                 Some(false) => {
                     s.chosen = None;
                     s.offered.clear();
