@@ -5,6 +5,7 @@
 //! The booking service owns the rules and the commit lock; a backend only mirrors events and
 //! reports outside busy time. It must never decide whether a booking is allowed.
 
+pub mod google;
 mod local;
 
 pub use local::LocalCalendar;

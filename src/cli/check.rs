@@ -38,7 +38,23 @@ pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
             failed.push("database");
         }
     }
-    println!("ok    calendar  local (appointments live in the database)");
+    match ctx.config.calendar.backend {
+        crate::config::CalendarBackend::Local => println!("ok    calendar  local (appointments live in the database)"),
+        crate::config::CalendarBackend::Google => {
+            let now = ctx.booking.now();
+            let window = crate::domain::Interval { start: now, end: now + chrono::Duration::hours(1) };
+            for staff in &biz.staff {
+                let calendar = staff.calendar_id.as_deref().unwrap_or("(no calendar_id)");
+                match ctx.calendar.external_busy(staff, window).await {
+                    Ok(_) => println!("ok    calendar  {} can read {calendar}", staff.name),
+                    Err(e) => {
+                        println!("FAIL  calendar  {}: {e}", staff.name);
+                        failed.push("calendar");
+                    }
+                }
+            }
+        }
+    }
     if failed.is_empty() {
         println!("\nAll checks passed.");
         Ok(())

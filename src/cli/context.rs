@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Timelike, Utc};
 
 use super::CliError;
 use crate::booking::{BookingService, Messaging};
+use crate::calendar::google::GoogleCalendar;
 use crate::calendar::{Calendar, LocalCalendar};
 use crate::clock::{Clock, FixedClock, SystemClock};
 use crate::config::{self, CalendarBackend, Config};
@@ -28,6 +29,8 @@ pub struct Context {
     pub store: Store,
     /// The booking service.
     pub booking: BookingService,
+    /// The calendar backend (for `check`).
+    pub calendar: Arc<dyn Calendar>,
 }
 
 /// The booking service's message settings from `[sms]`.
@@ -50,9 +53,17 @@ impl Context {
         let calendar: Arc<dyn Calendar> = match config.calendar.backend {
             CalendarBackend::Local => Arc::new(LocalCalendar),
             CalendarBackend::Google => {
-                return Err(CliError::Usage(
-                    "calendar.backend = \"google\" is not available in this version yet; use \"local\"".into(),
-                ));
+                let key = std::env::var("GOOGLE_SERVICE_ACCOUNT_FILE").map_err(|_| {
+                    CliError::Usage(
+                        "calendar.backend = \"google\" needs GOOGLE_SERVICE_ACCOUNT_FILE (the service account's JSON key)".into(),
+                    )
+                })?;
+                let base = std::env::var("GOOGLE_API_BASE").ok().filter(|b| !b.trim().is_empty());
+                let business = Arc::new(config.business.clone());
+                let google = GoogleCalendar::connect(std::path::Path::new(&key), base.as_deref(), business)
+                    .await
+                    .map_err(|e| CliError::Usage(e.to_string()))?;
+                Arc::new(google)
             }
         };
         let database_url = store::database_url(std::env::var("DATABASE_URL").ok(), &config_path);
@@ -62,8 +73,9 @@ impl Context {
             None => Arc::new(SystemClock),
         };
         let business = Arc::new(config.business.clone());
-        let booking = BookingService::new(business, store.clone(), calendar, clock).with_messaging(messaging(&config));
-        Ok(Self { config_path, config, database_url, store, booking })
+        let booking =
+            BookingService::new(business, store.clone(), calendar.clone(), clock).with_messaging(messaging(&config));
+        Ok(Self { config_path, config, database_url, store, booking, calendar })
     }
 
     /// Closes the database cleanly.

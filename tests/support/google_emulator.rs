@@ -86,15 +86,40 @@ async fn token(form: web::Form<HashMap<String, String>>, shared: web::Data<Share
         return HttpResponse::BadRequest().json(json!({"error": "unsupported_grant_type"}));
     }
     let Some(assertion) = form.get("assertion") else { return bad("missing assertion") };
-    // yup-oauth2 pads its base64url segments; accept both forms.
-    let assertion: String = assertion.chars().filter(|c| *c != '=').collect();
-    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
-    validation.set_audience(&[shared.token_uri.as_str()]);
-    validation.set_required_spec_claims(&["exp", "iat", "aud", "iss"]);
-    let claims = match jsonwebtoken::decode::<Value>(&assertion, &shared.key, &validation) {
-        Ok(data) => data.claims,
-        Err(e) => return bad(&format!("Invalid JWT: {e}")),
+    // yup-oauth2 pads its base64url segments and signs the padded text: verify over the text as
+    // sent, decode the parts with or without padding.
+    let mut parts = assertion.split('.');
+    let (Some(header), Some(payload), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return bad("Invalid JWT: malformed");
     };
+    let message = format!("{header}.{payload}");
+    let signature = signature.trim_end_matches('=');
+    match jsonwebtoken::crypto::verify(signature, message.as_bytes(), &shared.key, jsonwebtoken::Algorithm::RS256) {
+        Ok(true) => {}
+        _ => return bad("Invalid JWT Signature."),
+    }
+    use base64::Engine as _;
+    let decode = |part: &str| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part.trim_end_matches('='))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+    };
+    let (Some(head), Some(claims)) = (decode(header), decode(payload)) else { return bad("Invalid JWT: malformed") };
+    if head["alg"] != "RS256" {
+        return bad("Invalid JWT: algorithm");
+    }
+    if claims["aud"].as_str() != Some(shared.token_uri.as_str()) {
+        return bad("Invalid JWT: audience");
+    }
+    if claims["iss"].as_str().is_none_or(str::is_empty) {
+        return bad("Invalid JWT: issuer");
+    }
+    let now = Utc::now().timestamp();
+    if claims["exp"].as_i64().is_none_or(|exp| exp < now - 60) {
+        return bad("Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe");
+    }
     let (iat, exp) = (claims["iat"].as_i64().unwrap_or(0), claims["exp"].as_i64().unwrap_or(0));
     if exp - iat > 3600 {
         return bad("Invalid JWT: Token must be a short-lived token (60 minutes)");

@@ -1,0 +1,203 @@
+//! The Google Calendar backend against the emulator: a real service-account token flow (the key's
+//! `token_uri` points at the emulator), events created with our id and properties, moved and
+//! deleted with the appointment, and staff's own Google events counted as busy time.
+
+mod support;
+
+use std::sync::Arc;
+
+use appointment_setter::booking::{BookingService, Notify};
+use appointment_setter::calendar::google::{GoogleCalendar, event_id};
+use appointment_setter::clock::ManualClock;
+use appointment_setter::config::Config;
+use appointment_setter::domain::Actor;
+use serde_json::{Value, json};
+use support::google_emulator::{GoogleEmulator, SCOPE};
+use support::{TestDb, chicago, request_with};
+
+const SARAH: &str = "sarah@accuthink.example";
+
+/// A service-account key file whose token endpoint is the emulator's.
+fn key_file(emu: &GoogleEmulator, dir: &std::path::Path) -> std::path::PathBuf {
+    let pem = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/google_sa_test_key.pem"),
+    )
+    .unwrap();
+    let key = json!({
+        "type": "service_account", "project_id": "test-project", "private_key_id": "k1", "private_key": pem,
+        "client_email": "booking@test-project.iam.gserviceaccount.com", "client_id": "1",
+        "token_uri": emu.token_uri(), "auth_uri": "http://127.0.0.1/auth"
+    });
+    let path = dir.join("sa.json");
+    std::fs::write(&path, key.to_string()).unwrap();
+    path
+}
+
+/// Direct API access to the emulator as another client (a human editing the calendar).
+async fn human_token(emu: &GoogleEmulator) -> String {
+    let key = std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/google_sa_test_key.pem"))
+        .unwrap();
+    let now = chrono::Utc::now().timestamp();
+    let claims =
+        json!({"iss": "human@example.com", "scope": SCOPE, "aud": emu.token_uri(), "iat": now, "exp": now + 600});
+    let jwt = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_rsa_pem(&key).unwrap(),
+    )
+    .unwrap();
+    let body: Value = reqwest::Client::new()
+        .post(emu.token_uri())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion={jwt}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["access_token"].as_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bookings_appear_move_and_disappear_in_the_staff_calendar_and_google_busy_time_is_respected() {
+    let emu = GoogleEmulator::start(&[SARAH, "miguel@accuthink.example", "priya@accuthink.example"]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config =
+        Config::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml")).unwrap();
+    let business = Arc::new(config.business);
+    let google =
+        GoogleCalendar::connect(&key_file(&emu, dir.path()), Some(&emu.api_base()), business.clone()).await.unwrap();
+    let db = TestDb::sqlite().await;
+    let clock = Arc::new(ManualClock::new(chicago(2026, 12, 7, 8, 0)));
+    let booking = BookingService::new(business, db.store().await, Arc::new(google), clock);
+
+    // Booked: the event is in Sarah's calendar with our id and properties.
+    let a = booking.book(request_with("consultation", "sarah", chicago(2026, 12, 8, 9, 0))).await.unwrap().appointment;
+    assert_eq!(a.external_event_id.as_deref(), Some(event_id(&a).as_str()));
+    let http = reqwest::Client::new();
+    let token = human_token(&emu).await;
+    let url = |path: &str| format!("{}calendars/sarah%40accuthink.example/{path}", emu.api_base());
+    let event: Value = http
+        .get(url(&format!("events/{}", event_id(&a))))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(event["summary"], "Consultation - Jane Doe");
+    assert_eq!(event["extendedProperties"]["private"]["appointment_id"], a.id.to_string());
+    assert_eq!(event["start"]["dateTime"].as_str().unwrap().parse::<chrono::DateTime<chrono::Utc>>().unwrap(), a.start);
+
+    // Our own event is not counted against us; a human's event in Google is.
+    let monday_slots = |b: &BookingService| {
+        let b = b.clone();
+        async move {
+            b.find_slots(
+                &"consultation".parse().unwrap(),
+                Some(&"sarah".parse().unwrap()),
+                chrono::NaiveDate::from_ymd_opt(2026, 12, 8).unwrap(),
+                1,
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|s| s.start)
+            .collect::<Vec<_>>()
+        }
+    };
+    let before = monday_slots(&booking).await;
+    assert!(before.contains(&chicago(2026, 12, 8, 10, 0)));
+    let lunch = json!({"summary": "Dentist", "start": {"dateTime": "2026-12-08T16:00:00Z"}, "end": {"dateTime": "2026-12-08T17:00:00Z"}});
+    assert_eq!(http.post(url("events")).bearer_auth(&token).json(&lunch).send().await.unwrap().status(), 200);
+    let after = monday_slots(&booking).await;
+    assert!(!after.contains(&chicago(2026, 12, 8, 10, 0)), "10:00–11:00 CST is busy in Google");
+    assert!(after.contains(&chicago(2026, 12, 8, 9, 0)) == before.contains(&chicago(2026, 12, 8, 9, 0)));
+
+    // Moved and cancelled with the appointment.
+    booking
+        .reschedule(a.id, chicago(2026, 12, 8, 14, 0), &Actor::Staff { force: false }, Notify::Nothing)
+        .await
+        .unwrap();
+    let event: Value = http
+        .get(url(&format!("events/{}", event_id(&a))))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        event["start"]["dateTime"].as_str().unwrap().parse::<chrono::DateTime<chrono::Utc>>().unwrap(),
+        chicago(2026, 12, 8, 14, 0)
+    );
+    booking.cancel(a.id, &Actor::Staff { force: false }, Notify::Nothing).await.unwrap();
+    let event: Value = http
+        .get(url(&format!("events/{}", event_id(&a))))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(event["status"], "cancelled");
+}
+
+#[tokio::test]
+async fn an_unshared_calendar_is_a_clear_access_error_and_nothing_is_booked() {
+    let emu = GoogleEmulator::start(&["miguel@accuthink.example"]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config =
+        Config::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml")).unwrap();
+    let business = Arc::new(config.business);
+    let google =
+        GoogleCalendar::connect(&key_file(&emu, dir.path()), Some(&emu.api_base()), business.clone()).await.unwrap();
+    let db = TestDb::sqlite().await;
+    let booking = BookingService::new(
+        business,
+        db.store().await,
+        Arc::new(google),
+        Arc::new(ManualClock::new(chicago(2026, 12, 7, 8, 0))),
+    );
+    let err = booking.book(request_with("consultation", "sarah", chicago(2026, 12, 8, 9, 0))).await.unwrap_err();
+    let message = err.to_string();
+    assert!(message.contains("calendar_access") && message.contains("sarah@accuthink.example"), "{message}");
+    let all = booking.list(&Default::default()).await.unwrap();
+    assert!(all.is_empty(), "nothing half-done: {all:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_says_which_calendars_are_not_shared() {
+    let emu = GoogleEmulator::start(&[SARAH, "miguel@accuthink.example"]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml"))
+            .unwrap()
+            .replace(r#"backend = "local""#, r#"backend = "google""#);
+    let config_path = dir.path().join("appointment-setter.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let key = key_file(&emu, dir.path());
+    let base = emu.api_base();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_appointment-setter"))
+            .arg("--config")
+            .arg(&config_path)
+            .arg("check")
+            .env("GOOGLE_SERVICE_ACCOUNT_FILE", &key)
+            .env("GOOGLE_API_BASE", base)
+            .env_remove("DATABASE_URL")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("ok    calendar  Sarah Chen can read sarah@accuthink.example"), "{text}");
+    assert!(text.contains("FAIL  calendar  Priya Patel: calendar_access"), "{text}");
+    assert!(text.contains("Make changes to events"), "{text}");
+}
