@@ -201,3 +201,36 @@ async fn check_says_which_calendars_are_not_shared() {
     assert!(text.contains("FAIL  calendar  Priya Patel: calendar_access"), "{text}");
     assert!(text.contains("Make changes to events"), "{text}");
 }
+
+#[tokio::test]
+async fn a_calendar_that_cannot_be_read_offers_no_slots_while_the_others_still_do() {
+    let emu = GoogleEmulator::start(&[SARAH, "miguel@accuthink.example"]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config =
+        Config::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml")).unwrap();
+    let business = Arc::new(config.business);
+    let google =
+        GoogleCalendar::connect(&key_file(&emu, dir.path()), Some(&emu.api_base()), business.clone()).await.unwrap();
+    let db = TestDb::sqlite().await;
+    let booking = BookingService::new(
+        business.clone(),
+        db.store().await,
+        Arc::new(google),
+        Arc::new(ManualClock::new(chicago(2026, 12, 7, 8, 0))),
+    );
+    let slots = booking
+        .find_slots(&"consultation".parse().unwrap(), None, chrono::NaiveDate::from_ymd_opt(2026, 12, 8).unwrap(), 1)
+        .await
+        .unwrap();
+    let staff: std::collections::BTreeSet<&str> = slots.iter().map(|s| business.staff[s.staff].id.as_str()).collect();
+    assert_eq!(staff.into_iter().collect::<Vec<_>>(), ["miguel", "sarah"], "Priya's calendar is not shared");
+    let only_priya = booking
+        .find_slots(
+            &"consultation".parse().unwrap(),
+            Some(&"priya".parse().unwrap()),
+            chrono::NaiveDate::from_ymd_opt(2026, 12, 8).unwrap(),
+            1,
+        )
+        .await;
+    assert!(only_priya.unwrap_err().to_string().contains("calendar_access"));
+}

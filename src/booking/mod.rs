@@ -192,11 +192,41 @@ impl BookingService {
         };
         let ids: Vec<&StaffId> = members.iter().map(|m| &m.id).collect();
         let stored = self.store.confirmed_for_staff(&ids, range.start, range.end).await?;
-        let busy = self.busy(&members, range, stored).await?;
-        let staff_busy: Vec<StaffBusy<'_>> = members
+        // A calendar we cannot read offers no slots (never offer a time we could not check); the
+        // other staff members still do. Only when every calendar fails is the search an error.
+        let mut readable = Vec::with_capacity(members.len());
+        let mut last_error = None;
+        for member in &members {
+            match self.calendar.external_busy(member, range).await {
+                Ok(outside) => readable.push((*member, outside)),
+                Err(e) => {
+                    tracing::warn!(staff = %member.id, error = %e, "calendar unreadable; this staff member offers no slots");
+                    metrics::counter!("calendar_errors_total", "staff" => member.id.to_string()).increment(1);
+                    last_error = Some(e);
+                }
+            }
+        }
+        if readable.is_empty()
+            && let Some(e) = last_error
+        {
+            return Err(e.into());
+        }
+        let busy: Vec<Vec<BusyInterval>> = readable
+            .iter()
+            .map(|(m, outside)| {
+                let mut b: Vec<BusyInterval> =
+                    stored.iter().filter(|a| a.staff_id == m.id).map(Appointment::as_busy).collect();
+                b.extend(outside.iter().map(|&interval| BusyInterval { interval, buffer: Duration::zero() }));
+                b
+            })
+            .collect();
+        let staff_busy: Vec<StaffBusy<'_>> = readable
             .iter()
             .zip(&busy)
-            .map(|(m, b)| StaffBusy { staff: self.business.staff_index(&m.id).expect("member of business"), busy: b })
+            .map(|((m, _), b)| StaffBusy {
+                staff: self.business.staff_index(&m.id).expect("member of business"),
+                busy: b,
+            })
             .collect();
         Ok(find_slots(&self.business, &SlotSearch { service, from, to, now }, &staff_busy))
     }
