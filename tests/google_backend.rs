@@ -234,3 +234,44 @@ async fn a_calendar_that_cannot_be_read_offers_no_slots_while_the_others_still_d
         .await;
     assert!(only_priya.unwrap_err().to_string().contains("calendar_access"));
 }
+
+#[tokio::test]
+async fn transient_google_failures_are_retried_a_bounded_number_of_times() {
+    use support::google_emulator::Fault;
+    let emu = GoogleEmulator::start(&[SARAH, "miguel@accuthink.example", "priya@accuthink.example"]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config =
+        Config::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml")).unwrap();
+    let business = Arc::new(config.business);
+    let google =
+        GoogleCalendar::connect(&key_file(&emu, dir.path()), Some(&emu.api_base()), business.clone()).await.unwrap();
+    let db = TestDb::sqlite().await;
+    let booking = BookingService::new(
+        business,
+        db.store().await,
+        Arc::new(google),
+        Arc::new(ManualClock::new(chicago(2026, 12, 7, 8, 0))),
+    );
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 8).unwrap();
+    let sarah = "sarah".parse().unwrap();
+
+    emu.fail_next([
+        Fault::status(503, "backendError"),
+        Fault { retry_after: Some(0), ..Fault::status(429, "rateLimitExceeded") },
+    ]);
+    let before = emu.requests().len();
+    let slots = booking.find_slots(&"consultation".parse().unwrap(), Some(&sarah), day, 1).await.unwrap();
+    assert!(!slots.is_empty());
+    assert_eq!(emu.requests().len() - before, 3, "two failures, then success");
+
+    emu.fail_next(std::iter::repeat_n(Fault::status(500, "backendError"), 4));
+    let before = emu.requests().len();
+    let err = booking.find_slots(&"consultation".parse().unwrap(), Some(&sarah), day, 1).await.unwrap_err();
+    assert!(err.to_string().contains("unavailable"), "{err}");
+    assert_eq!(emu.requests().len() - before, 4, "one try and three retries");
+
+    emu.fail_next([Fault::status(403, "forbidden")]);
+    let before = emu.requests().len();
+    assert!(booking.find_slots(&"consultation".parse().unwrap(), Some(&sarah), day, 1).await.is_err());
+    assert_eq!(emu.requests().len() - before, 1, "a 403 forbidden is never retried");
+}

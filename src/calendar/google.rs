@@ -67,6 +67,47 @@ fn calendar_of(staff: &StaffMember) -> Result<&str, CalendarError> {
     })
 }
 
+/// Google's transient failures: rate limits, server errors, connection trouble.
+fn retryable(code: u16, reason: &str) -> bool {
+    matches!((code, reason), (403, "rateLimitExceeded" | "userRateLimitExceeded") | (429, _) | (500..=599, _) | (0, _))
+}
+
+/// Runs `call` with bounded, jittered exponential backoff on transient failures, within a deadline
+/// (a caller on the phone cannot wait half a minute). Returns Google's code and reason on failure.
+async fn with_retries<T, Fut>(
+    staff: &StaffMember,
+    mut call: impl FnMut() -> Fut,
+) -> Result<T, (u16, String, CalendarError)>
+where
+    Fut: std::future::Future<Output = Result<T, google_calendar3::Error>>,
+{
+    use backon::Retryable as _;
+    let backoff = backon::ExponentialBuilder::default()
+        .with_min_delay(std::time::Duration::from_millis(200))
+        .with_max_delay(std::time::Duration::from_secs(2))
+        .with_max_times(3)
+        .with_jitter();
+    let attempt = || {
+        let fut = call();
+        async move { fut.await.map_err(|e| classify(staff, e)) }
+    };
+    let retried = attempt
+        .retry(backoff)
+        .sleep(tokio::time::sleep)
+        .when(|(code, reason, _)| retryable(*code, reason))
+        .notify(|(code, reason, _), wait| tracing::debug!(code, reason, ?wait, "retrying Google Calendar"));
+    match tokio::time::timeout(std::time::Duration::from_secs(8), retried).await {
+        Ok(result) => {
+            metrics::counter!("calendar_api_calls_total", "outcome" => if result.is_ok() { "ok" } else { "error" })
+                .increment(1);
+            result
+        }
+        Err(_) => {
+            Err((0, "deadline".into(), CalendarError::Unavailable("Google Calendar did not answer in time".into())))
+        }
+    }
+}
+
 /// Our event id for an appointment: its UUID as 32 lowercase hex digits (valid base32hex).
 pub fn event_id(a: &Appointment) -> String {
     a.id.uuid().simple().to_string()
@@ -133,19 +174,22 @@ impl Calendar for GoogleCalendar {
         let mut busy = Vec::new();
         let mut page: Option<String> = None;
         loop {
-            let mut call = self
-                .hub
-                .events()
-                .list(calendar)
-                .time_min(range.start)
-                .time_max(range.end)
-                .single_events(true)
-                .max_results(2500)
-                .add_scope(Scope::Full);
-            if let Some(token) = &page {
-                call = call.page_token(token);
-            }
-            let (_, events) = call.doit().await.map_err(|e| classify(staff, e).2)?;
+            let list = || {
+                let mut call = self
+                    .hub
+                    .events()
+                    .list(calendar)
+                    .time_min(range.start)
+                    .time_max(range.end)
+                    .single_events(true)
+                    .max_results(2500)
+                    .add_scope(Scope::Full);
+                if let Some(token) = &page {
+                    call = call.page_token(token);
+                }
+                call.doit()
+            };
+            let (_, events) = with_retries(staff, list).await.map_err(|e| e.2)?;
             for e in events.items.unwrap_or_default() {
                 let ours = e
                     .extended_properties
@@ -174,56 +218,47 @@ impl Calendar for GoogleCalendar {
         appointment: &Appointment,
     ) -> Result<Option<String>, CalendarError> {
         let calendar = calendar_of(staff)?;
-        match self
-            .hub
-            .events()
-            .insert(self.event(appointment), calendar)
-            .send_updates("none")
-            .add_scope(Scope::Full)
-            .doit()
-            .await
-        {
+        let insert = || {
+            self.hub
+                .events()
+                .insert(self.event(appointment), calendar)
+                .send_updates("none")
+                .add_scope(Scope::Full)
+                .doit()
+        };
+        match with_retries(staff, insert).await {
             Ok(_) => Ok(Some(event_id(appointment))),
-            Err(e) => match classify(staff, e) {
-                // Our own id already exists: an earlier attempt landed.
-                (409, _, _) => Ok(Some(event_id(appointment))),
-                (_, _, mapped) => Err(mapped),
-            },
+            // Our own id already exists: an earlier attempt landed.
+            Err((409, _, _)) => Ok(Some(event_id(appointment))),
+            Err((_, _, mapped)) => Err(mapped),
         }
     }
 
     async fn move_event(&self, staff: &StaffMember, appointment: &Appointment) -> Result<(), CalendarError> {
         let calendar = calendar_of(staff)?;
         let full = self.event(appointment);
-        let change = Event { start: full.start, end: full.end, summary: full.summary, ..Event::default() };
-        self.hub
-            .events()
-            .patch(change, calendar, &event_id(appointment))
-            .send_updates("none")
-            .add_scope(Scope::Full)
-            .doit()
-            .await
-            .map(|_| ())
-            .map_err(|e| classify(staff, e).2)
+        let id = event_id(appointment);
+        let patch = || {
+            let change = Event {
+                start: full.start.clone(),
+                end: full.end.clone(),
+                summary: full.summary.clone(),
+                ..Event::default()
+            };
+            self.hub.events().patch(change, calendar, &id).send_updates("none").add_scope(Scope::Full).doit()
+        };
+        with_retries(staff, patch).await.map(|_| ()).map_err(|e| e.2)
     }
 
     async fn cancel_event(&self, staff: &StaffMember, appointment: &Appointment) -> Result<(), CalendarError> {
         let calendar = calendar_of(staff)?;
-        match self
-            .hub
-            .events()
-            .delete(calendar, &event_id(appointment))
-            .send_updates("none")
-            .add_scope(Scope::Full)
-            .doit()
-            .await
-        {
+        let id = event_id(appointment);
+        let delete = || self.hub.events().delete(calendar, &id).send_updates("none").add_scope(Scope::Full).doit();
+        match with_retries(staff, delete).await {
             Ok(_) => Ok(()),
-            Err(e) => match classify(staff, e) {
-                // Already gone: what we wanted.
-                (404 | 410, _, _) => Ok(()),
-                (_, _, mapped) => Err(mapped),
-            },
+            // Already gone: what we wanted.
+            Err((404 | 410, _, _)) => Ok(()),
+            Err((_, _, mapped)) => Err(mapped),
         }
     }
 }
