@@ -275,3 +275,37 @@ async fn transient_google_failures_are_retried_a_bounded_number_of_times() {
     assert!(booking.find_slots(&"consultation".parse().unwrap(), Some(&sarah), day, 1).await.is_err());
     assert_eq!(emu.requests().len() - before, 1, "a 403 forbidden is never retried");
 }
+
+#[tokio::test]
+async fn an_event_someone_put_in_google_at_the_same_moment_makes_ours_step_back() {
+    use appointment_setter::calendar::{Calendar, CalendarError};
+    let emu = GoogleEmulator::start(&[SARAH]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config =
+        Config::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml")).unwrap();
+    let business = Arc::new(config.business);
+    let google =
+        GoogleCalendar::connect(&key_file(&emu, dir.path()), Some(&emu.api_base()), business.clone()).await.unwrap();
+    // Sarah's own event lands just before ours (after our busy-time check).
+    let token = human_token(&emu).await;
+    let url = format!("{}calendars/sarah%40accuthink.example/events", emu.api_base());
+    let theirs = json!({"summary": "Walk-in", "start": {"dateTime": "2026-12-08T15:15:00Z"}, "end": {"dateTime": "2026-12-08T15:45:00Z"}});
+    reqwest::Client::new().post(&url).bearer_auth(&token).json(&theirs).send().await.unwrap();
+    let ours = appointment_setter::domain::Appointment {
+        staff_id: "sarah".parse().unwrap(),
+        ..support::appointment("consultation", "sarah", chicago(2026, 12, 8, 9, 0))
+    };
+    let sarah = business.staff_member(&"sarah".parse().unwrap()).unwrap().clone();
+    let result = google.create_event(&sarah, &ours).await;
+    assert!(matches!(result, Err(CalendarError::Conflict)), "{result:?}");
+    let event: Value = reqwest::Client::new()
+        .get(format!("{url}/{}", event_id(&ours)))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(event["status"], "cancelled", "ours was taken back out");
+}

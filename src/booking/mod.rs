@@ -18,7 +18,7 @@ pub use error::BookingError;
 use notify::Change;
 pub use notify::{Messaging, Notify, confirmation_cause};
 
-use crate::calendar::Calendar;
+use crate::calendar::{Calendar, CalendarError};
 use crate::clock::Clock;
 use crate::domain::availability::{SlotSearch, StaffBusy, find_slots};
 use crate::domain::rules::{check_cancellable, check_hours, check_timing, is_free};
@@ -238,7 +238,7 @@ impl BookingService {
         if let Some(key) = &req.idempotency_key
             && let Some(existing) = self.store.by_idempotency_key(key).await?
         {
-            return Ok(Booked { appointment: existing, created: false });
+            return self.replayed(existing, &req.notify).await;
         }
         let now = self.clock.now();
         check_timing(&self.business, req.start, now, &req.actor).map_err(|r| self.timing_refusal(r, req.start, now))?;
@@ -255,7 +255,7 @@ impl BookingService {
         if let Some(key) = &req.idempotency_key
             && let Some(existing) = tx.by_idempotency_key(key).await?
         {
-            return Ok(Booked { appointment: existing, created: false });
+            return self.replayed(existing, &req.notify).await;
         }
         let stored = tx.confirmed_for_staff(&ids, range.start, range.end).await?;
         let chosen = in_hours
@@ -315,15 +315,39 @@ impl BookingService {
                 drop(tx);
                 let key = req.idempotency_key.as_deref().expect("checked");
                 let existing = self.store.by_idempotency_key(key).await?.ok_or(e)?;
-                return Ok(Booked { appointment: existing, created: false });
+                return self.replayed(existing, &req.notify).await;
             }
             Err(e) => return Err(e.into()),
         }
-        self.signal_change();
         let appointment = self.mirror_created(chosen, appointment, now).await?;
+        // Confirmed only once the calendar holds the event (a refused event must not confirm).
+        self.confirm_booking(&appointment, &req.notify, now).await?;
+        self.signal_change();
         metrics::counter!("bookings_total", "channel" => req.channel.as_str()).increment(1);
         tracing::info!(appointment = %appointment.id, staff = %chosen.id, service = %service.id, via = %req.channel, "booked");
         Ok(Booked { appointment, created: true })
+    }
+
+    /// A repeated request: the same appointment, and its confirmation if an interrupted first
+    /// attempt never recorded it (recording is idempotent by cause).
+    async fn replayed(&self, existing: Appointment, tell: &Notify) -> Result<Booked, BookingError> {
+        if existing.status == Status::Confirmed && existing.sequence == 0 {
+            self.confirm_booking(&existing, tell, self.clock.now()).await?;
+        }
+        Ok(Booked { appointment: existing, created: false })
+    }
+
+    /// Records the booking's confirmation messages (at most once per appointment: keyed by cause).
+    async fn confirm_booking(
+        &self,
+        appointment: &Appointment,
+        tell: &Notify,
+        now: DateTime<Utc>,
+    ) -> Result<(), BookingError> {
+        for message in notify::messages(&self.business, &self.messaging, Change::Booked, appointment, tell, now) {
+            self.store.enqueue_message(&message, now).await?;
+        }
+        Ok(())
     }
 
     /// Creates the calendar event; if the backend fails, the booking is undone so nothing is half-done.
@@ -345,7 +369,13 @@ impl BookingService {
                 tx.set_status(appointment.id, Status::Cancelled, now).await?;
                 tx.cancel_reminder(appointment.id, now).await?;
                 tx.commit().await?;
-                Err(e.into())
+                Err(match e {
+                    CalendarError::Conflict => BookingError::refused(
+                        Refusal::SlotUnavailable,
+                        messages::slot_unavailable(&self.business, appointment.start),
+                    ),
+                    other => other.into(),
+                })
             }
         }
     }

@@ -68,6 +68,9 @@ pub fn confirmation_cause(a: &Appointment, kind: &str) -> String {
 }
 
 /// Records the reminder and confirmation for `a` (already in its new state) inside `tx`.
+/// Records the reminder for `a` (already in its new state) and, unless `defer_messages`, its
+/// confirmation messages, inside `tx`. Deferred messages come from [`messages`] and are recorded
+/// once the calendar event exists, so a booking the calendar refuses never confirms.
 pub(super) async fn record(
     tx: &mut StaffTx,
     biz: &Business,
@@ -85,19 +88,37 @@ pub(super) async fn record(
         }
         (_, None) => {}
     }
+    if change != Change::Booked {
+        for message in messages(biz, messaging, change, a, notify, now) {
+            tx.enqueue_message(&message, now).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The confirmation messages for a change (SMS, and email when configured and given).
+pub(super) fn messages(
+    biz: &Business,
+    messaging: &Messaging,
+    change: Change,
+    a: &Appointment,
+    notify: &Notify,
+    now: DateTime<Utc>,
+) -> Vec<NewMessage> {
     let standard = || match change {
         Change::Booked => templates::booked(biz, a),
         Change::Rescheduled => templates::rescheduled(biz, a),
         Change::Cancelled => templates::cancelled(biz, a),
     };
     let (text, ignore_opt_out) = match notify {
-        Notify::Nothing => return Ok(()),
-        Notify::Confirmation if !messaging.confirmations => return Ok(()),
+        Notify::Nothing => return Vec::new(),
+        Notify::Confirmation if !messaging.confirmations => return Vec::new(),
         Notify::Confirmation => (standard(), false),
         Notify::Custom { text, ignore_opt_out } => (text.clone(), *ignore_opt_out),
     };
+    let mut out = Vec::new();
     if let (Some(from), Some(to)) = (&messaging.email_from, &a.customer_email) {
-        let email = NewMessage {
+        out.push(NewMessage {
             cause: format!("{}:email", confirmation_cause(a, change.as_str())),
             channel: MessageChannel::Email,
             recipient: to.clone(),
@@ -105,10 +126,9 @@ pub(super) async fn record(
             body: standard(),
             attachment: Some(ics::invite(biz, a, from, now)),
             ignore_opt_out: true,
-        };
-        tx.enqueue_message(&email, now).await?;
+        });
     }
-    let message = NewMessage {
+    out.push(NewMessage {
         cause: confirmation_cause(a, change.as_str()),
         channel: MessageChannel::Sms,
         recipient: a.customer_phone.to_string(),
@@ -116,7 +136,6 @@ pub(super) async fn record(
         body: text,
         attachment: None,
         ignore_opt_out,
-    };
-    tx.enqueue_message(&message, now).await?;
-    Ok(())
+    });
+    out
 }

@@ -227,11 +227,18 @@ impl Calendar for GoogleCalendar {
                 .doit()
         };
         match with_retries(staff, insert).await {
-            Ok(_) => Ok(Some(event_id(appointment))),
-            // Our own id already exists: an earlier attempt landed.
-            Err((409, _, _)) => Ok(Some(event_id(appointment))),
-            Err((_, _, mapped)) => Err(mapped),
+            // A 409 for our own id: an earlier attempt landed.
+            Ok(_) | Err((409, _, _)) => {}
+            Err((_, _, mapped)) => return Err(mapped),
         }
+        // Google has no conditional insert: look again, and if someone else's event overlaps
+        // ours now, take ours back out (SPEC §6).
+        let wanted = Interval { start: appointment.start, end: appointment.end };
+        if !self.external_busy(staff, wanted).await?.is_empty() {
+            self.cancel_event(staff, appointment).await?;
+            return Err(CalendarError::Conflict);
+        }
+        Ok(Some(event_id(appointment)))
     }
 
     async fn move_event(&self, staff: &StaffMember, appointment: &Appointment) -> Result<(), CalendarError> {

@@ -28,6 +28,10 @@ pub enum CalendarError {
     /// The backend is unreachable or failing; try again later.
     #[error("calendar unavailable: {0}")]
     Unavailable(String),
+    /// Someone put another event at this time in the calendar at the same moment; our event was
+    /// removed again.
+    #[error("the calendar already has another event at this time")]
+    Conflict,
 }
 
 /// Where appointment events live.
