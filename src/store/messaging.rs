@@ -173,6 +173,35 @@ impl StaffTx {
 }
 
 impl Store {
+    /// Claims up to `limit` due rows of `table` (those matching `due`, with `$3` = now, whose lease
+    /// has expired) for `instance` until `lease_until`, oldest by `order` first; PostgreSQL skips
+    /// rows another instance is claiming. Returns the `returning` columns.
+    async fn claim(
+        &self,
+        table: &str,
+        key: &str,
+        due: &str,
+        order: &str,
+        returning: &str,
+        (instance, now, lease_until, limit): (&str, DateTime<Utc>, DateTime<Utc>, i64),
+    ) -> Result<Vec<sqlx::any::AnyRow>, StoreError> {
+        let lock = if self.backend == Backend::Postgres { "FOR UPDATE SKIP LOCKED" } else { "" };
+        let sql = format!(
+            "UPDATE {table} SET claimed_by = $1, claimed_until = $2 WHERE {key} IN (SELECT {key} FROM {table} \
+             WHERE {due} AND claimed_until < $3 ORDER BY {order} LIMIT $4 {lock}) RETURNING {returning}"
+        );
+        let mut tx = self.begin_write().await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(instance)
+            .bind(lease_until.timestamp())
+            .bind(now.timestamp())
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+
     /// Records a message; false if its cause already has one.
     pub async fn enqueue_message(&self, m: &NewMessage, now: DateTime<Utc>) -> Result<bool, StoreError> {
         enqueue(&self.pool, m, now).await
@@ -215,21 +244,16 @@ impl Store {
         lease_until: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<OutboxMessage>, StoreError> {
-        let lock = if self.backend == Backend::Postgres { "FOR UPDATE SKIP LOCKED" } else { "" };
-        let sql = format!(
-            "UPDATE outbox SET claimed_by = $1, claimed_until = $2 WHERE id IN (SELECT id FROM outbox \
-             WHERE status = 'pending' AND next_attempt_at <= $3 AND claimed_until < $3 ORDER BY next_attempt_at, id LIMIT $4 {lock}) \
-             RETURNING id, cause, channel, recipient, subject, body, attachment, ignore_opt_out, attempts"
-        );
-        let mut tx = self.begin_write().await?;
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(instance)
-            .bind(lease_until.timestamp())
-            .bind(now.timestamp())
-            .bind(limit)
-            .fetch_all(&mut *tx)
+        let rows = self
+            .claim(
+                "outbox",
+                "id",
+                "status = 'pending' AND next_attempt_at <= $3",
+                "next_attempt_at, id",
+                "id, cause, channel, recipient, subject, body, attachment, ignore_opt_out, attempts",
+                (instance, now, lease_until, limit),
+            )
             .await?;
-        tx.commit().await?;
         let mut claimed = rows
             .iter()
             .map(|r| {
@@ -320,21 +344,16 @@ impl Store {
         lease_until: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<DueReminder>, StoreError> {
-        let lock = if self.backend == Backend::Postgres { "FOR UPDATE SKIP LOCKED" } else { "" };
-        let sql = format!(
-            "UPDATE reminders SET claimed_by = $1, claimed_until = $2 WHERE appointment_id IN (SELECT appointment_id FROM reminders \
-             WHERE status = 'scheduled' AND due_at <= $3 AND claimed_until < $3 ORDER BY due_at LIMIT $4 {lock}) \
-             RETURNING appointment_id, due_at"
-        );
-        let mut tx = self.begin_write().await?;
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(instance)
-            .bind(lease_until.timestamp())
-            .bind(now.timestamp())
-            .bind(limit)
-            .fetch_all(&mut *tx)
+        let rows = self
+            .claim(
+                "reminders",
+                "appointment_id",
+                "status = 'scheduled' AND due_at <= $3",
+                "due_at",
+                "appointment_id, due_at",
+                (instance, now, lease_until, limit),
+            )
             .await?;
-        tx.commit().await?;
         rows.iter()
             .map(|r| {
                 let id: String = r.try_get("appointment_id")?;
