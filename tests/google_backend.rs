@@ -10,7 +10,7 @@ use appointment_setter::booking::{BookingService, Notify};
 use appointment_setter::calendar::google::{GoogleCalendar, event_id};
 use appointment_setter::clock::ManualClock;
 use appointment_setter::config::Config;
-use appointment_setter::domain::Actor;
+use appointment_setter::domain::{Actor, Business};
 use serde_json::{Value, json};
 use support::google_emulator::{GoogleEmulator, SCOPE};
 use support::{TestDb, chicago, request_with};
@@ -31,6 +31,28 @@ fn key_file(emu: &GoogleEmulator, dir: &std::path::Path) -> std::path::PathBuf {
     let path = dir.join("sa.json");
     std::fs::write(&path, key.to_string()).unwrap();
     path
+}
+
+/// The emulator with `calendars` shared, and the backend signed in to it (the temp dir holds the key).
+async fn google_backend(calendars: &[&str]) -> (GoogleEmulator, tempfile::TempDir, Arc<Business>, GoogleCalendar) {
+    let emu = GoogleEmulator::start(calendars).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config =
+        Config::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml")).unwrap();
+    let business = Arc::new(config.business);
+    let google =
+        GoogleCalendar::connect(&key_file(&emu, dir.path()), Some(&emu.api_base()), business.clone()).await.unwrap();
+    (emu, dir, business, google)
+}
+
+/// A booking service on `google` at Monday 2026-12-07 08:00 in Chicago.
+async fn booking_on(google: GoogleCalendar, business: Arc<Business>, db: &TestDb) -> BookingService {
+    BookingService::new(
+        business,
+        db.store().await,
+        Arc::new(google),
+        Arc::new(ManualClock::new(chicago(2026, 12, 7, 8, 0))),
+    )
 }
 
 /// Direct API access to the emulator as another client (a human editing the calendar).
@@ -61,13 +83,8 @@ async fn human_token(emu: &GoogleEmulator) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bookings_appear_move_and_disappear_in_the_staff_calendar_and_google_busy_time_is_respected() {
-    let emu = GoogleEmulator::start(&[SARAH, "miguel@accuthink.example", "priya@accuthink.example"]).await;
-    let dir = tempfile::tempdir().unwrap();
-    let config =
-        Config::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml")).unwrap();
-    let business = Arc::new(config.business);
-    let google =
-        GoogleCalendar::connect(&key_file(&emu, dir.path()), Some(&emu.api_base()), business.clone()).await.unwrap();
+    let (emu, _dir, business, google) =
+        google_backend(&[SARAH, "miguel@accuthink.example", "priya@accuthink.example"]).await;
     let db = TestDb::sqlite().await;
     let clock = Arc::new(ManualClock::new(chicago(2026, 12, 7, 8, 0)));
     let booking = BookingService::new(business, db.store().await, Arc::new(google), clock);
@@ -149,20 +166,9 @@ async fn bookings_appear_move_and_disappear_in_the_staff_calendar_and_google_bus
 
 #[tokio::test]
 async fn an_unshared_calendar_is_a_clear_access_error_and_nothing_is_booked() {
-    let emu = GoogleEmulator::start(&["miguel@accuthink.example"]).await;
-    let dir = tempfile::tempdir().unwrap();
-    let config =
-        Config::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml")).unwrap();
-    let business = Arc::new(config.business);
-    let google =
-        GoogleCalendar::connect(&key_file(&emu, dir.path()), Some(&emu.api_base()), business.clone()).await.unwrap();
+    let (_emu, _dir, business, google) = google_backend(&["miguel@accuthink.example"]).await;
     let db = TestDb::sqlite().await;
-    let booking = BookingService::new(
-        business,
-        db.store().await,
-        Arc::new(google),
-        Arc::new(ManualClock::new(chicago(2026, 12, 7, 8, 0))),
-    );
+    let booking = booking_on(google, business, &db).await;
     let err = booking.book(request_with("consultation", "sarah", chicago(2026, 12, 8, 9, 0))).await.unwrap_err();
     let message = err.to_string();
     assert!(message.contains("calendar_access") && message.contains("sarah@accuthink.example"), "{message}");
@@ -204,13 +210,7 @@ async fn check_says_which_calendars_are_not_shared() {
 
 #[tokio::test]
 async fn a_calendar_that_cannot_be_read_offers_no_slots_while_the_others_still_do() {
-    let emu = GoogleEmulator::start(&[SARAH, "miguel@accuthink.example"]).await;
-    let dir = tempfile::tempdir().unwrap();
-    let config =
-        Config::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml")).unwrap();
-    let business = Arc::new(config.business);
-    let google =
-        GoogleCalendar::connect(&key_file(&emu, dir.path()), Some(&emu.api_base()), business.clone()).await.unwrap();
+    let (_emu, _dir, business, google) = google_backend(&[SARAH, "miguel@accuthink.example"]).await;
     let db = TestDb::sqlite().await;
     let booking = BookingService::new(
         business.clone(),
@@ -238,20 +238,10 @@ async fn a_calendar_that_cannot_be_read_offers_no_slots_while_the_others_still_d
 #[tokio::test]
 async fn transient_google_failures_are_retried_a_bounded_number_of_times() {
     use support::google_emulator::Fault;
-    let emu = GoogleEmulator::start(&[SARAH, "miguel@accuthink.example", "priya@accuthink.example"]).await;
-    let dir = tempfile::tempdir().unwrap();
-    let config =
-        Config::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml")).unwrap();
-    let business = Arc::new(config.business);
-    let google =
-        GoogleCalendar::connect(&key_file(&emu, dir.path()), Some(&emu.api_base()), business.clone()).await.unwrap();
+    let (emu, _dir, business, google) =
+        google_backend(&[SARAH, "miguel@accuthink.example", "priya@accuthink.example"]).await;
     let db = TestDb::sqlite().await;
-    let booking = BookingService::new(
-        business,
-        db.store().await,
-        Arc::new(google),
-        Arc::new(ManualClock::new(chicago(2026, 12, 7, 8, 0))),
-    );
+    let booking = booking_on(google, business, &db).await;
     let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 8).unwrap();
     let sarah = "sarah".parse().unwrap();
 
@@ -279,13 +269,7 @@ async fn transient_google_failures_are_retried_a_bounded_number_of_times() {
 #[tokio::test]
 async fn an_event_someone_put_in_google_at_the_same_moment_makes_ours_step_back() {
     use appointment_setter::calendar::{Calendar, CalendarError};
-    let emu = GoogleEmulator::start(&[SARAH]).await;
-    let dir = tempfile::tempdir().unwrap();
-    let config =
-        Config::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml")).unwrap();
-    let business = Arc::new(config.business);
-    let google =
-        GoogleCalendar::connect(&key_file(&emu, dir.path()), Some(&emu.api_base()), business.clone()).await.unwrap();
+    let (emu, _dir, business, google) = google_backend(&[SARAH]).await;
     // Sarah's own event lands just before ours (after our busy-time check).
     let token = human_token(&emu).await;
     let url = format!("{}calendars/sarah%40accuthink.example/events", emu.api_base());
