@@ -62,6 +62,15 @@ pub async fn start(store: Store, parts: ServerParts) -> std::io::Result<Applicat
     Application::build(parts.listener, state, parts.workers)
 }
 
+/// Optional parts of [`Messaging`].
+#[derive(Default)]
+pub struct MessagingExtras {
+    /// Sends confirmations by email too.
+    pub email: Option<Arc<dyn crate::notify::email::EmailSender>>,
+    /// Reads each appointment's calendar event before reminding (the google backend).
+    pub reconciler: Option<crate::booking::BookingService>,
+}
+
 /// The background senders: the outbox worker and the reminder scheduler.
 pub struct Messaging {
     stop: tokio_util::sync::CancellationToken,
@@ -77,7 +86,7 @@ impl Messaging {
         clock: Arc<dyn Clock>,
         settings: crate::notify::outbox::OutboxSettings,
         wake: Arc<tokio::sync::Notify>,
-        email: Option<Arc<dyn crate::notify::email::EmailSender>>,
+        extras: MessagingExtras,
     ) -> Self {
         let stop = tokio_util::sync::CancellationToken::new();
         let mut outbox = crate::notify::outbox::OutboxWorker::new(
@@ -88,10 +97,13 @@ impl Messaging {
             settings,
             wake.clone(),
         );
-        if let Some(email) = email {
+        if let Some(email) = extras.email {
             outbox = outbox.with_email(email);
         }
-        let reminders = crate::reminders::ReminderScheduler::new(store, business, clock, wake.clone(), wake);
+        let mut reminders = crate::reminders::ReminderScheduler::new(store, business, clock, wake.clone(), wake);
+        if let Some(booking) = extras.reconciler {
+            reminders = reminders.with_reconciler(booking);
+        }
         let tasks = vec![tokio::spawn(outbox.run(stop.clone())), tokio::spawn(reminders.run(stop.clone()))];
         Self { stop, tasks }
     }

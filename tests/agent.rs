@@ -163,39 +163,37 @@ async fn bad_tool_arguments_come_back_as_errors_the_model_can_recover_from() {
     assert_eq!(speaker.said(), ["Sorry, could you tell me which service?"], "fast tools need no filler");
 }
 
+use appointment_setter::calendar::{Calendar, CalendarError, EventState, Freshness};
+use appointment_setter::domain::{Appointment, Interval, StaffMember};
+
 /// A calendar whose busy-time lookup takes a while (a slow Google call).
 struct SlowCalendar;
 
 #[async_trait]
-impl appointment_setter::calendar::Calendar for SlowCalendar {
-    async fn external_busy(
+impl Calendar for SlowCalendar {
+    async fn busy(
         &self,
-        _: &appointment_setter::domain::StaffMember,
-        _: appointment_setter::domain::Interval,
-    ) -> Result<Vec<appointment_setter::domain::Interval>, appointment_setter::calendar::CalendarError> {
+        staff: &[&StaffMember],
+        range: Interval,
+        fresh: Freshness,
+    ) -> Vec<Result<Vec<Interval>, CalendarError>> {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        Ok(Vec::new())
+        LocalCalendar.busy(staff, range, fresh).await
     }
-    async fn create_event(
-        &self,
-        _: &appointment_setter::domain::StaffMember,
-        _: &appointment_setter::domain::Appointment,
-    ) -> Result<Option<String>, appointment_setter::calendar::CalendarError> {
-        Ok(None)
+    async fn event_state(&self, staff: &StaffMember, a: &Appointment) -> Result<EventState, CalendarError> {
+        LocalCalendar.event_state(staff, a).await
     }
-    async fn move_event(
-        &self,
-        _: &appointment_setter::domain::StaffMember,
-        _: &appointment_setter::domain::Appointment,
-    ) -> Result<(), appointment_setter::calendar::CalendarError> {
-        Ok(())
+    async fn create_event(&self, staff: &StaffMember, a: &Appointment) -> Result<Option<String>, CalendarError> {
+        LocalCalendar.create_event(staff, a).await
     }
-    async fn cancel_event(
-        &self,
-        _: &appointment_setter::domain::StaffMember,
-        _: &appointment_setter::domain::Appointment,
-    ) -> Result<(), appointment_setter::calendar::CalendarError> {
-        Ok(())
+    async fn move_event(&self, staff: &StaffMember, a: &Appointment) -> Result<(), CalendarError> {
+        LocalCalendar.move_event(staff, a).await
+    }
+    async fn cancel_event(&self, staff: &StaffMember, a: &Appointment) -> Result<(), CalendarError> {
+        LocalCalendar.cancel_event(staff, a).await
+    }
+    async fn check_write(&self, staff: &StaffMember) -> Result<(), CalendarError> {
+        LocalCalendar.check_write(staff).await
     }
 }
 

@@ -39,7 +39,7 @@ fn refusal(r: Result<impl std::fmt::Debug, BookingError>) -> Refusal {
 
 #[tokio::test]
 async fn every_rule_refuses_with_its_own_reason() {
-    for db in TestDb::all().await {
+    for db in TestDb::all_backends().await {
         let s = svc(&db).await;
         let cases: Vec<(&str, BookRequest, Refusal)> = vec![
             ("past", request("consultation", chicago(2026, 12, 3, 9, 0)), Refusal::InThePast),
@@ -66,7 +66,7 @@ async fn every_rule_refuses_with_its_own_reason() {
 
 #[tokio::test]
 async fn staff_may_force_past_notice_and_window_but_never_into_a_conflict() {
-    for db in TestDb::all().await {
+    for db in TestDb::all_backends().await {
         let s = svc(&db).await;
         let soon = BookRequest {
             actor: Actor::Staff { force: true },
@@ -87,7 +87,7 @@ async fn staff_may_force_past_notice_and_window_but_never_into_a_conflict() {
 
 #[tokio::test]
 async fn the_same_idempotency_key_twice_books_once() {
-    for db in TestDb::all().await {
+    for db in TestDb::all_backends().await {
         let s = svc(&db).await;
         let req = BookRequest {
             idempotency_key: Some("call-1:tool-7".into()),
@@ -104,7 +104,7 @@ async fn the_same_idempotency_key_twice_books_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_requests_with_one_idempotency_key_create_one_appointment() {
-    for db in TestDb::all().await {
+    for db in TestDb::all_backends().await {
         let s = svc(&db).await;
         warm_up(&s).await;
         let req = BookRequest {
@@ -131,7 +131,7 @@ async fn concurrent_requests_with_one_idempotency_key_create_one_appointment() {
 
 #[tokio::test]
 async fn without_a_preference_the_least_busy_staff_member_that_day_is_chosen() {
-    for db in TestDb::all().await {
+    for db in TestDb::all_backends().await {
         let s = svc(&db).await;
         // Tie on an empty day: config order → Sarah.
         let a = s.book(request("consultation", chicago(2026, 12, 7, 9, 0))).await.unwrap();
@@ -152,7 +152,7 @@ async fn without_a_preference_the_least_busy_staff_member_that_day_is_chosen() {
 
 #[tokio::test]
 async fn customers_cannot_cancel_within_the_notice_but_staff_always_can() {
-    for db in TestDb::all().await {
+    for db in TestDb::all_backends().await {
         let s = svc(&db).await;
         let staff = Actor::Staff { force: true };
         let soon = s
@@ -188,7 +188,7 @@ async fn customers_cannot_cancel_within_the_notice_but_staff_always_can() {
 
 #[tokio::test]
 async fn rescheduling_rechecks_every_rule_and_ignores_the_appointment_itself() {
-    for db in TestDb::all().await {
+    for db in TestDb::all_backends().await {
         let s = svc(&db).await;
         let customer = Actor::Customer { phone: phone("+13125550123") };
         let a = s.book(request_with("standard", "sarah", chicago(2026, 12, 7, 9, 0))).await.unwrap().appointment;
@@ -233,7 +233,7 @@ async fn warm_up(s: &BookingService) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_concurrent_bookings_of_overlapping_times_yield_exactly_one_appointment() {
-    for db in TestDb::all().await {
+    for db in TestDb::all_backends().await {
         let s = svc(&db).await;
         warm_up(&s).await;
         let gate = std::sync::Arc::new(tokio::sync::Barrier::new(50));
@@ -262,7 +262,7 @@ async fn fifty_concurrent_bookings_of_overlapping_times_yield_exactly_one_appoin
 
 #[tokio::test]
 async fn slot_search_hides_booked_time_and_its_buffer() {
-    for db in TestDb::all().await {
+    for db in TestDb::all_backends().await {
         let s = svc(&db).await;
         let monday = date(2026, 12, 7);
         let before =

@@ -17,31 +17,18 @@ use support::{TestDb, chicago, request_with};
 
 const SARAH: &str = "sarah@accuthink.example";
 
-/// A service-account key file whose token endpoint is the emulator's.
-fn key_file(emu: &GoogleEmulator, dir: &std::path::Path) -> std::path::PathBuf {
-    let pem = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/google_sa_test_key.pem"),
-    )
-    .unwrap();
-    let key = json!({
-        "type": "service_account", "project_id": "test-project", "private_key_id": "k1", "private_key": pem,
-        "client_email": "booking@test-project.iam.gserviceaccount.com", "client_id": "1",
-        "token_uri": emu.token_uri(), "auth_uri": "http://127.0.0.1/auth"
-    });
-    let path = dir.join("sa.json");
-    std::fs::write(&path, key.to_string()).unwrap();
-    path
-}
-
-/// The emulator with `calendars` shared, and the backend signed in to it (the temp dir holds the key).
+/// The emulator with `calendars` shared, and the backend signed in to it (the temp dir holds the
+/// key). Busy time is not cached, so each search sees edits made in the emulator at once.
 async fn google_backend(calendars: &[&str]) -> (GoogleEmulator, tempfile::TempDir, Arc<Business>, GoogleCalendar) {
     let emu = GoogleEmulator::start(calendars).await;
     let dir = tempfile::tempdir().unwrap();
     let config =
         Config::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml")).unwrap();
     let business = Arc::new(config.business);
-    let google =
-        GoogleCalendar::connect(&key_file(&emu, dir.path()), Some(&emu.api_base()), business.clone()).await.unwrap();
+    let google = GoogleCalendar::connect(&emu.key_file(dir.path()), Some(&emu.api_base()), business.clone())
+        .await
+        .unwrap()
+        .with_busy_cache(std::time::Duration::ZERO);
     (emu, dir, business, google)
 }
 
@@ -178,7 +165,8 @@ async fn an_unshared_calendar_is_a_clear_access_error_and_nothing_is_booked() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_says_which_calendars_are_not_shared() {
-    let emu = GoogleEmulator::start(&[SARAH, "miguel@accuthink.example"]).await;
+    let emu = GoogleEmulator::start(&[SARAH]).await;
+    emu.share_read_only("miguel@accuthink.example");
     let dir = tempfile::tempdir().unwrap();
     let config =
         std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml"))
@@ -186,7 +174,7 @@ async fn check_says_which_calendars_are_not_shared() {
             .replace(r#"backend = "local""#, r#"backend = "google""#);
     let config_path = dir.path().join("appointment-setter.toml");
     std::fs::write(&config_path, config).unwrap();
-    let key = key_file(&emu, dir.path());
+    let key = emu.key_file(dir.path());
     let base = emu.api_base();
     let out = tokio::task::spawn_blocking(move || {
         std::process::Command::new(env!("CARGO_BIN_EXE_appointment-setter"))
@@ -203,7 +191,12 @@ async fn check_says_which_calendars_are_not_shared() {
     .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains("ok    calendar  Sarah Chen can read sarah@accuthink.example"), "{text}");
+    assert!(text.contains("ok    calendar  Sarah Chen can read and write sarah@accuthink.example"), "{text}");
+    assert!(
+        text.contains("FAIL  calendar  Miguel Alvarez: calendar_access") && text.contains("can read but not write"),
+        "{text}"
+    );
+    assert!(text.contains("booking@test-project.iam.gserviceaccount.com"), "names the account to share with: {text}");
     assert!(text.contains("FAIL  calendar  Priya Patel: calendar_access"), "{text}");
     assert!(text.contains("Make changes to events"), "{text}");
 }

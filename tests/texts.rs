@@ -66,8 +66,15 @@ async fn start(db: &TestDb) -> Texts {
     };
     let client = TelnyxClient::new(&fake.base, ApiKey::new("KEY"), policy).unwrap();
     let settings = OutboxSettings { retry_base: Duration::from_millis(20), ..OutboxSettings::default() };
-    let messaging =
-        Messaging::start(store.clone(), business, Arc::new(client), clock.clone(), settings, wake.clone(), None);
+    let messaging = Messaging::start(
+        store.clone(),
+        business,
+        Arc::new(client),
+        clock.clone(),
+        settings,
+        wake.clone(),
+        Default::default(),
+    );
     let handler = AppHandler::new(SmsHandler::new(booking.clone(), wake), store.clone());
     let parts = ServerParts {
         listener: TcpListener::bind("127.0.0.1:0").unwrap(),

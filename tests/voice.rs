@@ -63,7 +63,7 @@ async fn start_with(db: &TestDb, timeouts: CallTimeouts) -> Phone {
         clock.clone(),
         OutboxSettings::default(),
         wake.clone(),
-        None,
+        Default::default(),
     );
     let llm = FakeLlm::start().await;
     let model = OpenAiLlm::new(&llm.base, "k", "fake", Duration::from_secs(5)).unwrap();

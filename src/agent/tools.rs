@@ -336,7 +336,7 @@ async fn mine(cx: &mut ToolContext<'_>) -> Result<Value, Value> {
         from: Some(cx.booking.now()),
         ..AppointmentFilter::default()
     };
-    let list = cx.booking.list(&filter).await.map_err(refusal)?;
+    let list = cx.booking.list_current(&filter).await.map_err(refusal)?;
     Ok(json!({"appointments": list.iter().map(|a| describe(cx, a)).collect::<Vec<_>>()}))
 }
 

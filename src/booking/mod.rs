@@ -10,6 +10,7 @@
 mod error;
 mod messages;
 mod notify;
+mod reconcile;
 
 use std::sync::Arc;
 
@@ -18,9 +19,10 @@ pub use error::BookingError;
 use notify::Change;
 pub use notify::{Messaging, Notify, confirmation_cause};
 
-use crate::calendar::{Calendar, CalendarError};
+use crate::calendar::{Calendar, CalendarError, Freshness};
 use crate::clock::Clock;
 use crate::domain::availability::{SlotSearch, StaffBusy, find_slots};
+use crate::domain::interval::subtract;
 use crate::domain::rules::{check_cancellable, check_hours, check_timing, is_free};
 use crate::domain::time::{local_date, resolve_local};
 use crate::domain::{
@@ -82,6 +84,26 @@ fn actor_label(actor: &Actor) -> &'static str {
         Actor::Customer { .. } => "customer",
         Actor::Staff { .. } => "staff",
     }
+}
+
+/// Busy time of `member`: our stored appointments (except `moving`) with their buffers, plus the
+/// calendar's busy time that none of our appointments explains (outside events need no buffer of
+/// their own, SPEC §4.4). Discounting all our appointments, `moving` included, keeps our own events
+/// from counting twice or against themselves; time an outside event shares with one of ours stays
+/// busy through ours.
+fn combined_busy(
+    member: &StaffMember,
+    calendar: &[Interval],
+    stored: &[Appointment],
+    moving: Option<AppointmentId>,
+) -> Vec<BusyInterval> {
+    let mine = || stored.iter().filter(|a| a.staff_id == member.id);
+    let ours: Vec<Interval> = mine().map(Appointment::interval).collect();
+    let mut busy: Vec<BusyInterval> = mine().filter(|a| Some(a.id) != moving).map(Appointment::as_busy).collect();
+    busy.extend(
+        subtract(calendar, &ours).into_iter().map(|interval| BusyInterval { interval, buffer: Duration::zero() }),
+    );
+    busy
 }
 
 /// How far around an interval stored appointments can matter (buffers are at most a day).
@@ -152,25 +174,12 @@ impl BookingService {
         }
     }
 
-    /// Busy intervals per staff member over `range`: our appointments plus outside calendar time.
-    async fn busy(
-        &self,
-        staff: &[&StaffMember],
-        range: Interval,
-        stored: Vec<Appointment>,
-    ) -> Result<Vec<Vec<BusyInterval>>, BookingError> {
-        let mut busy: Vec<Vec<BusyInterval>> = vec![Vec::new(); staff.len()];
-        for a in &stored {
-            if let Some(i) = staff.iter().position(|s| s.id == a.staff_id) {
-                busy[i].push(a.as_busy());
-            }
-        }
-        for (i, member) in staff.iter().enumerate() {
-            for interval in self.calendar.external_busy(member, range).await? {
-                busy[i].push(BusyInterval { interval, buffer: Duration::zero() });
-            }
-        }
-        Ok(busy)
+    /// Calendar busy time of each of `staff` over `range`, read now (a booking re-checks the
+    /// exact time); any unreadable calendar fails the change. Read before taking the commit lock,
+    /// since it may be a network call.
+    async fn calendar_busy(&self, staff: &[&StaffMember], range: Interval) -> Result<Vec<Vec<Interval>>, BookingError> {
+        let answers = self.calendar.busy(staff, range, Freshness::Fresh).await;
+        answers.into_iter().map(|a| a.map_err(BookingError::from)).collect()
     }
 
     /// Customer-visible slots for `service` from local date `from` for `days` days (SPEC §4.6).
@@ -196,9 +205,10 @@ impl BookingService {
         // other staff members still do. Only when every calendar fails is the search an error.
         let mut readable = Vec::with_capacity(members.len());
         let mut last_error = None;
-        for member in &members {
-            match self.calendar.external_busy(member, range).await {
-                Ok(outside) => readable.push((*member, outside)),
+        let answers = self.calendar.busy(&members, range, Freshness::MayBeCached).await;
+        for (member, answer) in members.iter().zip(answers) {
+            match answer {
+                Ok(calendar) => readable.push((*member, calendar)),
                 Err(e) => {
                     tracing::warn!(staff = %member.id, error = %e, "calendar unreadable; this staff member offers no slots");
                     metrics::counter!("calendar_errors_total", "staff" => member.id.to_string()).increment(1);
@@ -211,15 +221,8 @@ impl BookingService {
         {
             return Err(e.into());
         }
-        let busy: Vec<Vec<BusyInterval>> = readable
-            .iter()
-            .map(|(m, outside)| {
-                let mut b: Vec<BusyInterval> =
-                    stored.iter().filter(|a| a.staff_id == m.id).map(Appointment::as_busy).collect();
-                b.extend(outside.iter().map(|&interval| BusyInterval { interval, buffer: Duration::zero() }));
-                b
-            })
-            .collect();
+        let busy: Vec<Vec<BusyInterval>> =
+            readable.iter().map(|(m, calendar)| combined_busy(m, calendar, &stored, None)).collect();
         let staff_busy: Vec<StaffBusy<'_>> = readable
             .iter()
             .zip(&busy)
@@ -248,8 +251,7 @@ impl BookingService {
         let day = local_date(self.business.timezone, req.start);
         let range = self.day_range(day);
         let ids: Vec<&StaffId> = in_hours.iter().map(|m| &m.id).collect();
-        // Outside busy time is read before taking the lock (it may be a network call).
-        let outside = self.busy(&in_hours, range, Vec::new()).await?;
+        let calendars = self.calendar_busy(&in_hours, range).await?;
 
         let mut tx = self.store.begin_for_staff(&ids).await?;
         if let Some(key) = &req.idempotency_key
@@ -260,9 +262,9 @@ impl BookingService {
         let stored = tx.confirmed_for_staff(&ids, range.start, range.end).await?;
         let chosen = in_hours
             .iter()
-            .zip(outside)
-            .filter_map(|(m, mut busy)| {
-                busy.extend(stored.iter().filter(|a| a.staff_id == m.id).map(Appointment::as_busy));
+            .zip(&calendars)
+            .filter_map(|(m, calendar)| {
+                let busy = combined_busy(m, calendar, &stored, None);
                 is_free(service, &wanted, &busy).then(|| {
                     let that_day = stored
                         .iter()
@@ -369,6 +371,17 @@ impl BookingService {
                 tx.set_status(appointment.id, Status::Cancelled, now).await?;
                 tx.cancel_reminder(appointment.id, now).await?;
                 tx.commit().await?;
+                if !matches!(e, CalendarError::Conflict) {
+                    // The insert may have landed although its answer was lost: take it back out
+                    // in the background (404 = it never landed), so no event is left without a
+                    // booking and the caller is not kept waiting for a second deadline.
+                    let (calendar, staff, cancelled) = (self.calendar.clone(), staff.clone(), appointment.clone());
+                    tokio::spawn(async move {
+                        if let Err(e) = calendar.cancel_event(&staff, &cancelled).await {
+                            tracing::warn!(appointment = %cancelled.id, error = %e, "cannot remove the event of a failed booking");
+                        }
+                    });
+                }
                 Err(match e {
                     CalendarError::Conflict => BookingError::refused(
                         Refusal::SlotUnavailable,
@@ -442,7 +455,7 @@ impl BookingService {
 
     /// Cancels an appointment (customers within the cancellation policy, staff always).
     pub async fn cancel(&self, id: AppointmentId, actor: &Actor, tell: Notify) -> Result<Appointment, BookingError> {
-        let current = self.visible(id, actor).await?;
+        let current = self.reconcile(self.visible(id, actor).await?).await?;
         let staff = self.staff_of(&current)?;
         let now = self.clock.now();
         let mut tx = self.store.begin_for_staff(&[&staff.id]).await?;
@@ -473,7 +486,7 @@ impl BookingService {
         actor: &Actor,
         tell: Notify,
     ) -> Result<Appointment, BookingError> {
-        let current = self.visible(id, actor).await?;
+        let current = self.reconcile(self.visible(id, actor).await?).await?;
         let staff = self.staff_of(&current)?;
         let service = self.service(&current.service_id)?;
         let now = self.clock.now();
@@ -481,7 +494,7 @@ impl BookingService {
         let wanted = check_hours(&self.business, service, staff, new_start)
             .map_err(|r| BookingError::refused(r, messages::hours(&self.business, r, new_start)))?;
         let range = self.day_range(local_date(self.business.timezone, new_start));
-        let mut busy = self.busy(&[staff], range, Vec::new()).await?.remove(0);
+        let calendar = self.calendar_busy(&[staff], range).await?.remove(0);
 
         let mut tx = self.store.begin_for_staff(&[&staff.id]).await?;
         let mut appointment = tx.appointment(id).await?.ok_or_else(|| Self::not_found(id))?;
@@ -494,7 +507,7 @@ impl BookingService {
         check_cancellable(&self.business, appointment.start, now, actor)
             .map_err(|r| BookingError::refused(r, messages::too_late(&self.business)))?;
         let stored = tx.confirmed_for_staff(&[&staff.id], range.start, range.end).await?;
-        busy.extend(stored.iter().filter(|a| a.id != id).map(Appointment::as_busy));
+        let busy = combined_busy(staff, &calendar, &stored, Some(id));
         if !is_free(service, &wanted, &busy) {
             return Err(BookingError::refused(
                 Refusal::SlotUnavailable,
@@ -518,6 +531,18 @@ impl BookingService {
     /// Appointments matching `filter`.
     pub async fn list(&self, filter: &AppointmentFilter) -> Result<Vec<Appointment>, BookingError> {
         Ok(self.store.list(filter).await?)
+    }
+
+    /// A customer's appointments matching `filter`, each first brought in line with its calendar
+    /// event (staff may have moved or deleted it there); ones that are no longer confirmed are
+    /// dropped unless the filter asks for cancelled ones too.
+    pub async fn list_current(&self, filter: &AppointmentFilter) -> Result<Vec<Appointment>, BookingError> {
+        let mut list = self.reconcile_all(self.store.list(filter).await?).await?;
+        if !filter.include_cancelled {
+            list.retain(|a| a.status == Status::Confirmed);
+        }
+        list.sort_by_key(|a| a.start);
+        Ok(list)
     }
 
     /// One appointment.

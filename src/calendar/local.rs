@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use super::{Calendar, CalendarError};
+use super::{Calendar, CalendarError, EventState, Freshness};
 use crate::domain::{Appointment, Interval, StaffMember};
 
 /// The zero-setup backend.
@@ -12,8 +12,21 @@ pub struct LocalCalendar;
 
 #[async_trait]
 impl Calendar for LocalCalendar {
-    async fn external_busy(&self, _staff: &StaffMember, _range: Interval) -> Result<Vec<Interval>, CalendarError> {
-        Ok(Vec::new())
+    async fn busy(
+        &self,
+        staff: &[&StaffMember],
+        _range: Interval,
+        _freshness: Freshness,
+    ) -> Vec<Result<Vec<Interval>, CalendarError>> {
+        staff.iter().map(|_| Ok(Vec::new())).collect()
+    }
+
+    async fn event_state(&self, _staff: &StaffMember, _appointment: &Appointment) -> Result<EventState, CalendarError> {
+        Ok(EventState::AsBooked)
+    }
+
+    async fn check_write(&self, _staff: &StaffMember) -> Result<(), CalendarError> {
+        Ok(())
     }
 
     async fn create_event(

@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use crate::domain::{Appointment, Interval, StaffMember};
 
 /// A calendar backend failure.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum CalendarError {
     /// We may not read or write this staff member's calendar.
     #[error("calendar_access: cannot use the calendar of {staff}: {detail}")]
@@ -34,12 +34,45 @@ pub enum CalendarError {
     Conflict,
 }
 
+/// Whether busy time may come from a short-lived cache (slot search) or must be read now (booking).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    /// A recent answer (at most the backend's cache lifetime old) will do.
+    MayBeCached,
+    /// Ask the calendar now: a booking re-checks the exact time it is about to take.
+    Fresh,
+}
+
+/// What became of our event for an appointment in the staff member's calendar. Edits staff make
+/// there win: the booking service brings its record in line before acting on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventState {
+    /// The event is where we put it (or the backend has no events).
+    AsBooked,
+    /// Someone moved it to this time.
+    Moved(Interval),
+    /// Someone deleted or cancelled it.
+    Gone,
+    /// It was never created (we stopped between recording the booking and creating the event).
+    Missing,
+}
+
 /// Where appointment events live.
 #[async_trait]
 pub trait Calendar: Send + Sync {
-    /// Busy time of `staff` within `range` that is *not* one of our appointments (each needs a
-    /// gap of the requested service's buffer, SPEC §4.4).
-    async fn external_busy(&self, staff: &StaffMember, range: Interval) -> Result<Vec<Interval>, CalendarError>;
+    /// Busy time in each of `staff`'s calendars within `range`, in the same order; one answer
+    /// (or failure) per staff member, so one unreadable calendar costs only that staff member's
+    /// slots. The answer may include our own appointments' events: the booking service discounts
+    /// its own appointments.
+    async fn busy(
+        &self,
+        staff: &[&StaffMember],
+        range: Interval,
+        freshness: Freshness,
+    ) -> Vec<Result<Vec<Interval>, CalendarError>>;
+
+    /// What became of `appointment`'s event (staff may have moved or deleted it).
+    async fn event_state(&self, staff: &StaffMember, appointment: &Appointment) -> Result<EventState, CalendarError>;
 
     /// Mirrors a new appointment; returns the backend's event id, if it has one.
     async fn create_event(
@@ -53,4 +86,7 @@ pub trait Calendar: Send + Sync {
 
     /// Removes a cancelled appointment's event (already gone is success).
     async fn cancel_event(&self, staff: &StaffMember, appointment: &Appointment) -> Result<(), CalendarError>;
+
+    /// Proves we may write to `staff`'s calendar (for `check`): `Ok` when a test write succeeded.
+    async fn check_write(&self, staff: &StaffMember) -> Result<(), CalendarError>;
 }

@@ -43,10 +43,19 @@ pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
         crate::config::CalendarBackend::Google => {
             let now = ctx.booking.now();
             let window = crate::domain::Interval { start: now, end: now + chrono::Duration::hours(1) };
-            for staff in &biz.staff {
+            let staff: Vec<&crate::domain::StaffMember> = biz.staff.iter().collect();
+            let read = ctx.calendar.busy(&staff, window, crate::calendar::Freshness::Fresh).await;
+            for (staff, read) in staff.iter().zip(read) {
                 let calendar = staff.calendar_id.as_deref().unwrap_or("(no calendar_id)");
-                match ctx.calendar.external_busy(staff, window).await {
-                    Ok(_) => println!("ok    calendar  {} can read {calendar}", staff.name),
+                // Reading is not enough: bookings write events.
+                match read {
+                    Ok(_) => match ctx.calendar.check_write(staff).await {
+                        Ok(()) => println!("ok    calendar  {} can read and write {calendar}", staff.name),
+                        Err(e) => {
+                            println!("FAIL  calendar  {}: {e}", staff.name);
+                            failed.push("calendar");
+                        }
+                    },
                     Err(e) => {
                         println!("FAIL  calendar  {}: {e}", staff.name);
                         failed.push("calendar");

@@ -14,7 +14,7 @@ use crate::notify::email::{EmailSender, SmtpSender};
 use crate::notify::outbox::OutboxSettings;
 use crate::receptionist::Receptionist;
 use crate::sms::SmsHandler;
-use crate::startup::{self, Messaging, ServerParts};
+use crate::startup::{self, Messaging, MessagingExtras, ServerParts};
 use crate::telnyx::client::DEFAULT_API_BASE;
 use crate::telnyx::{ApiKey, PublicKey, RetryPolicy, TelnyxClient, Verifier};
 use crate::voice::VoiceHandler;
@@ -93,7 +93,18 @@ pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
             };
             let business = Arc::new(ctx.config.business.clone());
             let email = email_sender()?;
-            Some(Messaging::start(ctx.store.clone(), business, client, clock.clone(), settings, wake.clone(), email))
+            // With the google backend, reminders first read the event back (staff edits win).
+            let reconciler =
+                (ctx.config.calendar.backend == crate::config::CalendarBackend::Google).then(|| booking.clone());
+            Some(Messaging::start(
+                ctx.store.clone(),
+                business,
+                client,
+                clock.clone(),
+                settings,
+                wake.clone(),
+                MessagingExtras { email, reconciler },
+            ))
         }
         None => None,
     };

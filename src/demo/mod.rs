@@ -179,8 +179,15 @@ pub async fn run(config: Config, clock: Arc<dyn Clock>, script: Vec<Line>) -> an
         .with_change_signal(wake.clone());
     let settings =
         OutboxSettings { per_second: std::num::NonZeroU32::new(1000).expect("non-zero"), ..OutboxSettings::default() };
-    let messaging =
-        Messaging::start(store.clone(), business.clone(), telnyx.clone(), clock.clone(), settings, wake.clone(), None);
+    let messaging = Messaging::start(
+        store.clone(),
+        business.clone(),
+        telnyx.clone(),
+        clock.clone(),
+        settings,
+        wake.clone(),
+        Default::default(),
+    );
     let receptionist = crate::receptionist::from_env(booking.clone())?;
     let who = receptionist.describe();
     let voice = VoiceHandler::new(receptionist, telnyx, config.voice.clone(), store.clone());

@@ -33,6 +33,27 @@ impl Interval {
     }
 }
 
+/// `busy` with every part covered by `taken` removed (what is left of each interval, in order).
+/// Used to discount our own appointments from a calendar's merged busy time.
+pub fn subtract(busy: &[Interval], taken: &[Interval]) -> Vec<Interval> {
+    let mut taken: Vec<Interval> = taken.to_vec();
+    taken.sort_unstable();
+    let mut out = Vec::with_capacity(busy.len());
+    for b in busy {
+        let mut cursor = b.start;
+        for t in taken.iter().filter(|t| t.start < b.end && b.start < t.end) {
+            if t.start > cursor {
+                out.push(Interval { start: cursor, end: t.start });
+            }
+            cursor = cursor.max(t.end);
+        }
+        if cursor < b.end {
+            out.push(Interval { start: cursor, end: b.end });
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,5 +71,15 @@ mod tests {
         assert!(a.closer_than(&b, Duration::minutes(1)));
         assert!(!a.closer_than(&Interval { start: at(10, 15), end: at(11, 0) }, Duration::minutes(15)));
         assert!(a.closer_than(&Interval { start: at(10, 14), end: at(11, 0) }, Duration::minutes(15)));
+    }
+
+    #[test]
+    fn subtracting_keeps_only_the_uncovered_parts() {
+        let iv = |a: (u32, u32), b: (u32, u32)| Interval { start: at(a.0, a.1), end: at(b.0, b.1) };
+        let busy = [iv((9, 0), (12, 0)), iv((13, 0), (14, 0))];
+        let ours = [iv((10, 0), (10, 30)), iv((11, 30), (13, 30)), iv((8, 0), (8, 30))];
+        assert_eq!(subtract(&busy, &ours), vec![iv((9, 0), (10, 0)), iv((10, 30), (11, 30)), iv((13, 30), (14, 0))]);
+        assert_eq!(subtract(&busy, &[iv((8, 0), (15, 0))]), vec![]);
+        assert_eq!(subtract(&busy, &[]), busy.to_vec());
     }
 }

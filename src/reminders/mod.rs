@@ -11,6 +11,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::background::{Worker, run_loop};
+use crate::booking::BookingService;
 use crate::clock::Clock;
 use crate::domain::{Business, Status};
 use crate::notify::templates;
@@ -29,6 +30,7 @@ pub struct ReminderScheduler {
     wake: Arc<Notify>,
     outbox: Arc<Notify>,
     instance: String,
+    booking: Option<BookingService>,
 }
 
 impl ReminderScheduler {
@@ -42,7 +44,14 @@ impl ReminderScheduler {
         outbox: Arc<Notify>,
     ) -> Self {
         let instance = format!("reminders-{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
-        Self { store, business, clock, wake, outbox, instance }
+        Self { store, business, clock, wake, outbox, instance, booking: None }
+    }
+
+    /// Reads each appointment's calendar event before reminding (staff edits there win): a
+    /// deleted event cancels the reminder, a moved one moves it.
+    pub fn with_reconciler(mut self, booking: BookingService) -> Self {
+        self.booking = Some(booking);
+        self
     }
 
     /// Handles every reminder due now; returns how many were turned into messages.
@@ -55,7 +64,16 @@ impl ReminderScheduler {
                 break;
             }
             for reminder in due {
-                let appointment = self.store.appointment(reminder.appointment_id).await?;
+                let mut appointment = self.store.appointment(reminder.appointment_id).await?;
+                if let (Some(booking), Some(a)) = (&self.booking, appointment.clone()) {
+                    // A moved or cancelled appointment resets its reminder row, so completing
+                    // this claim below fails and nothing is sent for the old time.
+                    match booking.reconcile(a).await {
+                        Ok(current) => appointment = Some(current),
+                        Err(e) => tracing::warn!(appointment = %reminder.appointment_id, error = %e,
+                            "cannot check the calendar before reminding; reminding as booked"),
+                    }
+                }
                 let message = match appointment {
                     Some(a) if a.status == Status::Confirmed && a.start > now => {
                         if self.store.is_opted_out(a.customer_phone.as_str()).await? {

@@ -63,7 +63,7 @@ impl SmsHandler {
             from: Some(self.booking.now()),
             ..AppointmentFilter::default()
         };
-        let mut list = self.booking.list(&filter).await?;
+        let mut list = self.booking.list_current(&filter).await?;
         let now = self.booking.now();
         list.retain(|a| a.start > now);
         Ok(list)

@@ -47,6 +47,10 @@ struct State {
     faults: VecDeque<Fault>,
     requests: Vec<String>,
     next: u64,
+    /// Added to every calendar call (simulated network distance).
+    latency: Duration,
+    /// Calendars shared with "See all event details" only: writes are refused.
+    read_only: HashSet<String>,
 }
 
 pub struct GoogleEmulator {
@@ -149,8 +153,23 @@ async fn gate(req: &HttpRequest, shared: &Shared) -> Result<(), HttpResponse> {
         if !authorized {
             return Err(error(401, "global", "authError", "Invalid Credentials"));
         }
-        state.faults.pop_front()
+        let calendar = req.path().strip_prefix("/calendar/v3/calendars/").and_then(|rest| rest.split('/').next());
+        if req.method() != actix_web::http::Method::GET
+            && calendar.is_some_and(|c| state.read_only.contains(&decode(c)))
+        {
+            return Err(error(
+                403,
+                "global",
+                "requiredAccessLevel",
+                "You need to have writer access to this calendar.",
+            ));
+        }
+        (state.latency, state.faults.pop_front())
     };
+    let (latency, fault) = fault;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
     if let Some(f) = fault {
         if !f.delay.is_zero() {
             tokio::time::sleep(f.delay).await;
@@ -496,6 +515,49 @@ impl GoogleEmulator {
     /// Injects faults into the next calendar calls.
     pub fn fail_next(&self, faults: impl IntoIterator<Item = Fault>) {
         self.state.lock().unwrap().faults.extend(faults);
+    }
+
+    /// Shares `calendar` with the service account ("Make changes to events").
+    pub fn share(&self, calendar: &str) {
+        self.state.lock().unwrap().calendars.entry(calendar.to_string()).or_default();
+    }
+
+    /// Writes a service-account key file into `dir` whose `token_uri` is this emulator's.
+    pub fn key_file(&self, dir: &std::path::Path) -> std::path::PathBuf {
+        let pem = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/google_sa_test_key.pem"),
+        )
+        .unwrap();
+        let key = json!({
+            "type": "service_account", "project_id": "test-project", "private_key_id": "k1", "private_key": pem,
+            "client_email": "booking@test-project.iam.gserviceaccount.com", "client_id": "1",
+            "token_uri": self.token_uri(), "auth_uri": "http://127.0.0.1/auth"
+        });
+        let path = dir.join("sa.json");
+        std::fs::write(&path, key.to_string()).unwrap();
+        path
+    }
+
+    /// Adds `latency` to every calendar call from now on.
+    pub fn set_latency(&self, latency: Duration) {
+        self.state.lock().unwrap().latency = latency;
+    }
+
+    /// Shares `calendar` read-only: reads work, writes get 403 `requiredAccessLevel`.
+    pub fn share_read_only(&self, calendar: &str) {
+        let mut state = self.state.lock().unwrap();
+        state.calendars.entry(calendar.to_string()).or_default();
+        state.read_only.insert(calendar.to_string());
+    }
+
+    /// Revokes every access token issued so far (they "expire"): the next call answers 401.
+    pub fn expire_tokens(&self) {
+        self.state.lock().unwrap().tokens.clear();
+    }
+
+    /// Calendar API requests seen so far (`METHOD /path`), token requests not included.
+    pub fn api_calls(&self) -> usize {
+        self.state.lock().unwrap().requests.len()
     }
 
     /// Requests seen (`METHOD /path`).

@@ -96,13 +96,15 @@ pub struct TestDb {
     pub url: String,
     pub label: &'static str,
     _dir: Option<tempfile::TempDir>,
+    /// Set for the google backend: services built by [`service`] keep their calendars here.
+    pub google: Option<Arc<google_emulator::GoogleEmulator>>,
 }
 
 impl TestDb {
     pub async fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().unwrap();
         let url = sqlite_url(&dir.path().join("test.db"));
-        TestDb { url, label: "sqlite", _dir: Some(dir) }
+        TestDb { url, label: "sqlite", _dir: Some(dir), google: None }
     }
 
     /// A new schema in `TEST_DATABASE_URL`'s database, or `None` when it is not set.
@@ -115,7 +117,7 @@ impl TestDb {
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut conn).await.unwrap();
         let sep = if base.contains('?') { '&' } else { '?' };
         let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-        Some(TestDb { url, label: "postgres", _dir: None })
+        Some(TestDb { url, label: "postgres", _dir: None, google: None })
     }
 
     /// SQLite always, PostgreSQL too when configured.
@@ -125,14 +127,51 @@ impl TestDb {
         dbs
     }
 
+    /// SQLite with the google calendar backend on a fresh emulator.
+    pub async fn sqlite_google() -> TestDb {
+        let mut db = TestDb::sqlite().await;
+        db.label = "sqlite+google";
+        db.google = Some(Arc::new(google_emulator::GoogleEmulator::start(&[]).await));
+        db
+    }
+
+    /// Every database with the local backend, and SQLite with the google backend: the booking
+    /// service must behave the same on each.
+    pub async fn all_backends() -> Vec<TestDb> {
+        let mut dbs = TestDb::all().await;
+        dbs.push(TestDb::sqlite_google().await);
+        dbs
+    }
+
     pub async fn store(&self) -> Store {
         Store::connect(&self.url).await.unwrap_or_else(|e| panic!("{}: {e}", self.label))
     }
 }
 
 /// A booking service over `biz` at a fixed `now`.
-pub async fn service(db: &TestDb, biz: Business, now: DateTime<Utc>) -> BookingService {
-    BookingService::new(Arc::new(biz), db.store().await, Arc::new(LocalCalendar), Arc::new(FixedClock(now)))
+/// With the google backend, each staff member gets a calendar `<id>@staff.test` in the emulator.
+pub async fn service(db: &TestDb, mut biz: Business, now: DateTime<Utc>) -> BookingService {
+    let calendar: Arc<dyn appointment_setter::calendar::Calendar> = match &db.google {
+        None => Arc::new(LocalCalendar),
+        Some(emu) => {
+            for staff in &mut biz.staff {
+                let id = format!("{}@staff.test", staff.id);
+                emu.share(&id);
+                staff.calendar_id = Some(id);
+            }
+            let dir = db._dir.as_ref().expect("sqlite dir").path();
+            let google = appointment_setter::calendar::google::GoogleCalendar::connect(
+                &emu.key_file(dir),
+                Some(&emu.api_base()),
+                Arc::new(biz.clone()),
+            )
+            .await
+            .unwrap()
+            .with_rate_limit(200);
+            Arc::new(google)
+        }
+    };
+    BookingService::new(Arc::new(biz), db.store().await, calendar, Arc::new(FixedClock(now)))
 }
 
 /// An appointment record (not stored) for template and invite tests.

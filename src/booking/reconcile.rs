@@ -1,0 +1,93 @@
+//! Staff edits in the calendar win (SPEC §6): before we act on an appointment (cancel, move, list
+//! it for its customer, remind) its event is read back. Deleted or cancelled there → we cancel it;
+//! moved there → our record (and its reminder) moves too; never created (we stopped half-way
+//! through a booking) → we create it now. The customer gets the usual confirmation of the change,
+//! so nobody turns up at a time the business no longer expects them.
+
+use super::notify::{self, Change};
+use super::{BookingError, BookingService};
+use crate::calendar::{CalendarError, EventState};
+use crate::domain::{Appointment, Status};
+
+impl BookingService {
+    /// Brings `a` in line with its calendar event and returns our record as it now is. Past and
+    /// cancelled appointments are returned as they are.
+    pub async fn reconcile(&self, a: Appointment) -> Result<Appointment, BookingError> {
+        let now = self.clock.now();
+        if a.status != Status::Confirmed || a.end <= now {
+            return Ok(a);
+        }
+        let staff = self.staff_of(&a)?;
+        let change = match self.calendar.event_state(staff, &a).await? {
+            EventState::AsBooked => return Ok(a),
+            EventState::Missing => match self.mirror_missing(&a).await {
+                Ok(a) => return Ok(a),
+                Err(BookingError::Calendar(CalendarError::Conflict)) => None,
+                Err(e) => return Err(e),
+            },
+            EventState::Gone => None,
+            EventState::Moved(to) => Some(to),
+        };
+        let mut tx = self.store.begin_for_staff(&[&staff.id]).await?;
+        let Some(mut current) = tx.appointment(a.id).await? else { return Ok(a) };
+        // Someone else changed it meanwhile: theirs is the newer truth.
+        if current.status != Status::Confirmed || current.sequence != a.sequence {
+            return Ok(current);
+        }
+        current.updated_at = now;
+        current.sequence += 1;
+        let kind = match change {
+            None => {
+                tx.set_status(a.id, Status::Cancelled, now).await?;
+                current.status = Status::Cancelled;
+                tracing::info!(appointment = %a.id, staff = %staff.id, "event deleted in the calendar; appointment cancelled");
+                Change::Cancelled
+            }
+            Some(to) => {
+                tx.move_to(a.id, to.start, to.end, now).await?;
+                current.start = to.start;
+                current.end = to.end;
+                tracing::info!(appointment = %a.id, staff = %staff.id, "event moved in the calendar; appointment follows");
+                Change::Rescheduled
+            }
+        };
+        let tell = super::Notify::Confirmation;
+        notify::record(&mut tx, &self.business, &self.messaging, kind, &current, &tell, now).await?;
+        tx.commit().await?;
+        self.signal_change();
+        metrics::counter!("calendar_edits_followed_total", "change" => if change.is_some() { "moved" } else { "deleted" })
+            .increment(1);
+        Ok(current)
+    }
+
+    /// Reconciles each confirmed upcoming appointment in `list` (a customer's lookup); a calendar
+    /// that cannot be read leaves our record as it is (logged), so a Google outage never hides a
+    /// customer's appointments.
+    pub async fn reconcile_all(&self, list: Vec<Appointment>) -> Result<Vec<Appointment>, BookingError> {
+        let mut out = Vec::with_capacity(list.len());
+        for a in list {
+            let id = a.id;
+            match self.reconcile(a.clone()).await {
+                Ok(current) => out.push(current),
+                Err(BookingError::Calendar(e)) => {
+                    tracing::warn!(appointment = %id, error = %e, "cannot read the calendar event; using our record");
+                    out.push(a);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Creates the event of a booking whose event never got created.
+    async fn mirror_missing(&self, a: &Appointment) -> Result<Appointment, BookingError> {
+        let staff = self.staff_of(a)?;
+        let mut a = a.clone();
+        if let Some(event_id) = self.calendar.create_event(staff, &a).await? {
+            self.store.set_external_event_id(a.id, &event_id).await?;
+            a.external_event_id = Some(event_id);
+        }
+        tracing::info!(appointment = %a.id, "created the calendar event a stopped booking had not");
+        Ok(a)
+    }
+}

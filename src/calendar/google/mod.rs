@@ -1,0 +1,582 @@
+//! The `google` backend (SPEC §6): each staff member's Google calendar, through a service account
+//! (`yup-oauth2`, honouring the key's `token_uri`) and `google-calendar3` (base URL overridable with
+//! `GOOGLE_API_BASE`, which must end in `calendar/v3/`).
+//!
+//! - Busy time: one `freeBusy` query for all calendars a search needs ([`busy`]), cached ≤ 30 s for
+//!   slot search, asked again for every booking. It includes our own events; the booking service
+//!   discounts its own appointments.
+//! - Events get a deterministic id (our appointment id in hex, valid base32hex), so a retried insert
+//!   answers 409 and is treated as done. After inserting we list the interval, and if someone
+//!   else's event overlaps ours now, ours is taken back out. Deleting an already deleted event
+//!   (404/410) is success. Moves are conditional on the event's etag (`If-Match`): google-calendar3
+//!   cannot send that header, so that one call is made with reqwest.
+//! - Staff edits in Google win: [`Calendar::event_state`] reads our event back.
+//! - Every call goes through [`call::Guard`]: rate limit, circuit breaker, token refresh, retries.
+
+mod busy;
+mod call;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use dashmap::DashMap;
+use google_calendar3::api::{Event, EventDateTime, EventExtendedProperties, Scope};
+use google_calendar3::hyper_rustls::HttpsConnector;
+use google_calendar3::hyper_util::client::legacy::Client;
+use google_calendar3::hyper_util::client::legacy::connect::HttpConnector;
+use google_calendar3::hyper_util::rt::TokioExecutor;
+use google_calendar3::{CalendarHub, hyper_rustls, yup_oauth2};
+
+use self::busy::BusyCache;
+use self::call::{Failure, Guard, RetryAfter, classify, code_and_reason};
+use super::{Calendar, CalendarError, EventState, Freshness};
+use crate::domain::time::{DayMinute, resolve_local};
+use crate::domain::{Appointment, Business, Interval, StaffMember};
+
+pub use self::busy::DEFAULT_TTL as DEFAULT_BUSY_CACHE;
+
+/// The private extended property that marks our events.
+pub const APPOINTMENT_PROPERTY: &str = "appointment_id";
+/// The scope we ask for (SPEC §6).
+pub const SCOPE: &str = "https://www.googleapis.com/auth/calendar";
+const DEFAULT_BASE: &str = "https://www.googleapis.com/calendar/v3/";
+
+/// Google Calendar through a service account.
+pub struct GoogleCalendar {
+    hub: CalendarHub<HttpsConnector<HttpConnector>>,
+    business: Arc<Business>,
+    guard: Guard,
+    cache: BusyCache,
+    /// Last etag seen per event id (for conditional moves).
+    etags: DashMap<String, String>,
+    api_base: String,
+    http: reqwest::Client,
+    service_account: String,
+}
+
+fn connect_error(e: impl std::fmt::Display) -> CalendarError {
+    CalendarError::Unavailable(format!("cannot set up Google Calendar: {e}"))
+}
+
+fn calendar_of(staff: &StaffMember) -> Result<&str, CalendarError> {
+    staff.calendar_id.as_deref().ok_or_else(|| CalendarError::Access {
+        staff: staff.id.to_string(),
+        detail: "no calendar_id in the config for this staff member".into(),
+    })
+}
+
+/// A failed google-calendar3 call on `calendar`, classified.
+fn failure(staff: &StaffMember, calendar: &str, e: google_calendar3::Error) -> Failure {
+    let (code, reason) = code_and_reason(&e);
+    let detail = if code == 0 { e.to_string() } else { String::new() };
+    Failure { error: classify(staff.id.as_str(), calendar, code, &reason, &detail), code, reason, retry_after: None }
+}
+
+/// Our event id for an appointment: its UUID as 32 lowercase hex digits (valid base32hex).
+pub fn event_id(a: &Appointment) -> String {
+    a.id.uuid().simple().to_string()
+}
+
+fn is_ours(e: &Event) -> bool {
+    e.extended_properties
+        .as_ref()
+        .and_then(|p| p.private.as_ref())
+        .is_some_and(|p| p.contains_key(APPOINTMENT_PROPERTY))
+}
+
+impl GoogleCalendar {
+    /// Reads the service-account key and builds the client; `api_base` overrides Google's URL.
+    pub async fn connect(
+        key_file: &Path,
+        api_base: Option<&str>,
+        business: Arc<Business>,
+    ) -> Result<Self, CalendarError> {
+        let key = yup_oauth2::read_service_account_key(key_file)
+            .await
+            .map_err(|e| connect_error(format!("GOOGLE_SERVICE_ACCOUNT_FILE {}: {e}", key_file.display())))?;
+        let service_account = key.client_email.clone();
+        let auth = yup_oauth2::ServiceAccountAuthenticator::builder(key).build().await.map_err(connect_error)?;
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_native_roots()
+            .map_err(connect_error)?
+            .https_or_http()
+            .enable_http1()
+            .build();
+        let client = Client::builder(TokioExecutor::new()).build(connector);
+        let mut hub = CalendarHub::new(client, auth.clone());
+        let api_base = match api_base {
+            Some(base) if base.ends_with('/') => base.to_string(),
+            Some(base) => format!("{base}/"),
+            None => DEFAULT_BASE.to_string(),
+        };
+        hub.base_url(api_base.clone());
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().map_err(connect_error)?;
+        Ok(Self {
+            hub,
+            business,
+            guard: Guard::new(auth),
+            cache: BusyCache::new(busy::DEFAULT_TTL),
+            etags: DashMap::new(),
+            api_base,
+            http,
+            service_account,
+        })
+    }
+
+    /// How long slot search may reuse a busy-time answer (at most 30 s; zero = never).
+    pub fn with_busy_cache(mut self, ttl: Duration) -> Self {
+        self.cache = BusyCache::new(ttl);
+        self
+    }
+
+    /// Client-side request rate (default 9/s, under the service account's 600/min quota).
+    pub fn with_rate_limit(mut self, per_second: u32) -> Self {
+        self.guard.set_rate(per_second);
+        self
+    }
+
+    /// How long one call may take with its retries (default 8 s).
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
+        self.guard.set_deadline(deadline);
+        self
+    }
+
+    /// The service account's email (what calendars must be shared with).
+    pub fn service_account(&self) -> &str {
+        &self.service_account
+    }
+
+    /// Runs one google-calendar3 call on `calendar` under the guard.
+    async fn call<T, Fut>(
+        &self,
+        staff: &StaffMember,
+        calendar: &str,
+        make: impl Fn(RetryAfter) -> Fut,
+    ) -> Result<T, Failure>
+    where
+        Fut: std::future::Future<Output = Result<T, google_calendar3::Error>>,
+    {
+        self.guard
+            .run(SCOPE, |hint| {
+                let fut = make(RetryAfter(hint));
+                async move { fut.await.map_err(|e| failure(staff, calendar, e)) }
+            })
+            .await
+    }
+
+    fn when(&self, t: chrono::DateTime<chrono::Utc>) -> EventDateTime {
+        EventDateTime { date_time: Some(t), time_zone: Some(self.business.timezone.name().to_string()), date: None }
+    }
+
+    /// An event's interval; all-day events span their local days.
+    fn span(&self, e: &Event) -> Option<Interval> {
+        let at = |t: &EventDateTime| {
+            t.date_time.or_else(|| {
+                t.date.map(|d| resolve_local(self.business.timezone, d, DayMinute::from_hm(0, 0).expect("midnight")))
+            })
+        };
+        let (start, end) = (at(e.start.as_ref()?)?, at(e.end.as_ref()?)?);
+        (start < end).then_some(Interval { start, end })
+    }
+
+    fn event(&self, a: &Appointment) -> Event {
+        let biz = &self.business;
+        let service = biz.service(&a.service_id).map_or(a.service_id.as_str(), |s| s.name.as_str());
+        let mut private = HashMap::new();
+        private.insert(APPOINTMENT_PROPERTY.to_string(), a.id.to_string());
+        private.insert("customer_phone".to_string(), a.customer_phone.to_string());
+        private.insert("service_id".to_string(), a.service_id.to_string());
+        private.insert("booked_via".to_string(), a.booked_via.to_string());
+        Event {
+            id: Some(event_id(a)),
+            summary: Some(format!("{service} - {}", a.customer_name)),
+            description: Some(format!(
+                "{service} for {} ({}), booked by {} through appointment-setter.{}",
+                a.customer_name,
+                a.customer_phone,
+                a.booked_via,
+                a.notes.as_deref().map(|n| format!("\nNotes: {n}")).unwrap_or_default()
+            )),
+            start: Some(self.when(a.start)),
+            end: Some(self.when(a.end)),
+            extended_properties: Some(EventExtendedProperties { private: Some(private), shared: None }),
+            ..Event::default()
+        }
+    }
+
+    /// Busy events in `calendar` over `range` that are not ours, listed one by one (freeBusy would
+    /// merge someone's event into ours): the check right after an insert.
+    async fn others_in(&self, staff: &StaffMember, calendar: &str, range: Interval) -> Result<bool, CalendarError> {
+        let mut page: Option<String> = None;
+        loop {
+            let token = page.as_deref();
+            let (_, events) = self
+                .call(staff, calendar, |d| async move {
+                    let mut d = d;
+                    let mut list = self
+                        .hub
+                        .events()
+                        .list(calendar)
+                        .time_min(range.start)
+                        .time_max(range.end)
+                        .single_events(true)
+                        .max_results(250)
+                        .add_scope(Scope::Full);
+                    if let Some(token) = token {
+                        list = list.page_token(token);
+                    }
+                    list.delegate(&mut d).doit().await
+                })
+                .await
+                .map_err(|f| f.error)?;
+            let busy_other = events.items.iter().flatten().any(|e| {
+                !is_ours(e)
+                    && e.status.as_deref() != Some("cancelled")
+                    && e.transparency.as_deref() != Some("transparent")
+                    && self.span(e).is_some_and(|s| s.start < range.end && range.start < s.end)
+            });
+            if busy_other {
+                return Ok(true);
+            }
+            match events.next_page_token {
+                Some(token) if !token.is_empty() => page = Some(token),
+                _ => return Ok(false),
+            }
+        }
+    }
+
+    /// Reads our event for `a`: `None` when Google says 404/410.
+    async fn fetch(
+        &self,
+        staff: &StaffMember,
+        calendar: &str,
+        a: &Appointment,
+    ) -> Result<Option<Event>, CalendarError> {
+        let id = event_id(a);
+        let id = &id;
+        let got = self
+            .call(staff, calendar, |d| async move {
+                let mut d = d;
+                self.hub.events().get(calendar, id).add_scope(Scope::Full).delegate(&mut d).doit().await
+            })
+            .await;
+        match got {
+            Ok((_, event)) => {
+                if let Some(etag) = &event.etag {
+                    self.etags.insert(id.clone(), etag.clone());
+                }
+                Ok(Some(event))
+            }
+            Err(f) if f.code == 404 || f.code == 410 => Ok(None),
+            Err(f) => Err(f.error),
+        }
+    }
+
+    /// PATCH with `If-Match` (reqwest: google-calendar3 cannot set request headers).
+    async fn patch_if_match(
+        &self,
+        staff: &StaffMember,
+        calendar: &str,
+        id: &str,
+        change: &Event,
+        etag: Option<String>,
+    ) -> Result<Event, Failure> {
+        let mut url = reqwest::Url::parse(&self.api_base).map_err(|e| Failure {
+            code: 0,
+            reason: "config".into(),
+            retry_after: None,
+            error: connect_error(format!("GOOGLE_API_BASE: {e}")),
+        })?;
+        url.path_segments_mut().expect("http base").pop_if_empty().extend(["calendars", calendar, "events", id]);
+        url.query_pairs_mut().append_pair("sendUpdates", "none");
+        let body = serde_json::to_value(change).expect("event serializes");
+        self.guard
+            .run(SCOPE, |_| {
+                let (url, body, etag) = (url.clone(), body.clone(), etag.clone());
+                async move {
+                    let token = self.guard.token(SCOPE).await.map_err(|error| Failure {
+                        code: 401,
+                        reason: "token".into(),
+                        retry_after: None,
+                        error,
+                    })?;
+                    let mut request = self.http.patch(url).bearer_auth(token).json(&body);
+                    if let Some(etag) = etag {
+                        request = request.header("if-match", etag);
+                    }
+                    let response = request.send().await.map_err(|e| Failure {
+                        code: 0,
+                        reason: "connection".into(),
+                        retry_after: None,
+                        error: CalendarError::Unavailable(format!("Google Calendar: {e}")),
+                    })?;
+                    let status = response.status().as_u16();
+                    let retry_after = response
+                        .headers()
+                        .get("retry-after")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.parse().ok())
+                        .map(Duration::from_secs);
+                    let value: serde_json::Value = response.json().await.unwrap_or_default();
+                    if (200..300).contains(&status) {
+                        return serde_json::from_value(value).map_err(|e| Failure {
+                            code: 0,
+                            reason: "parse".into(),
+                            retry_after: None,
+                            error: CalendarError::Unavailable(format!("Google Calendar sent an odd event: {e}")),
+                        });
+                    }
+                    let reason = value["error"]["errors"][0]["reason"].as_str().unwrap_or_default().to_string();
+                    Err(Failure {
+                        error: classify(staff.id.as_str(), calendar, status, &reason, ""),
+                        code: status,
+                        reason,
+                        retry_after,
+                    })
+                }
+            })
+            .await
+    }
+}
+
+#[async_trait]
+impl Calendar for GoogleCalendar {
+    async fn busy(
+        &self,
+        staff: &[&StaffMember],
+        range: Interval,
+        freshness: Freshness,
+    ) -> Vec<Result<Vec<Interval>, CalendarError>> {
+        let mut answers: Vec<Option<Result<Vec<Interval>, CalendarError>>> = staff
+            .iter()
+            .map(|m| match calendar_of(m) {
+                Err(e) => Some(Err(e)),
+                Ok(cal) if freshness == Freshness::MayBeCached => self.cache.get(cal, range).map(Ok),
+                Ok(_) => None,
+            })
+            .collect();
+        let mut wanted: Vec<String> = staff
+            .iter()
+            .zip(&answers)
+            .filter(|(_, a)| a.is_none())
+            .filter_map(|(m, _)| m.calendar_id.clone())
+            .collect();
+        wanted.sort();
+        wanted.dedup();
+        if wanted.is_empty() {
+            return answers.into_iter().map(|a| a.expect("answered")).collect();
+        }
+        // Who to name in errors about a whole query.
+        let first = staff.iter().find(|m| m.calendar_id.is_some()).expect("some calendar");
+        let queries = busy::queries(&wanted, range);
+        let replies = futures::future::join_all(queries.iter().map(|q| {
+            self.call(first, "freeBusy", move |d| async move {
+                let mut d = d;
+                self.hub.freebusy().query(q.clone()).add_scope(Scope::Full).delegate(&mut d).doit().await
+            })
+        }))
+        .await;
+        // Per calendar: every piece of time must have answered.
+        let mut found: HashMap<&str, Result<Vec<Interval>, CalendarError>> = HashMap::new();
+        for (m, answer) in staff.iter().zip(answers.iter_mut()) {
+            if answer.is_some() {
+                continue;
+            }
+            let cal = m.calendar_id.as_deref().expect("wanted has a calendar");
+            let result = found
+                .entry(cal)
+                .or_insert_with(|| {
+                    let mut all = Vec::new();
+                    for reply in &replies {
+                        match reply {
+                            Ok((_, r)) if r.calendars.as_ref().is_some_and(|c| c.contains_key(cal)) => {
+                                all.extend(busy::calendar_busy(r, cal, m.id.as_str())?);
+                            }
+                            Ok(_) => {}
+                            Err(f) => return Err(f.error.clone()),
+                        }
+                    }
+                    if !replies.iter().any(|r| {
+                        r.as_ref().is_ok_and(|(_, r)| r.calendars.as_ref().is_some_and(|c| c.contains_key(cal)))
+                    }) {
+                        return Err(CalendarError::Access {
+                            staff: m.id.to_string(),
+                            detail: format!("Google did not report calendar {cal:?}"),
+                        });
+                    }
+                    self.cache.put(cal, range, all.clone());
+                    Ok(all)
+                })
+                .clone();
+            *answer = Some(result.map_err(|e| match e {
+                CalendarError::Access { detail, .. } => CalendarError::Access { staff: m.id.to_string(), detail },
+                other => other,
+            }));
+        }
+        answers.into_iter().map(|a| a.expect("answered")).collect()
+    }
+
+    async fn event_state(&self, staff: &StaffMember, appointment: &Appointment) -> Result<EventState, CalendarError> {
+        let calendar = calendar_of(staff)?;
+        let Some(event) = self.fetch(staff, calendar, appointment).await? else {
+            // Google keeps deleted events as tombstones: a 404 for an event we never recorded as
+            // created means our insert never landed.
+            return Ok(if appointment.external_event_id.is_none() { EventState::Missing } else { EventState::Gone });
+        };
+        if event.status.as_deref() == Some("cancelled") {
+            return Ok(EventState::Gone);
+        }
+        match self.span(&event) {
+            Some(now) if now != appointment.interval() => Ok(EventState::Moved(now)),
+            _ => Ok(EventState::AsBooked),
+        }
+    }
+
+    async fn create_event(
+        &self,
+        staff: &StaffMember,
+        appointment: &Appointment,
+    ) -> Result<Option<String>, CalendarError> {
+        let calendar = calendar_of(staff)?;
+        let event = &self.event(appointment);
+        let inserted = self
+            .call(staff, calendar, |d| async move {
+                let mut d = d;
+                self.hub
+                    .events()
+                    .insert(event.clone(), calendar)
+                    .send_updates("none")
+                    .add_scope(Scope::Full)
+                    .delegate(&mut d)
+                    .doit()
+                    .await
+            })
+            .await;
+        self.cache.forget(calendar);
+        match inserted {
+            Ok((_, e)) => {
+                if let Some(etag) = e.etag {
+                    self.etags.insert(event_id(appointment), etag);
+                }
+            }
+            // A 409 for our own id: an earlier attempt landed.
+            Err(f) if f.code == 409 => {}
+            Err(f) => return Err(f.error),
+        }
+        // Google has no conditional insert: look again, and if someone else's event overlaps
+        // ours now, take ours back out (SPEC §6).
+        if self.others_in(staff, calendar, appointment.interval()).await? {
+            self.cancel_event(staff, appointment).await?;
+            return Err(CalendarError::Conflict);
+        }
+        Ok(Some(event_id(appointment)))
+    }
+
+    async fn move_event(&self, staff: &StaffMember, appointment: &Appointment) -> Result<(), CalendarError> {
+        let calendar = calendar_of(staff)?;
+        let full = self.event(appointment);
+        let id = event_id(appointment);
+        let change = Event { start: full.start, end: full.end, summary: full.summary, ..Event::default() };
+        self.cache.forget(calendar);
+        let etag = self.etags.get(&id).map(|e| e.clone());
+        let moved = match self.patch_if_match(staff, calendar, &id, &change, etag).await {
+            // Someone changed the event since we read it: read it again and re-apply (ERR).
+            Err(f) if f.code == 412 => {
+                self.fetch(staff, calendar, appointment).await?;
+                let etag = self.etags.get(&id).map(|e| e.clone());
+                self.patch_if_match(staff, calendar, &id, &change, etag).await
+            }
+            other => other,
+        };
+        match moved {
+            Ok(event) => {
+                if let Some(etag) = event.etag {
+                    self.etags.insert(id, etag);
+                }
+                Ok(())
+            }
+            Err(f) => Err(f.error),
+        }
+    }
+
+    async fn cancel_event(&self, staff: &StaffMember, appointment: &Appointment) -> Result<(), CalendarError> {
+        let calendar = calendar_of(staff)?;
+        let id = &event_id(appointment);
+        let deleted = self
+            .call(staff, calendar, |d| async move {
+                let mut d = d;
+                self.hub
+                    .events()
+                    .delete(calendar, id)
+                    .send_updates("none")
+                    .add_scope(Scope::Full)
+                    .delegate(&mut d)
+                    .doit()
+                    .await
+            })
+            .await;
+        self.cache.forget(calendar);
+        self.etags.remove(id);
+        match deleted {
+            // Already gone (404/410): what we wanted.
+            Ok(_) => Ok(()),
+            Err(f) if f.code == 404 || f.code == 410 => Ok(()),
+            Err(f) => Err(f.error),
+        }
+    }
+
+    async fn check_write(&self, staff: &StaffMember) -> Result<(), CalendarError> {
+        let calendar = calendar_of(staff)?;
+        let start = chrono::Utc::now() + chrono::Duration::days(1);
+        let id = &format!("check{}", uuid::Uuid::new_v4().simple());
+        let probe = &Event {
+            id: Some(id.clone()),
+            summary: Some("appointment-setter access check (deleted at once)".into()),
+            start: Some(self.when(start)),
+            end: Some(self.when(start + chrono::Duration::minutes(1))),
+            transparency: Some("transparent".into()),
+            ..Event::default()
+        };
+        let write_access = |f: Failure| match f.error {
+            CalendarError::Access { staff, .. } => CalendarError::Access {
+                staff,
+                detail: format!(
+                    "can read but not write calendar {calendar:?} (HTTP {} {}): share it with {} with \
+                     \"Make changes to events\"",
+                    f.code, f.reason, self.service_account
+                ),
+            },
+            other => other,
+        };
+        self.call(staff, calendar, |d| async move {
+            let mut d = d;
+            self.hub
+                .events()
+                .insert(probe.clone(), calendar)
+                .send_updates("none")
+                .add_scope(Scope::Full)
+                .delegate(&mut d)
+                .doit()
+                .await
+        })
+        .await
+        .map_err(write_access)?;
+        self.call(staff, calendar, |d| async move {
+            let mut d = d;
+            self.hub
+                .events()
+                .delete(calendar, id)
+                .send_updates("none")
+                .add_scope(Scope::Full)
+                .delegate(&mut d)
+                .doit()
+                .await
+        })
+        .await
+        .map_err(write_access)?;
+        Ok(())
+    }
+}
