@@ -49,6 +49,8 @@ struct State {
     next: u64,
     /// Added to every calendar call (simulated network distance).
     latency: Duration,
+    /// Access tokens issued so far.
+    issued: usize,
     /// Calendars shared with "See all event details" only: writes are refused.
     read_only: HashSet<String>,
 }
@@ -136,6 +138,7 @@ async fn token(form: web::Form<HashMap<String, String>>, shared: web::Data<Share
     state.next += 1;
     let token = format!("emu-token-{}", state.next);
     state.tokens.insert(token.clone());
+    state.issued += 1;
     HttpResponse::Ok().json(json!({"access_token": token, "expires_in": 3599, "token_type": "Bearer"}))
 }
 
@@ -538,6 +541,40 @@ impl GoogleEmulator {
         path
     }
 
+    /// An event as the API would return it (`None` if the calendar has no such id).
+    pub fn event(&self, calendar: &str, id: &str) -> Option<Value> {
+        self.state.lock().unwrap().calendars.get(calendar)?.events.get(id).map(|(e, _)| e.clone())
+    }
+
+    /// Events of `calendar` that are not cancelled.
+    pub fn live_events(&self, calendar: &str) -> Vec<Value> {
+        let state = self.state.lock().unwrap();
+        let Some(cal) = state.calendars.get(calendar) else { return Vec::new() };
+        cal.events.values().map(|(e, _)| e.clone()).filter(|e| e["status"] != "cancelled").collect()
+    }
+
+    /// A staff member edits an event in Google (bumps its etag like the API does).
+    pub fn staff_edit(&self, calendar: &str, id: &str, edit: impl FnOnce(&mut Value)) {
+        let mut state = self.state.lock().unwrap();
+        let (event, etag) = state.calendars.get_mut(calendar).unwrap().events.get_mut(id).expect("event exists");
+        edit(event);
+        *etag += 1;
+        stamp(event, *etag);
+    }
+
+    /// A staff member moves an event in Google to `[start, end)`.
+    pub fn staff_move(&self, calendar: &str, id: &str, start: DateTime<Utc>, end: DateTime<Utc>) {
+        self.staff_edit(calendar, id, |e| {
+            e["start"] = json!({"dateTime": start.to_rfc3339(), "timeZone": "America/Chicago"});
+            e["end"] = json!({"dateTime": end.to_rfc3339(), "timeZone": "America/Chicago"});
+        });
+    }
+
+    /// A staff member deletes an event in Google (kept as a cancelled tombstone, like Google).
+    pub fn staff_delete(&self, calendar: &str, id: &str) {
+        self.staff_edit(calendar, id, |e| e["status"] = json!("cancelled"));
+    }
+
     /// Adds `latency` to every calendar call from now on.
     pub fn set_latency(&self, latency: Duration) {
         self.state.lock().unwrap().latency = latency;
@@ -548,6 +585,16 @@ impl GoogleEmulator {
         let mut state = self.state.lock().unwrap();
         state.calendars.entry(calendar.to_string()).or_default();
         state.read_only.insert(calendar.to_string());
+    }
+
+    /// How many access tokens the token endpoint has issued.
+    pub fn tokens_issued(&self) -> usize {
+        self.state.lock().unwrap().issued
+    }
+
+    /// Drops faults not yet used.
+    pub fn clear_faults(&self) {
+        self.state.lock().unwrap().faults.clear();
     }
 
     /// Revokes every access token issued so far (they "expire"): the next call answers 401.

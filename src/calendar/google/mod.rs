@@ -292,7 +292,10 @@ impl GoogleCalendar {
         })?;
         url.path_segments_mut().expect("http base").pop_if_empty().extend(["calendars", calendar, "events", id]);
         url.query_pairs_mut().append_pair("sendUpdates", "none");
-        let body = serde_json::to_value(change).expect("event serializes");
+        // Only the fields we change: a null in a PATCH would clear what staff wrote (google-calendar3
+        // strips them the same way).
+        let mut body = serde_json::to_value(change).expect("event serializes");
+        google_calendar3::common::remove_json_null_values(&mut body);
         self.guard
             .run(SCOPE, |_| {
                 let (url, body, etag) = (url.clone(), body.clone(), etag.clone());
