@@ -16,6 +16,7 @@ const NOW: &str = "2026-12-07T14:00:00Z";
 struct Workdir {
     dir: tempfile::TempDir,
     database_url: Option<String>,
+    env: Vec<(&'static str, String)>,
 }
 
 impl Workdir {
@@ -26,7 +27,7 @@ impl Workdir {
             dir.path().join("appointment-setter.toml"),
         )
         .unwrap();
-        Workdir { dir, database_url: None }
+        Workdir { dir, database_url: None, env: Vec::new() }
     }
 
     fn with_db(db: &TestDb) -> Self {
@@ -40,7 +41,7 @@ impl Workdir {
     fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(BIN);
         cmd.arg("--config").arg(self.config()).arg("--now").arg(NOW).args(args);
-        cmd.env_remove("APPOINTMENT_SETTER_CONFIG").env_remove("RUST_LOG");
+        cmd.env_remove("APPOINTMENT_SETTER_CONFIG").env_remove("RUST_LOG").envs(self.env.iter().cloned());
         match &self.database_url {
             Some(url) => cmd.env("DATABASE_URL", url),
             None => cmd.env_remove("DATABASE_URL"),
@@ -354,6 +355,26 @@ async fn eight_processes_cannot_double_book_on_postgres() {
     };
     let w = Workdir::with_db(&db);
     tokio::task::spawn_blocking(move || eight_processes_race(&w)).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eight_processes_cannot_double_book_through_google() {
+    let sarah = "sarah@accuthink.example";
+    let emu = support::google_emulator::GoogleEmulator::start(&[
+        sarah,
+        "miguel@accuthink.example",
+        "priya@accuthink.example",
+    ])
+    .await;
+    let mut w = Workdir::new();
+    let config = std::fs::read_to_string(w.config()).unwrap().replace(r#"backend = "local""#, r#"backend = "google""#);
+    std::fs::write(w.config(), config).unwrap();
+    w.env = vec![
+        ("GOOGLE_SERVICE_ACCOUNT_FILE", emu.key_file(w.dir.path()).display().to_string()),
+        ("GOOGLE_API_BASE", emu.api_base()),
+    ];
+    tokio::task::spawn_blocking(move || eight_processes_race(&w)).await.unwrap();
+    assert_eq!(emu.live_events(sarah).len(), 1, "exactly one event in Sarah's calendar");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -144,6 +144,16 @@ async fn an_expired_token_is_refreshed_and_the_call_goes_through() {
 }
 
 #[tokio::test]
+async fn a_key_google_refuses_is_a_clear_error_and_not_retried() {
+    let s = setup(|g| g.with_busy_cache(Duration::ZERO)).await;
+    s.emu.refuse_grants();
+    let before = s.emu.api_calls();
+    let err = slots(&s.booking, 1).await.unwrap_err();
+    assert!(err.contains("calendar_access") && err.contains("GOOGLE_SERVICE_ACCOUNT_FILE"), "{err}");
+    assert_eq!(s.emu.api_calls(), before, "no calendar call without a token");
+}
+
+#[tokio::test]
 async fn during_an_outage_the_circuit_opens_and_searches_fail_fast_with_a_clear_message() {
     let s = setup(|g| g.with_busy_cache(Duration::ZERO).with_deadline(Duration::from_millis(300))).await;
     s.emu.fail_next(std::iter::repeat_n(Fault::status(503, "backendError"), 200));

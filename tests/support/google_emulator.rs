@@ -51,6 +51,8 @@ struct State {
     latency: Duration,
     /// Access tokens issued so far.
     issued: usize,
+    /// The token endpoint refuses every assertion (a deleted or wrong key).
+    refuse_grants: bool,
     /// Calendars shared with "See all event details" only: writes are refused.
     read_only: HashSet<String>,
 }
@@ -92,6 +94,9 @@ async fn token(form: web::Form<HashMap<String, String>>, shared: web::Data<Share
         return HttpResponse::BadRequest().json(json!({"error": "unsupported_grant_type"}));
     }
     let Some(assertion) = form.get("assertion") else { return bad("missing assertion") };
+    if shared.state.lock().unwrap().refuse_grants {
+        return bad("Invalid JWT Signature.");
+    }
     // yup-oauth2 pads its base64url segments and signs the padded text: verify over the text as
     // sent, decode the parts with or without padding.
     let mut parts = assertion.split('.');
@@ -553,6 +558,17 @@ impl GoogleEmulator {
         cal.events.values().map(|(e, _)| e.clone()).filter(|e| e["status"] != "cancelled").collect()
     }
 
+    /// A staff member adds a busy event to `calendar` in Google.
+    pub fn staff_add(&self, calendar: &str, id: &str, start: DateTime<Utc>, end: DateTime<Utc>) {
+        let mut state = self.state.lock().unwrap();
+        let mut event = json!({
+            "id": id, "status": "confirmed", "summary": "Busy",
+            "start": {"dateTime": start.to_rfc3339()}, "end": {"dateTime": end.to_rfc3339()},
+        });
+        stamp(&mut event, 1);
+        state.calendars.entry(calendar.to_string()).or_default().events.insert(id.to_string(), (event, 1));
+    }
+
     /// A staff member edits an event in Google (bumps its etag like the API does).
     pub fn staff_edit(&self, calendar: &str, id: &str, edit: impl FnOnce(&mut Value)) {
         let mut state = self.state.lock().unwrap();
@@ -590,6 +606,11 @@ impl GoogleEmulator {
     /// How many access tokens the token endpoint has issued.
     pub fn tokens_issued(&self) -> usize {
         self.state.lock().unwrap().issued
+    }
+
+    /// From now on the token endpoint refuses the key (as Google does for a deleted key).
+    pub fn refuse_grants(&self) {
+        self.state.lock().unwrap().refuse_grants = true;
     }
 
     /// Drops faults not yet used.

@@ -55,6 +55,12 @@ pub(super) fn code_and_reason(e: &google_calendar3::Error) -> (u16, String) {
             v["error"]["errors"][0]["reason"].as_str().unwrap_or_default().to_string(),
         ),
         google_calendar3::Error::Failure(r) => (r.status().as_u16(), String::new()),
+        // Google's token endpoint refused the key itself: retrying cannot help.
+        google_calendar3::Error::MissingToken(e)
+            if ["invalid_grant", "invalid_client", "unauthorized_client"].iter().any(|r| e.to_string().contains(r)) =>
+        {
+            (400, "invalid_grant".to_string())
+        }
         _ => (0, String::new()),
     }
 }
@@ -67,6 +73,13 @@ pub(super) fn classify(what: &str, calendar: &str, code: u16, reason: &str, deta
         );
     }
     match (code, reason) {
+        (_, "invalid_grant") => CalendarError::Access {
+            staff: what.to_string(),
+            detail: format!(
+                "Google refused the service account key ({detail}): check that GOOGLE_SERVICE_ACCOUNT_FILE is \
+                 the current JSON key of an enabled service account"
+            ),
+        },
         (401, _) => CalendarError::Access {
             staff: what.to_string(),
             detail: "Google refused the service account's token (HTTP 401): check that the key in \

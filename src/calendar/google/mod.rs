@@ -71,7 +71,7 @@ fn calendar_of(staff: &StaffMember) -> Result<&str, CalendarError> {
 /// A failed google-calendar3 call on `calendar`, classified.
 fn failure(staff: &StaffMember, calendar: &str, e: google_calendar3::Error) -> Failure {
     let (code, reason) = code_and_reason(&e);
-    let detail = if code == 0 { e.to_string() } else { String::new() };
+    let detail = if code == 0 || reason == "invalid_grant" { e.to_string() } else { String::new() };
     Failure { error: classify(staff.id.as_str(), calendar, code, &reason, &detail), code, reason, retry_after: None }
 }
 
