@@ -18,6 +18,7 @@ pub mod domain;
 pub mod guided;
 pub mod http;
 pub mod inbox;
+pub mod net;
 pub mod notify;
 pub mod observability;
 pub mod receptionist;

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use appointment_setter::booking::{BookingService, Notify};
 use appointment_setter::calendar::google::{GoogleCalendar, event_id};
 use appointment_setter::clock::ManualClock;
-use appointment_setter::config::Config;
 use appointment_setter::domain::{Actor, Business};
 use serde_json::{Value, json};
 use support::google_emulator::{GoogleEmulator, SCOPE};
@@ -22,14 +21,8 @@ const SARAH: &str = "sarah@accuthink.example";
 async fn google_backend(calendars: &[&str]) -> (GoogleEmulator, tempfile::TempDir, Arc<Business>, GoogleCalendar) {
     let emu = GoogleEmulator::start(calendars).await;
     let dir = tempfile::tempdir().unwrap();
-    let config =
-        Config::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml")).unwrap();
-    let business = Arc::new(config.business);
-    let google = GoogleCalendar::connect(&emu.key_file(dir.path()), Some(&emu.api_base()), business.clone())
-        .await
-        .unwrap()
-        .with_busy_cache(std::time::Duration::ZERO);
-    (emu, dir, business, google)
+    let (business, google) = emu.seed_backend(dir.path()).await;
+    (emu, dir, business, google.with_busy_cache(std::time::Duration::ZERO))
 }
 
 /// A booking service on `google` at Monday 2026-12-07 08:00 in Chicago.

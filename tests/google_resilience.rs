@@ -11,8 +11,7 @@ use std::time::{Duration, Instant};
 use appointment_setter::booking::BookingService;
 use appointment_setter::calendar::google::GoogleCalendar;
 use appointment_setter::clock::FixedClock;
-use appointment_setter::config::Config;
-use appointment_setter::domain::{Business, Refusal, Status};
+use appointment_setter::domain::{Refusal, Status};
 use support::google_emulator::{Fault, GoogleEmulator};
 use support::{TestDb, chicago, phone, request_with};
 
@@ -31,13 +30,8 @@ struct Setup {
 async fn setup(tune: impl FnOnce(GoogleCalendar) -> GoogleCalendar) -> Setup {
     let emu = GoogleEmulator::start(&CALENDARS).await;
     let dir = tempfile::tempdir().unwrap();
-    let config =
-        Config::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml")).unwrap();
-    let business: Arc<Business> = Arc::new(config.business);
-    let google = GoogleCalendar::connect(&emu.key_file(dir.path()), Some(&emu.api_base()), business.clone())
-        .await
-        .unwrap()
-        .with_rate_limit(500);
+    let (business, google) = emu.seed_backend(dir.path()).await;
+    let google = google.with_rate_limit(500);
     let db = TestDb::sqlite().await;
     let booking = BookingService::new(
         business,

@@ -10,7 +10,6 @@ use appointment_setter::booking::{BookingService, Notify};
 use appointment_setter::calendar::google::{GoogleCalendar, event_id};
 use appointment_setter::calendar::{Calendar, LocalCalendar};
 use appointment_setter::clock::ManualClock;
-use appointment_setter::config::Config;
 use appointment_setter::domain::{Actor, Appointment, Business, Refusal, Status};
 use appointment_setter::reminders::ReminderScheduler;
 use appointment_setter::store::AppointmentFilter;
@@ -33,14 +32,8 @@ struct Setup {
 async fn setup() -> Setup {
     let emu = GoogleEmulator::start(&[SARAH, "miguel@accuthink.example", "priya@accuthink.example"]).await;
     let dir = tempfile::tempdir().unwrap();
-    let config =
-        Config::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml")).unwrap();
-    let business = Arc::new(config.business);
-    let google = GoogleCalendar::connect(&emu.key_file(dir.path()), Some(&emu.api_base()), business.clone())
-        .await
-        .unwrap()
-        .with_busy_cache(std::time::Duration::ZERO);
-    let google = Arc::new(google);
+    let (business, google) = emu.seed_backend(dir.path()).await;
+    let google = Arc::new(google.with_busy_cache(std::time::Duration::ZERO));
     let db = TestDb::sqlite().await;
     let clock = Arc::new(ManualClock::new(chicago(2026, 12, 7, 8, 0)));
     let booking = BookingService::new(business.clone(), db.store().await, google.clone(), clock.clone());

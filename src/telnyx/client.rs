@@ -206,12 +206,7 @@ impl TelnyxClient {
             })
         })?;
         let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+        let retry_after = crate::net::retry_after(response.headers());
         let bytes = response.bytes().await.map_err(|e| TelnyxError::Transient(format!("reading response: {e}")))?;
         if (200..300).contains(&status) {
             return Ok(serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null));

@@ -591,6 +591,24 @@ impl GoogleEmulator {
         self.staff_edit(calendar, id, |e| e["status"] = json!("cancelled"));
     }
 
+    /// The seed business (`appointment-setter.toml`) and the google backend signed in to this
+    /// emulator with a key written into `dir`.
+    pub async fn seed_backend(
+        &self,
+        dir: &std::path::Path,
+    ) -> (Arc<appointment_setter::domain::Business>, appointment_setter::calendar::google::GoogleCalendar) {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml");
+        let business = Arc::new(appointment_setter::config::Config::load(&path).unwrap().business);
+        let google = appointment_setter::calendar::google::GoogleCalendar::connect(
+            &self.key_file(dir),
+            Some(&self.api_base()),
+            business.clone(),
+        )
+        .await
+        .unwrap();
+        (business, google)
+    }
+
     /// Adds `latency` to every calendar call from now on.
     pub fn set_latency(&self, latency: Duration) {
         self.state.lock().unwrap().latency = latency;

@@ -102,13 +102,7 @@ pub(super) struct RetryAfter(pub Arc<Mutex<Option<Duration>>>);
 
 impl Delegate for RetryAfter {
     fn http_failure(&mut self, response: &Response, _err: Option<&serde_json::Value>) -> Retry {
-        let after = response
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
-        *self.0.lock().expect("retry-after slot") = after;
+        *self.0.lock().expect("retry-after slot") = crate::net::retry_after(response.headers());
         Retry::Abort
     }
 }

@@ -167,6 +167,29 @@ impl GoogleCalendar {
             .await
     }
 
+    /// Inserts `event` (our id in it) without notifying anyone.
+    async fn insert(&self, staff: &StaffMember, calendar: &str, event: &Event) -> Result<Event, Failure> {
+        let (_, created) = self
+            .call(staff, calendar, |d| async move {
+                let mut d = d;
+                let insert = self.hub.events().insert(event.clone(), calendar);
+                insert.send_updates("none").add_scope(Scope::Full).delegate(&mut d).doit().await
+            })
+            .await?;
+        Ok(created)
+    }
+
+    /// Deletes event `id` without notifying anyone.
+    async fn delete(&self, staff: &StaffMember, calendar: &str, id: &str) -> Result<(), Failure> {
+        self.call(staff, calendar, |d| async move {
+            let mut d = d;
+            let delete = self.hub.events().delete(calendar, id);
+            delete.send_updates("none").add_scope(Scope::Full).delegate(&mut d).doit().await
+        })
+        .await
+        .map(|_| ())
+    }
+
     fn when(&self, t: chrono::DateTime<chrono::Utc>) -> EventDateTime {
         EventDateTime { date_time: Some(t), time_zone: Some(self.business.timezone.name().to_string()), date: None }
     }
@@ -317,12 +340,7 @@ impl GoogleCalendar {
                         error: CalendarError::Unavailable(format!("Google Calendar: {e}")),
                     })?;
                     let status = response.status().as_u16();
-                    let retry_after = response
-                        .headers()
-                        .get("retry-after")
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.parse().ok())
-                        .map(Duration::from_secs);
+                    let retry_after = crate::net::retry_after(response.headers());
                     let value: serde_json::Value = response.json().await.unwrap_or_default();
                     if (200..300).contains(&status) {
                         return serde_json::from_value(value).map_err(|e| Failure {
@@ -445,22 +463,10 @@ impl Calendar for GoogleCalendar {
     ) -> Result<Option<String>, CalendarError> {
         let calendar = calendar_of(staff)?;
         let event = &self.event(appointment);
-        let inserted = self
-            .call(staff, calendar, |d| async move {
-                let mut d = d;
-                self.hub
-                    .events()
-                    .insert(event.clone(), calendar)
-                    .send_updates("none")
-                    .add_scope(Scope::Full)
-                    .delegate(&mut d)
-                    .doit()
-                    .await
-            })
-            .await;
+        let inserted = self.insert(staff, calendar, event).await;
         self.cache.forget(calendar);
         match inserted {
-            Ok((_, e)) => {
+            Ok(e) => {
                 if let Some(etag) = e.etag {
                     self.etags.insert(event_id(appointment), etag);
                 }
@@ -508,19 +514,7 @@ impl Calendar for GoogleCalendar {
     async fn cancel_event(&self, staff: &StaffMember, appointment: &Appointment) -> Result<(), CalendarError> {
         let calendar = calendar_of(staff)?;
         let id = &event_id(appointment);
-        let deleted = self
-            .call(staff, calendar, |d| async move {
-                let mut d = d;
-                self.hub
-                    .events()
-                    .delete(calendar, id)
-                    .send_updates("none")
-                    .add_scope(Scope::Full)
-                    .delegate(&mut d)
-                    .doit()
-                    .await
-            })
-            .await;
+        let deleted = self.delete(staff, calendar, id).await;
         self.cache.forget(calendar);
         self.etags.remove(id);
         match deleted {
@@ -554,32 +548,8 @@ impl Calendar for GoogleCalendar {
             },
             other => other,
         };
-        self.call(staff, calendar, |d| async move {
-            let mut d = d;
-            self.hub
-                .events()
-                .insert(probe.clone(), calendar)
-                .send_updates("none")
-                .add_scope(Scope::Full)
-                .delegate(&mut d)
-                .doit()
-                .await
-        })
-        .await
-        .map_err(write_access)?;
-        self.call(staff, calendar, |d| async move {
-            let mut d = d;
-            self.hub
-                .events()
-                .delete(calendar, id)
-                .send_updates("none")
-                .add_scope(Scope::Full)
-                .delegate(&mut d)
-                .doit()
-                .await
-        })
-        .await
-        .map_err(write_access)?;
+        self.insert(staff, calendar, probe).await.map_err(write_access)?;
+        self.delete(staff, calendar, id).await.map_err(write_access)?;
         Ok(())
     }
 }
