@@ -84,6 +84,22 @@ async fn an_event_deleted_in_google_cancels_the_appointment_before_we_list_or_ca
 }
 
 #[tokio::test]
+async fn a_customers_lookup_finds_their_events_by_phone_one_query_per_staff_calendar() {
+    let s = setup().await;
+    let a = s.book_sarah(chicago(2026, 12, 9, 10, 0)).await;
+    let b = s.book_sarah(chicago(2026, 12, 10, 10, 0)).await;
+    let c =
+        s.booking.book(request_with("consultation", "miguel", chicago(2026, 12, 9, 11, 0))).await.unwrap().appointment;
+    s.emu.staff_delete(SARAH, &event_id(&b));
+    let before = s.emu.api_calls();
+    let listed = s.customers_list().await;
+    let calls = s.emu.requests()[before..].to_vec();
+    assert_eq!(listed.iter().map(|x| x.id).collect::<Vec<_>>(), [a.id, c.id]);
+    assert_eq!(calls.len(), 2, "one list per staff calendar, no per-event reads: {calls:?}");
+    assert!(calls.iter().all(|c| c.starts_with("GET ") && c.ends_with("/events")), "{calls:?}");
+}
+
+#[tokio::test]
 async fn an_event_moved_in_google_moves_the_appointment_and_its_reminder() {
     let s = setup().await;
     let a = s.book_sarah(chicago(2026, 12, 9, 10, 0)).await;

@@ -7,18 +7,29 @@
 use super::notify::{self, Change};
 use super::{BookingError, BookingService};
 use crate::calendar::{CalendarError, EventState};
-use crate::domain::{Appointment, Status};
+use crate::domain::{Appointment, StaffId, Status};
 
 impl BookingService {
     /// Brings `a` in line with its calendar event and returns our record as it now is. Past and
     /// cancelled appointments are returned as they are.
     pub async fn reconcile(&self, a: Appointment) -> Result<Appointment, BookingError> {
-        let now = self.clock.now();
-        if a.status != Status::Confirmed || a.end <= now {
+        if !self.worth_checking(&a) {
             return Ok(a);
         }
+        let state = self.calendar.event_state(self.staff_of(&a)?, &a).await?;
+        self.follow(a, state).await
+    }
+
+    /// Only confirmed appointments that have not ended can be changed by a calendar edit.
+    fn worth_checking(&self, a: &Appointment) -> bool {
+        a.status == Status::Confirmed && a.end > self.clock.now()
+    }
+
+    /// Applies what became of `a`'s event to our record.
+    async fn follow(&self, a: Appointment, state: EventState) -> Result<Appointment, BookingError> {
+        let now = self.clock.now();
         let staff = self.staff_of(&a)?;
-        let change = match self.calendar.event_state(staff, &a).await? {
+        let change = match state {
             EventState::AsBooked => return Ok(a),
             EventState::Missing => match self.mirror_missing(&a).await {
                 Ok(a) => return Ok(a),
@@ -60,20 +71,36 @@ impl BookingService {
         Ok(current)
     }
 
-    /// Reconciles each confirmed upcoming appointment in `list` (a customer's lookup); a calendar
-    /// that cannot be read leaves our record as it is (logged), so a Google outage never hides a
-    /// customer's appointments.
+    /// Reconciles a customer's appointments (`list`, all for one phone number): the backend finds
+    /// each staff member's events for that number at once. A calendar that cannot be read leaves
+    /// our record as it is (logged), so a Google outage never hides a customer's appointments.
     pub async fn reconcile_all(&self, list: Vec<Appointment>) -> Result<Vec<Appointment>, BookingError> {
-        let mut out = Vec::with_capacity(list.len());
-        for a in list {
-            let id = a.id;
-            match self.reconcile(a.clone()).await {
-                Ok(current) => out.push(current),
-                Err(BookingError::Calendar(e)) => {
-                    tracing::warn!(appointment = %id, error = %e, "cannot read the calendar event; using our record");
-                    out.push(a);
+        let (check, mut out): (Vec<Appointment>, Vec<Appointment>) =
+            list.into_iter().partition(|a| self.worth_checking(a));
+        let mut by_staff: Vec<(&StaffId, Vec<Appointment>)> = Vec::new();
+        for a in &check {
+            match by_staff.iter_mut().find(|(s, _)| **s == a.staff_id) {
+                Some((_, group)) => group.push(a.clone()),
+                None => by_staff.push((&a.staff_id, vec![a.clone()])),
+            }
+        }
+        for (staff_id, group) in by_staff {
+            let staff = self.staff_of(&group[0])?;
+            let states = self.calendar.customer_event_states(staff, &group[0].customer_phone, &group).await;
+            for (a, state) in group.into_iter().zip(states) {
+                let followed = match state {
+                    Ok(state) => self.follow(a.clone(), state).await,
+                    Err(e) => Err(e.into()),
+                };
+                match followed {
+                    Ok(current) => out.push(current),
+                    Err(BookingError::Calendar(e)) => {
+                        tracing::warn!(appointment = %a.id, staff = %staff_id, error = %e,
+                            "cannot read the calendar event; using our record");
+                        out.push(a);
+                    }
+                    Err(e) => return Err(e),
                 }
-                Err(e) => return Err(e),
             }
         }
         Ok(out)

@@ -12,7 +12,7 @@ pub use local::LocalCalendar;
 
 use async_trait::async_trait;
 
-use crate::domain::{Appointment, Interval, StaffMember};
+use crate::domain::{Appointment, Interval, PhoneNumber, StaffMember};
 
 /// A calendar backend failure.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -73,6 +73,22 @@ pub trait Calendar: Send + Sync {
 
     /// What became of `appointment`'s event (staff may have moved or deleted it).
     async fn event_state(&self, staff: &StaffMember, appointment: &Appointment) -> Result<EventState, CalendarError>;
+
+    /// What became of each of one customer's `appointments` with `staff` (same order). The default
+    /// asks per appointment; a backend may find them all at once by the customer's number.
+    async fn customer_event_states(
+        &self,
+        staff: &StaffMember,
+        phone: &PhoneNumber,
+        appointments: &[Appointment],
+    ) -> Vec<Result<EventState, CalendarError>> {
+        let _ = phone;
+        let mut out = Vec::with_capacity(appointments.len());
+        for a in appointments {
+            out.push(self.event_state(staff, a).await);
+        }
+        out
+    }
 
     /// Mirrors a new appointment; returns the backend's event id, if it has one.
     async fn create_event(

@@ -34,7 +34,7 @@ use self::busy::BusyCache;
 use self::call::{Failure, Guard, RetryAfter, classify, code_and_reason};
 use super::{Calendar, CalendarError, EventState, Freshness};
 use crate::domain::time::{DayMinute, resolve_local};
-use crate::domain::{Appointment, Business, Interval, StaffMember};
+use crate::domain::{Appointment, Business, Interval, PhoneNumber, StaffMember};
 
 pub use self::busy::DEFAULT_TTL as DEFAULT_BUSY_CACHE;
 
@@ -271,6 +271,69 @@ impl GoogleCalendar {
         }
     }
 
+    /// What `event` (as read from Google; `None` = 404/410) means for our record of `a`.
+    fn state_of(&self, event: Option<&Event>, a: &Appointment) -> EventState {
+        let Some(event) = event else {
+            // Google keeps deleted events as tombstones: a 404 for an event we never recorded as
+            // created means our insert never landed.
+            return if a.external_event_id.is_none() { EventState::Missing } else { EventState::Gone };
+        };
+        if let (Some(id), Some(etag)) = (&event.id, &event.etag) {
+            self.etags.insert(id.clone(), etag.clone());
+        }
+        if event.status.as_deref() == Some("cancelled") {
+            return EventState::Gone;
+        }
+        match self.span(event) {
+            Some(now) if now != a.interval() => EventState::Moved(now),
+            _ => EventState::AsBooked,
+        }
+    }
+
+    /// Our events for `phone` in `calendar` ending after `from`, deleted ones included, by id
+    /// (SPEC §6: `privateExtendedProperty=customer_phone=…`, all pages).
+    async fn events_of_customer(
+        &self,
+        staff: &StaffMember,
+        calendar: &str,
+        phone: &PhoneNumber,
+        from: chrono::DateTime<chrono::Utc>,
+    ) -> Result<HashMap<String, Event>, CalendarError> {
+        let property = format!("customer_phone={phone}");
+        let property = property.as_str();
+        let mut found = HashMap::new();
+        let mut page: Option<String> = None;
+        loop {
+            let token = page.as_deref();
+            let (_, events) = self
+                .call(staff, calendar, |d| async move {
+                    let mut d = d;
+                    let mut list = self
+                        .hub
+                        .events()
+                        .list(calendar)
+                        .add_private_extended_property(property)
+                        .time_min(from)
+                        .single_events(true)
+                        .show_deleted(true)
+                        .order_by("startTime")
+                        .max_results(250)
+                        .add_scope(Scope::Full);
+                    if let Some(token) = token {
+                        list = list.page_token(token);
+                    }
+                    list.delegate(&mut d).doit().await
+                })
+                .await
+                .map_err(|f| f.error)?;
+            found.extend(events.items.into_iter().flatten().filter_map(|e| Some((e.id.clone()?, e))));
+            match events.next_page_token {
+                Some(token) if !token.is_empty() => page = Some(token),
+                _ => return Ok(found),
+            }
+        }
+    }
+
     /// Reads our event for `a`: `None` when Google says 404/410.
     async fn fetch(
         &self,
@@ -442,18 +505,35 @@ impl Calendar for GoogleCalendar {
 
     async fn event_state(&self, staff: &StaffMember, appointment: &Appointment) -> Result<EventState, CalendarError> {
         let calendar = calendar_of(staff)?;
-        let Some(event) = self.fetch(staff, calendar, appointment).await? else {
-            // Google keeps deleted events as tombstones: a 404 for an event we never recorded as
-            // created means our insert never landed.
-            return Ok(if appointment.external_event_id.is_none() { EventState::Missing } else { EventState::Gone });
+        let event = self.fetch(staff, calendar, appointment).await?;
+        Ok(self.state_of(event.as_ref(), appointment))
+    }
+
+    async fn customer_event_states(
+        &self,
+        staff: &StaffMember,
+        phone: &PhoneNumber,
+        appointments: &[Appointment],
+    ) -> Vec<Result<EventState, CalendarError>> {
+        let Some(earliest) = appointments.iter().map(|a| a.start).min() else { return Vec::new() };
+        let found = match calendar_of(staff) {
+            // Staff rarely move an appointment more than a week earlier; one that is not in the
+            // list is read on its own below.
+            Ok(calendar) => self.events_of_customer(staff, calendar, phone, earliest - chrono::Duration::days(7)).await,
+            Err(e) => Err(e),
         };
-        if event.status.as_deref() == Some("cancelled") {
-            return Ok(EventState::Gone);
+        let found = match found {
+            Ok(found) => found,
+            Err(e) => return appointments.iter().map(|_| Err(e.clone())).collect(),
+        };
+        let mut out = Vec::with_capacity(appointments.len());
+        for a in appointments {
+            out.push(match found.get(&event_id(a)) {
+                Some(event) => Ok(self.state_of(Some(event), a)),
+                None => self.event_state(staff, a).await,
+            });
         }
-        match self.span(&event) {
-            Some(now) if now != appointment.interval() => Ok(EventState::Moved(now)),
-            _ => Ok(EventState::AsBooked),
-        }
+        out
     }
 
     async fn create_event(
