@@ -8,10 +8,10 @@ mod support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use appointment_setter::booking::BookingService;
+use appointment_setter::booking::{BookingService, Notify};
 use appointment_setter::calendar::google::GoogleCalendar;
 use appointment_setter::clock::FixedClock;
-use appointment_setter::domain::{Refusal, Status};
+use appointment_setter::domain::{Actor, Refusal, Status};
 use support::google_emulator::{Fault, GoogleEmulator};
 use support::{TestDb, chicago, phone, request_with};
 
@@ -188,4 +188,41 @@ async fn concurrent_bookings_of_one_slot_leave_exactly_one_event() {
     }
     assert_eq!(won, 1);
     assert_eq!(s.emu.live_events(SARAH).len(), 1, "exactly one event in Sarah's calendar");
+}
+
+#[tokio::test]
+async fn cancelling_or_moving_during_an_outage_changes_nothing_and_works_once_google_is_back() {
+    let s = setup(|g| g.with_deadline(Duration::from_millis(800))).await;
+    let a =
+        s.booking.book(request_with("consultation", "sarah", chicago(2026, 12, 9, 10, 0))).await.unwrap().appointment;
+    let staff = Actor::Staff { force: false };
+    let outage = || std::iter::repeat_n(Fault::status(503, "backendError"), 8);
+    let store = s.db.store().await;
+    let stored = || async { store.appointment(a.id).await.unwrap().unwrap() };
+
+    s.emu.fail_next(std::iter::once(Fault::status(200, "")).chain(outage()));
+    let err = s.booking.cancel(a.id, &staff, Notify::Confirmation).await.unwrap_err();
+    assert!(err.to_string().contains("unavailable"), "{err}");
+    s.emu.clear_faults();
+    assert_eq!(stored().await.status, Status::Confirmed, "not cancelled while the event still stands");
+    assert_eq!(s.emu.live_events(SARAH).len(), 1);
+
+    let later = chicago(2026, 12, 9, 15, 0);
+    s.emu.fail_next(std::iter::repeat_n(Fault::status(200, ""), 2).chain(outage()));
+    let err = s.booking.reschedule(a.id, later, &staff, Notify::Confirmation).await.unwrap_err();
+    assert!(err.to_string().contains("unavailable"), "{err}");
+    s.emu.clear_faults();
+    assert_eq!(stored().await.start, a.start, "not moved while the event did not move");
+
+    assert_eq!(s.booking.reschedule(a.id, later, &staff, Notify::Confirmation).await.unwrap().start, later);
+    s.booking.cancel(a.id, &staff, Notify::Confirmation).await.unwrap();
+    assert!(s.emu.live_events(SARAH).is_empty());
+    assert_eq!(stored().await.status, Status::Cancelled);
+    let texts = s.db.store().await.messages_to("+13125550123").await.unwrap();
+    assert_eq!(
+        texts.len(),
+        2,
+        "one text per change that happened: {:?}",
+        texts.iter().map(|m| &m.cause).collect::<Vec<_>>()
+    );
 }

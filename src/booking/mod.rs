@@ -7,6 +7,7 @@
 //! the first's appointment when it re-checks. Idempotency keys are checked under the same lock
 //! and are unique in the table.
 
+mod changes;
 mod error;
 mod messages;
 mod notify;
@@ -23,7 +24,7 @@ use crate::calendar::{Calendar, CalendarError, Freshness};
 use crate::clock::Clock;
 use crate::domain::availability::{SlotSearch, StaffBusy, find_slots};
 use crate::domain::interval::subtract;
-use crate::domain::rules::{check_cancellable, check_hours, check_timing, is_free};
+use crate::domain::rules::{check_hours, check_timing, is_free};
 use crate::domain::time::{local_date, resolve_local};
 use crate::domain::{
     Actor, Appointment, AppointmentId, Business, BusyInterval, Channel, DayMinute, Interval, PhoneNumber, Refusal,
@@ -451,81 +452,6 @@ impl BookingService {
         self.business.staff_member(&a.staff_id).ok_or_else(|| {
             BookingError::refused(Refusal::UnknownStaff, messages::unknown_staff(&self.business, &a.staff_id))
         })
-    }
-
-    /// Cancels an appointment (customers within the cancellation policy, staff always).
-    pub async fn cancel(&self, id: AppointmentId, actor: &Actor, tell: Notify) -> Result<Appointment, BookingError> {
-        let current = self.reconcile(self.visible(id, actor).await?).await?;
-        let staff = self.staff_of(&current)?;
-        let now = self.clock.now();
-        let mut tx = self.store.begin_for_staff(&[&staff.id]).await?;
-        let mut appointment = tx.appointment(id).await?.ok_or_else(|| Self::not_found(id))?;
-        if appointment.status == Status::Cancelled {
-            return Err(BookingError::refused(Refusal::AlreadyCancelled, "that appointment is already cancelled"));
-        }
-        check_cancellable(&self.business, appointment.start, now, actor)
-            .map_err(|r| BookingError::refused(r, messages::too_late(&self.business)))?;
-        tx.set_status(id, Status::Cancelled, now).await?;
-        appointment.status = Status::Cancelled;
-        appointment.updated_at = now;
-        appointment.sequence += 1;
-        notify::record(&mut tx, &self.business, &self.messaging, Change::Cancelled, &appointment, &tell, now).await?;
-        tx.commit().await?;
-        self.signal_change();
-        self.calendar.cancel_event(staff, &appointment).await?;
-        metrics::counter!("cancellations_total", "by" => actor_label(actor)).increment(1);
-        tracing::info!(appointment = %id, "cancelled");
-        Ok(appointment)
-    }
-
-    /// Moves an appointment to `new_start` with the same staff member, re-checking every rule.
-    pub async fn reschedule(
-        &self,
-        id: AppointmentId,
-        new_start: DateTime<Utc>,
-        actor: &Actor,
-        tell: Notify,
-    ) -> Result<Appointment, BookingError> {
-        let current = self.reconcile(self.visible(id, actor).await?).await?;
-        let staff = self.staff_of(&current)?;
-        let service = self.service(&current.service_id)?;
-        let now = self.clock.now();
-        check_timing(&self.business, new_start, now, actor).map_err(|r| self.timing_refusal(r, new_start, now))?;
-        let wanted = check_hours(&self.business, service, staff, new_start)
-            .map_err(|r| BookingError::refused(r, messages::hours(&self.business, r, new_start)))?;
-        let range = self.day_range(local_date(self.business.timezone, new_start));
-        let calendar = self.calendar_busy(&[staff], range).await?.remove(0);
-
-        let mut tx = self.store.begin_for_staff(&[&staff.id]).await?;
-        let mut appointment = tx.appointment(id).await?.ok_or_else(|| Self::not_found(id))?;
-        if appointment.status == Status::Cancelled {
-            return Err(BookingError::refused(
-                Refusal::AlreadyCancelled,
-                "that appointment is cancelled; book a new one instead",
-            ));
-        }
-        check_cancellable(&self.business, appointment.start, now, actor)
-            .map_err(|r| BookingError::refused(r, messages::too_late(&self.business)))?;
-        let stored = tx.confirmed_for_staff(&[&staff.id], range.start, range.end).await?;
-        let busy = combined_busy(staff, &calendar, &stored, Some(id));
-        if !is_free(service, &wanted, &busy) {
-            return Err(BookingError::refused(
-                Refusal::SlotUnavailable,
-                messages::slot_unavailable(&self.business, new_start),
-            ));
-        }
-        tx.move_to(id, wanted.start, wanted.end, now).await?;
-        appointment.start = wanted.start;
-        appointment.end = wanted.end;
-        appointment.updated_at = now;
-        appointment.sequence += 1;
-        notify::record(&mut tx, &self.business, &self.messaging, Change::Rescheduled, &appointment, &tell, now).await?;
-        tx.commit().await?;
-        self.signal_change();
-        self.calendar.move_event(staff, &appointment).await?;
-        metrics::counter!("reschedules_total", "by" => actor_label(actor)).increment(1);
-        tracing::info!(appointment = %id, "rescheduled");
-        Ok(appointment)
     }
 
     /// Appointments matching `filter`.

@@ -60,9 +60,15 @@ impl Context {
                 })?;
                 let base = std::env::var("GOOGLE_API_BASE").ok().filter(|b| !b.trim().is_empty());
                 let business = Arc::new(config.business.clone());
-                let google = GoogleCalendar::connect(std::path::Path::new(&key), base.as_deref(), business)
+                let mut google = GoogleCalendar::connect(std::path::Path::new(&key), base.as_deref(), business)
                     .await
                     .map_err(|e| CliError::Usage(e.to_string()))?;
+                if let Ok(rate) = std::env::var("GOOGLE_MAX_PER_SECOND") {
+                    let rate: u32 = rate.trim().parse().ok().filter(|r| *r > 0).ok_or_else(|| {
+                        CliError::Usage(format!("GOOGLE_MAX_PER_SECOND must be a whole number above 0, not {rate:?}"))
+                    })?;
+                    google = google.with_rate_limit(rate);
+                }
                 Arc::new(google)
             }
         };
