@@ -191,6 +191,12 @@ async fn check_says_which_calendars_are_not_shared() {
     );
     assert!(text.contains("booking@test-project.iam.gserviceaccount.com"), "names the account to share with: {text}");
     assert!(text.contains("FAIL  calendar  Priya Patel: calendar_access"), "{text}");
+    assert!(
+        text.lines().any(|l| l.contains("Priya Patel")
+            && l.contains("priya@accuthink.example")
+            && l.contains("booking@test-project.iam.gserviceaccount.com")),
+        "says which calendar to share with which account: {text}"
+    );
     assert!(text.contains("Make changes to events"), "{text}");
 }
 

@@ -46,13 +46,15 @@ pub fn queries(calendars: &[String], range: Interval) -> Vec<FreeBusyRequest> {
 
 /// One calendar's busy time out of a query's answer; a calendar Google could not read (its
 /// `errors`, or missing from the answer) is an error for that calendar.
-pub fn calendar_busy(answer: &FreeBusyResponse, calendar: &str, staff: &str) -> Result<Vec<Interval>, CalendarError> {
+pub fn calendar_busy(
+    answer: &FreeBusyResponse,
+    calendar: &str,
+    staff: &str,
+    account: &str,
+) -> Result<Vec<Interval>, CalendarError> {
     let access = |reason: &str| CalendarError::Access {
         staff: staff.to_string(),
-        detail: format!(
-            "Google cannot read calendar {calendar:?} ({reason}): share it with the service account with \
-             \"Make changes to events\""
-        ),
+        detail: format!("Google cannot read it ({reason}): {}", super::call::share_hint(calendar, account)),
     };
     let Some(entry) = answer.calendars.as_ref().and_then(|c| c.get(calendar)) else {
         return Err(access("missing from the freeBusy answer"));

@@ -65,8 +65,21 @@ pub(super) fn code_and_reason(e: &google_calendar3::Error) -> (u16, String) {
     }
 }
 
-/// What a failure means for a call on `calendar` (`what` names the staff member for messages).
-pub(super) fn classify(what: &str, calendar: &str, code: u16, reason: &str, detail: &str) -> CalendarError {
+/// What to do about a calendar the service account cannot use.
+pub(super) fn share_hint(calendar: &str, account: &str) -> String {
+    format!("check that calendar {calendar:?} exists and is shared with {account} with \"Make changes to events\"")
+}
+
+/// What a failure means for a call on `calendar` (`what` names the staff member for messages,
+/// `account` is the service account's email).
+pub(super) fn classify(
+    what: &str,
+    calendar: &str,
+    account: &str,
+    code: u16,
+    reason: &str,
+    detail: &str,
+) -> CalendarError {
     if retryable(code, reason) {
         return CalendarError::Unavailable(
             format!("Google Calendar: HTTP {code} {reason} {detail}").trim().to_string(),
@@ -88,10 +101,7 @@ pub(super) fn classify(what: &str, calendar: &str, code: u16, reason: &str, deta
         },
         (403 | 404, _) | (_, "notFound" | "forbidden" | "insufficientPermissions") => CalendarError::Access {
             staff: what.to_string(),
-            detail: format!(
-                "HTTP {code} {reason} on calendar {calendar:?}: share it with the service account with \
-                 \"Make changes to events\""
-            ),
+            detail: format!("Google answered HTTP {code} {reason}: {}", share_hint(calendar, account)),
         },
         _ => CalendarError::Unavailable(format!("Google Calendar HTTP {code} {reason}")),
     }

@@ -69,10 +69,11 @@ fn calendar_of(staff: &StaffMember) -> Result<&str, CalendarError> {
 }
 
 /// A failed google-calendar3 call on `calendar`, classified.
-fn failure(staff: &StaffMember, calendar: &str, e: google_calendar3::Error) -> Failure {
+fn failure(staff: &StaffMember, calendar: &str, account: &str, e: google_calendar3::Error) -> Failure {
     let (code, reason) = code_and_reason(&e);
     let detail = if code == 0 || reason == "invalid_grant" { e.to_string() } else { String::new() };
-    Failure { error: classify(staff.id.as_str(), calendar, code, &reason, &detail), code, reason, retry_after: None }
+    let error = classify(staff.id.as_str(), calendar, account, code, &reason, &detail);
+    Failure { error, code, reason, retry_after: None }
 }
 
 /// Our event id for an appointment: its UUID as 32 lowercase hex digits (valid base32hex).
@@ -162,7 +163,7 @@ impl GoogleCalendar {
         self.guard
             .run(SCOPE, |hint| {
                 let fut = make(RetryAfter(hint));
-                async move { fut.await.map_err(|e| failure(staff, calendar, e)) }
+                async move { fut.await.map_err(|e| failure(staff, calendar, &self.service_account, e)) }
             })
             .await
     }
@@ -415,7 +416,7 @@ impl GoogleCalendar {
                     }
                     let reason = value["error"]["errors"][0]["reason"].as_str().unwrap_or_default().to_string();
                     Err(Failure {
-                        error: classify(staff.id.as_str(), calendar, status, &reason, ""),
+                        error: classify(staff.id.as_str(), calendar, &self.service_account, status, &reason, ""),
                         code: status,
                         reason,
                         retry_after,
@@ -477,7 +478,7 @@ impl Calendar for GoogleCalendar {
                     for reply in &replies {
                         match reply {
                             Ok((_, r)) if r.calendars.as_ref().is_some_and(|c| c.contains_key(cal)) => {
-                                all.extend(busy::calendar_busy(r, cal, m.id.as_str())?);
+                                all.extend(busy::calendar_busy(r, cal, m.id.as_str(), &self.service_account)?);
                             }
                             Ok(_) => {}
                             Err(f) => return Err(f.error.clone()),
