@@ -31,6 +31,10 @@ pub struct StaffTx {
     tx: Transaction<'static, Any>,
 }
 
+/// Longer than any appointment can be: services last at most a day (config validation); staff
+/// stretching an event in Google get a week of room.
+const LONGEST_APPOINTMENT: chrono::Duration = chrono::Duration::days(7);
+
 fn corrupt(problem: impl ToString) -> StoreError {
     StoreError::Corrupt { table: "appointments", problem: problem.to_string() }
 }
@@ -94,13 +98,16 @@ async fn confirmed_for_staff<'e>(
     if staff.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders: Vec<String> = (0..staff.len()).map(|i| format!("${}", i + 3)).collect();
+    let placeholders: Vec<String> = (0..staff.len()).map(|i| format!("${}", i + 4)).collect();
+    // `start_at > $3` bounds the index range scan on (staff_id, start_at) from below; without it
+    // every earlier appointment of the staff member is read on each booking.
     let sql = format!(
         "SELECT {COLUMNS} FROM appointments WHERE status = 'confirmed' AND start_at < $1 AND end_at > $2 \
-         AND staff_id IN ({}) ORDER BY start_at",
+         AND start_at > $3 AND staff_id IN ({}) ORDER BY start_at",
         placeholders.join(", ")
     );
-    let mut binds = vec![Bind::Int(to.timestamp()), Bind::Int(from.timestamp())];
+    let earliest = from - LONGEST_APPOINTMENT;
+    let mut binds = vec![Bind::Int(to.timestamp()), Bind::Int(from.timestamp()), Bind::Int(earliest.timestamp())];
     binds.extend(staff.iter().map(|s| Bind::Text(s.to_string())));
     fetch_all(e, &sql, binds).await
 }
