@@ -73,7 +73,10 @@ impl Store {
             with_create_mode(url, backend).parse().map_err(|e| StoreError::connect(url, e))?;
         let mut pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 4 } else { 8 })
-            .acquire_timeout(Duration::from_secs(30));
+            .acquire_timeout(Duration::from_secs(30))
+            // A local SQLite file cannot drop a connection: pinging it before every use would only
+            // cost a round trip to its worker thread.
+            .test_before_acquire(backend != Backend::Sqlite);
         if backend == Backend::Sqlite {
             pool = pool.after_connect(|conn, _| {
                 Box::pin(async move {
