@@ -12,6 +12,19 @@ use crate::calendar::{CalendarError, EventState};
 use crate::domain::time::{DayMinute, resolve_local};
 use crate::domain::{Appointment, Interval, PhoneNumber, StaffMember};
 
+/// Which events to list.
+#[derive(Clone, Copy)]
+struct Listing<'a> {
+    /// Events ending after this.
+    from: chrono::DateTime<chrono::Utc>,
+    /// Events starting before this.
+    to: Option<chrono::DateTime<chrono::Utc>>,
+    /// A `privateExtendedProperty` filter (`key=value`).
+    property: Option<&'a str>,
+    /// Deleted events too (Google keeps them as cancelled tombstones).
+    deleted: bool,
+}
+
 impl GoogleCalendar {
     /// Inserts `event` (our id in it) without notifying anyone.
     pub(super) async fn insert(&self, staff: &StaffMember, calendar: &str, event: &Event) -> Result<Event, Failure> {
@@ -76,14 +89,9 @@ impl GoogleCalendar {
         }
     }
 
-    /// Busy events in `calendar` over `range` that are not ours, listed one by one (freeBusy would
-    /// merge someone's event into ours): the check right after an insert.
-    pub(super) async fn others_in(
-        &self,
-        staff: &StaffMember,
-        calendar: &str,
-        range: Interval,
-    ) -> Result<bool, CalendarError> {
+    /// Every event in `calendar` matching `q`, all pages.
+    async fn list_all(&self, staff: &StaffMember, calendar: &str, q: Listing<'_>) -> Result<Vec<Event>, CalendarError> {
+        let mut all = Vec::new();
         let mut page: Option<String> = None;
         loop {
             let token = page.as_deref();
@@ -94,11 +102,18 @@ impl GoogleCalendar {
                         .hub
                         .events()
                         .list(calendar)
-                        .time_min(range.start)
-                        .time_max(range.end)
+                        .time_min(q.from)
                         .single_events(true)
+                        .order_by("startTime")
+                        .show_deleted(q.deleted)
                         .max_results(250)
                         .add_scope(Scope::Full);
+                    if let Some(to) = q.to {
+                        list = list.time_max(to);
+                    }
+                    if let Some(property) = q.property {
+                        list = list.add_private_extended_property(property);
+                    }
                     if let Some(token) = token {
                         list = list.page_token(token);
                     }
@@ -106,20 +121,29 @@ impl GoogleCalendar {
                 })
                 .await
                 .map_err(|f| f.error)?;
-            let busy_other = events.items.iter().flatten().any(|e| {
-                !is_ours(e)
-                    && e.status.as_deref() != Some("cancelled")
-                    && e.transparency.as_deref() != Some("transparent")
-                    && self.span(e).is_some_and(|s| s.start < range.end && range.start < s.end)
-            });
-            if busy_other {
-                return Ok(true);
-            }
+            all.extend(events.items.into_iter().flatten());
             match events.next_page_token {
                 Some(token) if !token.is_empty() => page = Some(token),
-                _ => return Ok(false),
+                _ => return Ok(all),
             }
         }
+    }
+
+    /// Whether a busy event that is not ours overlaps `range` in `calendar`, listed one by one
+    /// (freeBusy would merge someone's event into ours): the check right after an insert.
+    pub(super) async fn others_in(
+        &self,
+        staff: &StaffMember,
+        calendar: &str,
+        range: Interval,
+    ) -> Result<bool, CalendarError> {
+        let q = Listing { from: range.start, to: Some(range.end), property: None, deleted: false };
+        Ok(self.list_all(staff, calendar, q).await?.iter().any(|e| {
+            !is_ours(e)
+                && e.status.as_deref() != Some("cancelled")
+                && e.transparency.as_deref() != Some("transparent")
+                && self.span(e).is_some_and(|s| s.start < range.end && range.start < s.end)
+        }))
     }
 
     /// What `event` (as read from Google; `None` = 404/410) means for our record of `a`.
@@ -151,38 +175,9 @@ impl GoogleCalendar {
         from: chrono::DateTime<chrono::Utc>,
     ) -> Result<HashMap<String, Event>, CalendarError> {
         let property = format!("customer_phone={phone}");
-        let property = property.as_str();
-        let mut found = HashMap::new();
-        let mut page: Option<String> = None;
-        loop {
-            let token = page.as_deref();
-            let (_, events) = self
-                .call(staff, calendar, |d| async move {
-                    let mut d = d;
-                    let mut list = self
-                        .hub
-                        .events()
-                        .list(calendar)
-                        .add_private_extended_property(property)
-                        .time_min(from)
-                        .single_events(true)
-                        .show_deleted(true)
-                        .order_by("startTime")
-                        .max_results(250)
-                        .add_scope(Scope::Full);
-                    if let Some(token) = token {
-                        list = list.page_token(token);
-                    }
-                    list.delegate(&mut d).doit().await
-                })
-                .await
-                .map_err(|f| f.error)?;
-            found.extend(events.items.into_iter().flatten().filter_map(|e| Some((e.id.clone()?, e))));
-            match events.next_page_token {
-                Some(token) if !token.is_empty() => page = Some(token),
-                _ => return Ok(found),
-            }
-        }
+        let q = Listing { from, to: None, property: Some(&property), deleted: true };
+        let events = self.list_all(staff, calendar, q).await?;
+        Ok(events.into_iter().filter_map(|e| Some((e.id.clone()?, e))).collect())
     }
 
     /// Reads our event for `a`: `None` when Google says 404/410.
