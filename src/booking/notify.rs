@@ -67,9 +67,8 @@ pub fn confirmation_cause(a: &Appointment, kind: &str) -> String {
     format!("appointment:{}:{}:{kind}", a.id, a.sequence)
 }
 
-/// Records the reminder and confirmation for `a` (already in its new state) inside `tx`.
-/// Records the reminder for `a` (already in its new state) and, unless `defer_messages`, its
-/// confirmation messages, inside `tx`. Deferred messages come from [`messages`] and are recorded
+/// Records the reminder for `a` (already in its new state) inside `tx`, and the confirmation
+/// messages of a move or cancellation. A booking's messages come from [`messages`] and are recorded
 /// once the calendar event exists, so a booking the calendar refuses never confirms.
 pub(super) async fn record(
     tx: &mut StaffTx,

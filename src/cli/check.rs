@@ -48,14 +48,12 @@ pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
             for (staff, read) in staff.iter().zip(read) {
                 let calendar = staff.calendar_id.as_deref().unwrap_or("(no calendar_id)");
                 // Reading is not enough: bookings write events.
-                match read {
-                    Ok(_) => match ctx.calendar.check_write(staff).await {
-                        Ok(()) => println!("ok    calendar  {} can read and write {calendar}", staff.name),
-                        Err(e) => {
-                            println!("FAIL  calendar  {}: {e}", staff.name);
-                            failed.push("calendar");
-                        }
-                    },
+                let usable = match read {
+                    Ok(_) => ctx.calendar.check_write(staff).await,
+                    Err(e) => Err(e),
+                };
+                match usable {
+                    Ok(()) => println!("ok    calendar  {} can read and write {calendar}", staff.name),
                     Err(e) => {
                         println!("FAIL  calendar  {}: {e}", staff.name);
                         failed.push("calendar");

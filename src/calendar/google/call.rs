@@ -37,6 +37,11 @@ pub(super) struct Failure {
 }
 
 impl Failure {
+    /// A failure without a `Retry-After`.
+    pub fn new(code: u16, reason: &str, error: CalendarError) -> Self {
+        Self { code, reason: reason.to_string(), retry_after: None, error }
+    }
+
     fn transient(&self) -> bool {
         retryable(self.code, &self.reason)
     }
@@ -198,14 +203,13 @@ impl Guard {
     {
         use backon::Retryable as _;
         if !self.breaker.is_call_permitted() {
-            return Err(Failure {
-                code: 0,
-                reason: "circuit_open".into(),
-                retry_after: None,
-                error: CalendarError::Unavailable(
+            return Err(Failure::new(
+                0,
+                "circuit_open",
+                CalendarError::Unavailable(
                     "Google Calendar has been failing; not trying again for a few seconds".into(),
                 ),
-            });
+            ));
         }
         let refreshed = std::sync::atomic::AtomicBool::new(false);
         let once = || {
@@ -245,15 +249,14 @@ impl Guard {
             .notify(|f: &Failure, wait| tracing::debug!(code = f.code, reason = %f.reason, ?wait, "retrying Google Calendar"));
         let result = match tokio::time::timeout(self.deadline, retried).await {
             Ok(result) => result,
-            Err(_) => Err(Failure {
-                code: 0,
-                reason: "deadline".into(),
-                retry_after: None,
-                error: CalendarError::Unavailable(format!(
+            Err(_) => Err(Failure::new(
+                0,
+                "deadline",
+                CalendarError::Unavailable(format!(
                     "Google Calendar did not answer within {} s",
                     self.deadline.as_secs_f32()
                 )),
-            }),
+            )),
         };
         match &result {
             Err(f) if f.transient() => self.breaker.on_error(),

@@ -196,12 +196,7 @@ impl GoogleCalendar {
             })
             .await;
         match got {
-            Ok((_, event)) => {
-                if let Some(etag) = &event.etag {
-                    self.etags.insert(id.clone(), etag.clone());
-                }
-                Ok(Some(event))
-            }
+            Ok((_, event)) => Ok(Some(event)),
             Err(f) if f.code == 404 || f.code == 410 => Ok(None),
             Err(f) => Err(f.error),
         }
@@ -216,12 +211,8 @@ impl GoogleCalendar {
         change: &Event,
         etag: Option<String>,
     ) -> Result<Event, Failure> {
-        let mut url = reqwest::Url::parse(&self.api_base).map_err(|e| Failure {
-            code: 0,
-            reason: "config".into(),
-            retry_after: None,
-            error: connect_error(format!("GOOGLE_API_BASE: {e}")),
-        })?;
+        let mut url = reqwest::Url::parse(&self.api_base)
+            .map_err(|e| Failure::new(0, "config", connect_error(format!("GOOGLE_API_BASE: {e}"))))?;
         url.path_segments_mut().expect("http base").pop_if_empty().extend(["calendars", calendar, "events", id]);
         url.query_pairs_mut().append_pair("sendUpdates", "none");
         // Only the fields we change: a null in a PATCH would clear what staff wrote (google-calendar3
@@ -232,40 +223,26 @@ impl GoogleCalendar {
             .run(SCOPE, |_| {
                 let (url, body, etag) = (url.clone(), body.clone(), etag.clone());
                 async move {
-                    let token = self.guard.token(SCOPE).await.map_err(|error| Failure {
-                        code: 401,
-                        reason: "token".into(),
-                        retry_after: None,
-                        error,
-                    })?;
+                    let token = self.guard.token(SCOPE).await.map_err(|error| Failure::new(401, "token", error))?;
                     let mut request = self.http.patch(url).bearer_auth(token).json(&body);
                     if let Some(etag) = etag {
                         request = request.header("if-match", etag);
                     }
-                    let response = request.send().await.map_err(|e| Failure {
-                        code: 0,
-                        reason: "connection".into(),
-                        retry_after: None,
-                        error: CalendarError::Unavailable(format!("Google Calendar: {e}")),
+                    let response = request.send().await.map_err(|e| {
+                        Failure::new(0, "connection", CalendarError::Unavailable(format!("Google Calendar: {e}")))
                     })?;
                     let status = response.status().as_u16();
                     let retry_after = crate::net::retry_after(response.headers());
                     let value: serde_json::Value = response.json().await.unwrap_or_default();
                     if (200..300).contains(&status) {
-                        return serde_json::from_value(value).map_err(|e| Failure {
-                            code: 0,
-                            reason: "parse".into(),
-                            retry_after: None,
-                            error: CalendarError::Unavailable(format!("Google Calendar sent an odd event: {e}")),
+                        return serde_json::from_value(value).map_err(|e| {
+                            let odd = format!("Google Calendar sent an odd event: {e}");
+                            Failure::new(0, "parse", CalendarError::Unavailable(odd))
                         });
                     }
                     let reason = value["error"]["errors"][0]["reason"].as_str().unwrap_or_default().to_string();
-                    Err(Failure {
-                        error: classify(staff.id.as_str(), calendar, &self.service_account, status, &reason, ""),
-                        code: status,
-                        reason,
-                        retry_after,
-                    })
+                    let error = classify(staff.id.as_str(), calendar, &self.service_account, status, &reason, "");
+                    Err(Failure { retry_after, ..Failure::new(status, &reason, error) })
                 }
             })
             .await

@@ -73,8 +73,7 @@ fn calendar_of(staff: &StaffMember) -> Result<&str, CalendarError> {
 fn failure(staff: &StaffMember, calendar: &str, account: &str, e: google_calendar3::Error) -> Failure {
     let (code, reason) = code_and_reason(&e);
     let detail = if code == 0 || reason == "invalid_grant" { e.to_string() } else { String::new() };
-    let error = classify(staff.id.as_str(), calendar, account, code, &reason, &detail);
-    Failure { error, code, reason, retry_after: None }
+    Failure::new(code, &reason, classify(staff.id.as_str(), calendar, account, code, &reason, &detail))
 }
 
 /// Our event id for an appointment: its UUID as 32 lowercase hex digits (valid base32hex).
@@ -217,19 +216,15 @@ impl Calendar for GoogleCalendar {
             let result = found
                 .entry(cal)
                 .or_insert_with(|| {
-                    let mut all = Vec::new();
+                    let (mut all, mut reported) = (Vec::new(), false);
                     for reply in &replies {
-                        match reply {
-                            Ok((_, r)) if r.calendars.as_ref().is_some_and(|c| c.contains_key(cal)) => {
-                                all.extend(busy::calendar_busy(r, cal, m.id.as_str(), &self.service_account)?);
-                            }
-                            Ok(_) => {}
-                            Err(f) => return Err(f.error.clone()),
+                        let (_, r) = reply.as_ref().map_err(|f| f.error.clone())?;
+                        if r.calendars.as_ref().is_some_and(|c| c.contains_key(cal)) {
+                            reported = true;
+                            all.extend(busy::calendar_busy(r, cal, m.id.as_str(), &self.service_account)?);
                         }
                     }
-                    if !replies.iter().any(|r| {
-                        r.as_ref().is_ok_and(|(_, r)| r.calendars.as_ref().is_some_and(|c| c.contains_key(cal)))
-                    }) {
+                    if !reported {
                         return Err(CalendarError::Access {
                             staff: m.id.to_string(),
                             detail: format!("Google did not report calendar {cal:?}"),
@@ -317,11 +312,11 @@ impl Calendar for GoogleCalendar {
         let etag = self.etags.get(&id).map(|e| e.clone());
         let moved = match self.patch_if_match(staff, calendar, &id, &change, etag).await {
             // Someone changed the event since we read it: read it again and re-apply (ERR).
-            Err(f) if f.code == 412 => {
-                self.fetch(staff, calendar, appointment).await?;
-                let etag = self.etags.get(&id).map(|e| e.clone());
-                self.patch_if_match(staff, calendar, &id, &change, etag).await
-            }
+            Err(f) if f.code == 412 => match self.fetch(staff, calendar, appointment).await? {
+                Some(fresh) => self.patch_if_match(staff, calendar, &id, &change, fresh.etag).await,
+                // Deleted meanwhile: nothing left to move.
+                None => Err(f),
+            },
             other => other,
         };
         match moved {
