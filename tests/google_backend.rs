@@ -10,8 +10,7 @@ use appointment_setter::booking::{BookingService, Notify};
 use appointment_setter::calendar::google::{GoogleCalendar, event_id};
 use appointment_setter::clock::ManualClock;
 use appointment_setter::domain::{Actor, Business};
-use serde_json::{Value, json};
-use support::google_emulator::{GoogleEmulator, SCOPE};
+use support::google_emulator::GoogleEmulator;
 use support::{TestDb, chicago, request_with};
 
 const SARAH: &str = "sarah@accuthink.example";
@@ -35,32 +34,6 @@ async fn booking_on(google: GoogleCalendar, business: Arc<Business>, db: &TestDb
     )
 }
 
-/// Direct API access to the emulator as another client (a human editing the calendar).
-async fn human_token(emu: &GoogleEmulator) -> String {
-    let key = std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/google_sa_test_key.pem"))
-        .unwrap();
-    let now = chrono::Utc::now().timestamp();
-    let claims =
-        json!({"iss": "human@example.com", "scope": SCOPE, "aud": emu.token_uri(), "iat": now, "exp": now + 600});
-    let jwt = jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256),
-        &claims,
-        &jsonwebtoken::EncodingKey::from_rsa_pem(&key).unwrap(),
-    )
-    .unwrap();
-    let body: Value = reqwest::Client::new()
-        .post(emu.token_uri())
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion={jwt}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["access_token"].as_str().unwrap().to_string()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bookings_appear_move_and_disappear_in_the_staff_calendar_and_google_busy_time_is_respected() {
     let (emu, _dir, business, google) =
@@ -72,18 +45,7 @@ async fn bookings_appear_move_and_disappear_in_the_staff_calendar_and_google_bus
     // Booked: the event is in Sarah's calendar with our id and properties.
     let a = booking.book(request_with("consultation", "sarah", chicago(2026, 12, 8, 9, 0))).await.unwrap().appointment;
     assert_eq!(a.external_event_id.as_deref(), Some(event_id(&a).as_str()));
-    let http = reqwest::Client::new();
-    let token = human_token(&emu).await;
-    let url = |path: &str| format!("{}calendars/sarah%40accuthink.example/{path}", emu.api_base());
-    let event: Value = http
-        .get(url(&format!("events/{}", event_id(&a))))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let event = emu.event(SARAH, &event_id(&a)).unwrap();
     assert_eq!(event["summary"], "Consultation - Jane Doe");
     assert_eq!(event["extendedProperties"]["private"]["appointment_id"], a.id.to_string());
     assert_eq!(event["start"]["dateTime"].as_str().unwrap().parse::<chrono::DateTime<chrono::Utc>>().unwrap(), a.start);
@@ -107,8 +69,7 @@ async fn bookings_appear_move_and_disappear_in_the_staff_calendar_and_google_bus
     };
     let before = monday_slots(&booking).await;
     assert!(before.contains(&chicago(2026, 12, 8, 10, 0)));
-    let lunch = json!({"summary": "Dentist", "start": {"dateTime": "2026-12-08T16:00:00Z"}, "end": {"dateTime": "2026-12-08T17:00:00Z"}});
-    assert_eq!(http.post(url("events")).bearer_auth(&token).json(&lunch).send().await.unwrap().status(), 200);
+    emu.staff_add(SARAH, "dentist01", chicago(2026, 12, 8, 10, 0), chicago(2026, 12, 8, 11, 0));
     let after = monday_slots(&booking).await;
     assert!(!after.contains(&chicago(2026, 12, 8, 10, 0)), "10:00–11:00 CST is busy in Google");
     assert!(after.contains(&chicago(2026, 12, 8, 9, 0)) == before.contains(&chicago(2026, 12, 8, 9, 0)));
@@ -118,30 +79,13 @@ async fn bookings_appear_move_and_disappear_in_the_staff_calendar_and_google_bus
         .reschedule(a.id, chicago(2026, 12, 8, 14, 0), &Actor::Staff { force: false }, Notify::Nothing)
         .await
         .unwrap();
-    let event: Value = http
-        .get(url(&format!("events/{}", event_id(&a))))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let event = emu.event(SARAH, &event_id(&a)).unwrap();
     assert_eq!(
         event["start"]["dateTime"].as_str().unwrap().parse::<chrono::DateTime<chrono::Utc>>().unwrap(),
         chicago(2026, 12, 8, 14, 0)
     );
     booking.cancel(a.id, &Actor::Staff { force: false }, Notify::Nothing).await.unwrap();
-    let event: Value = http
-        .get(url(&format!("events/{}", event_id(&a))))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(event["status"], "cancelled");
+    assert_eq!(emu.event(SARAH, &event_id(&a)).unwrap()["status"], "cancelled");
 }
 
 #[tokio::test]
@@ -263,10 +207,7 @@ async fn an_event_someone_put_in_google_at_the_same_moment_makes_ours_step_back(
     use appointment_setter::calendar::{Calendar, CalendarError};
     let (emu, _dir, business, google) = google_backend(&[SARAH]).await;
     // Sarah's own event lands just before ours (after our busy-time check).
-    let token = human_token(&emu).await;
-    let url = format!("{}calendars/sarah%40accuthink.example/events", emu.api_base());
-    let theirs = json!({"summary": "Walk-in", "start": {"dateTime": "2026-12-08T15:15:00Z"}, "end": {"dateTime": "2026-12-08T15:45:00Z"}});
-    reqwest::Client::new().post(&url).bearer_auth(&token).json(&theirs).send().await.unwrap();
+    emu.staff_add(SARAH, "walkin01", chicago(2026, 12, 8, 9, 15), chicago(2026, 12, 8, 9, 45));
     let ours = appointment_setter::domain::Appointment {
         staff_id: "sarah".parse().unwrap(),
         ..support::appointment("consultation", "sarah", chicago(2026, 12, 8, 9, 0))
@@ -274,14 +215,5 @@ async fn an_event_someone_put_in_google_at_the_same_moment_makes_ours_step_back(
     let sarah = business.staff_member(&"sarah".parse().unwrap()).unwrap().clone();
     let result = google.create_event(&sarah, &ours).await;
     assert!(matches!(result, Err(CalendarError::Conflict)), "{result:?}");
-    let event: Value = reqwest::Client::new()
-        .get(format!("{url}/{}", event_id(&ours)))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(event["status"], "cancelled", "ours was taken back out");
+    assert_eq!(emu.event(SARAH, &event_id(&ours)).unwrap()["status"], "cancelled", "ours was taken back out");
 }
