@@ -127,6 +127,20 @@ impl Driver {
         self.fake.requests().iter().filter(|r| r.action == action).count()
     }
 
+    /// The `field` of each `action` request sent after the first `*shown`; moves `shown` on.
+    fn sent_since(&self, action: &str, field: &str, shown: &mut usize) -> Vec<String> {
+        let all: Vec<String> = self
+            .fake
+            .requests()
+            .iter()
+            .filter(|r| r.action == action)
+            .map(|r| r.body[field].as_str().unwrap_or_default().to_string())
+            .collect();
+        let new = all[*shown..].to_vec();
+        *shown = all.len();
+        new
+    }
+
     /// The stored conversation history of the call.
     async fn history(&self) -> Vec<Message> {
         let Ok(Some(stored)) = self.store.conversation(CALL).await else { return Vec::new() };
@@ -223,17 +237,9 @@ pub async fn run(config: Config, clock: Arc<dyn Clock>, script: Vec<Line>) -> an
     let mut spoken = 0;
     let mut heard = 0;
     let print_speech = |d: &Driver, out: &mut String, spoken: &mut usize| {
-        let speaks: Vec<String> = d
-            .fake
-            .requests()
-            .iter()
-            .filter(|r| r.action == "speak")
-            .map(|r| r.body["payload"].as_str().unwrap_or_default().to_string())
-            .collect();
-        for s in &speaks[*spoken..] {
+        for s in d.sent_since("speak", "payload", spoken) {
             let _ = writeln!(out, "receptionist: {s}");
         }
-        *spoken = speaks.len();
     };
     print_speech(&d, &mut out, &mut spoken);
 
@@ -274,18 +280,10 @@ pub async fn run(config: Config, clock: Arc<dyn Clock>, script: Vec<Line>) -> an
         d.call_event("call.hangup", json!({"hangup_cause": "normal_clearing", "hangup_source": "caller"})).await?;
         let _ = writeln!(out, "☎  call ended");
     }
-    let print_texts = async |d: &Driver, out: &mut String, shown: &mut usize| {
-        let texts: Vec<String> = d
-            .fake
-            .requests()
-            .iter()
-            .filter(|r| r.action == "message")
-            .map(|r| r.body["text"].as_str().unwrap_or_default().to_string())
-            .collect();
-        for t in &texts[*shown..] {
+    let print_texts = |d: &Driver, out: &mut String, shown: &mut usize| {
+        for t in d.sent_since("message", "text", shown) {
             let _ = writeln!(out, "sms → {CALLER}: {t}");
         }
-        *shown = texts.len();
     };
     let mut texts_shown = 0;
     let booked = booking
@@ -297,7 +295,7 @@ pub async fn run(config: Config, clock: Arc<dyn Clock>, script: Vec<Line>) -> an
     if !booked.is_empty() {
         d.until("the booking confirmation text", async |d| d.count("message") >= 1).await?;
     }
-    print_texts(&d, &mut out, &mut texts_shown).await;
+    print_texts(&d, &mut out, &mut texts_shown);
     for text in script.iter().filter_map(|l| match l {
         Line::Text(t) => Some(t),
         Line::Say(_) => None,
@@ -310,7 +308,7 @@ pub async fn run(config: Config, clock: Arc<dyn Clock>, script: Vec<Line>) -> an
         )
         .await?;
         d.until("the reply text", async |d| d.count("message") > sent).await?;
-        print_texts(&d, &mut out, &mut texts_shown).await;
+        print_texts(&d, &mut out, &mut texts_shown);
     }
 
     let _ = writeln!(out, "\nappointments:");
