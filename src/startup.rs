@@ -67,7 +67,7 @@ pub async fn start(store: Store, parts: ServerParts) -> std::io::Result<Applicat
 pub struct MessagingExtras {
     /// Sends confirmations by email too.
     pub email: Option<Arc<dyn crate::notify::email::EmailSender>>,
-    /// Reads each appointment's calendar event before reminding (the google backend).
+    /// Reads each appointment's calendar event before reminding (staff edits in Google win).
     pub reconciler: Option<crate::booking::BookingService>,
 }
 

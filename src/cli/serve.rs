@@ -93,9 +93,8 @@ pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
             };
             let business = Arc::new(ctx.config.business.clone());
             let email = email_sender()?;
-            // With the google backend, reminders first read the event back (staff edits win).
-            let reconciler =
-                (ctx.config.calendar.backend == crate::config::CalendarBackend::Google).then(|| booking.clone());
+            // Reminders first read the event back (staff edits in Google win; free on the local backend).
+            let reconciler = Some(booking.clone());
             Some(Messaging::start(
                 ctx.store.clone(),
                 business,
