@@ -99,11 +99,13 @@ fn combined_busy(
     moving: Option<AppointmentId>,
 ) -> Vec<BusyInterval> {
     let mine = || stored.iter().filter(|a| a.staff_id == member.id);
-    let ours: Vec<Interval> = mine().map(Appointment::interval).collect();
     let mut busy: Vec<BusyInterval> = mine().filter(|a| Some(a.id) != moving).map(Appointment::as_busy).collect();
-    busy.extend(
-        subtract(calendar, &ours).into_iter().map(|interval| BusyInterval { interval, buffer: Duration::zero() }),
-    );
+    // The local backend reports no calendar time: nothing to discount.
+    if !calendar.is_empty() {
+        let ours: Vec<Interval> = mine().map(Appointment::interval).collect();
+        let outside = subtract(calendar, &ours).into_iter();
+        busy.extend(outside.map(|interval| BusyInterval { interval, buffer: Duration::zero() }));
+    }
     busy
 }
 
