@@ -6,9 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::clock::Clock;
-use crate::dispatch::{Dispatcher, EventHandler};
 use crate::http::{AppState, Application};
-use crate::inbox::Inbox;
+use crate::ingest::{Dispatcher, EventHandler, Inbox};
 use crate::store::Store;
 use crate::telnyx::Verifier;
 
@@ -60,61 +59,4 @@ pub async fn start(store: Store, parts: ServerParts) -> std::io::Result<Applicat
     });
     let state = AppState { verifier: Arc::new(parts.verifier), inbox, store, metrics: crate::observability::metrics() };
     Application::build(parts.listener, state, parts.workers)
-}
-
-/// Optional parts of [`Messaging`].
-#[derive(Default)]
-pub struct MessagingExtras {
-    /// Sends confirmations by email too.
-    pub email: Option<Arc<dyn crate::notify::email::EmailSender>>,
-    /// Reads each appointment's calendar event before reminding (staff edits in Google win).
-    pub reconciler: Option<crate::booking::BookingService>,
-}
-
-/// The background senders: the outbox worker and the reminder scheduler.
-pub struct Messaging {
-    stop: tokio_util::sync::CancellationToken,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
-}
-
-impl Messaging {
-    /// Starts both loops; `wake` is the signal appointment changes and replies notify.
-    pub fn start(
-        store: Store,
-        business: Arc<crate::domain::Business>,
-        telnyx: Arc<dyn crate::telnyx::TelnyxApi>,
-        clock: Arc<dyn Clock>,
-        settings: crate::notify::outbox::OutboxSettings,
-        wake: Arc<tokio::sync::Notify>,
-        extras: MessagingExtras,
-    ) -> Self {
-        let stop = tokio_util::sync::CancellationToken::new();
-        let mut outbox = crate::notify::outbox::OutboxWorker::new(
-            store.clone(),
-            telnyx,
-            business.phone_number.clone(),
-            clock.clone(),
-            settings,
-            wake.clone(),
-        );
-        if let Some(email) = extras.email {
-            outbox = outbox.with_email(email);
-        }
-        let mut reminders = crate::reminders::ReminderScheduler::new(store, business, clock, wake.clone(), wake);
-        if let Some(booking) = extras.reconciler {
-            reminders = reminders.with_reconciler(booking);
-        }
-        let tasks = vec![tokio::spawn(outbox.run(stop.clone())), tokio::spawn(reminders.run(stop.clone()))];
-        Self { stop, tasks }
-    }
-
-    /// Stops both loops after their current pass (a send in progress is finished and recorded).
-    pub async fn shutdown(self) {
-        self.stop.cancel();
-        for task in self.tasks {
-            if tokio::time::timeout(Duration::from_secs(30), task).await.is_err() {
-                tracing::warn!("a messaging task did not stop within 30 s");
-            }
-        }
-    }
 }

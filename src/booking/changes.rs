@@ -6,8 +6,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::notify::{self, Change};
-use super::{BookingError, BookingService, Notify, actor_label, combined_busy, messages};
+use super::notify::Change;
+use super::search::combined_busy;
+use super::{BookingError, BookingService, Tell, actor_label, messages};
 use crate::domain::rules::{check_cancellable, check_hours, check_timing, is_free};
 use crate::domain::time::local_date;
 use crate::domain::{Actor, Appointment, AppointmentId, Interval, Refusal, Status};
@@ -18,7 +19,7 @@ fn already_cancelled(what: &str) -> BookingError {
 
 impl BookingService {
     /// Cancels an appointment (customers within the cancellation policy, staff always).
-    pub async fn cancel(&self, id: AppointmentId, actor: &Actor, tell: Notify) -> Result<Appointment, BookingError> {
+    pub async fn cancel(&self, id: AppointmentId, actor: &Actor, tell: Tell) -> Result<Appointment, BookingError> {
         let current = self.reconcile(self.visible(id, actor).await?).await?;
         let staff = self.staff_of(&current)?;
         if current.status == Status::Cancelled {
@@ -36,11 +37,11 @@ impl BookingService {
         }
         // Nothing but time passed since the first check, and the event is already gone: if the
         // policy window closed in between, the cancellation still stands (the customer asked in time).
-        tx.set_status(id, Status::Cancelled, now).await?;
+        tx.set_appointment_status(id, Status::Cancelled, now).await?;
         appointment.status = Status::Cancelled;
         appointment.updated_at = now;
         appointment.sequence += 1;
-        notify::record(&mut tx, &self.business, &self.messaging, Change::Cancelled, &appointment, &tell, now).await?;
+        self.notices.record(&mut tx, Change::Cancelled, &appointment, &tell, now).await?;
         tx.commit().await?;
         self.signal_change();
         metrics::counter!("cancellations_total", "by" => actor_label(actor)).increment(1);
@@ -54,7 +55,7 @@ impl BookingService {
         id: AppointmentId,
         new_start: DateTime<Utc>,
         actor: &Actor,
-        tell: Notify,
+        tell: Tell,
     ) -> Result<Appointment, BookingError> {
         let current = self.reconcile(self.visible(id, actor).await?).await?;
         let staff = self.staff_of(&current)?;
@@ -105,7 +106,7 @@ impl BookingService {
         calendar: &[Interval],
         range: Interval,
         actor: &Actor,
-        tell: &Notify,
+        tell: &Tell,
     ) -> Result<Appointment, BookingError> {
         let (id, staff) = (current.id, self.staff_of(current)?);
         let service = self.service(&current.service_id)?;
@@ -124,12 +125,12 @@ impl BookingService {
                 messages::slot_unavailable(&self.business, wanted.start),
             ));
         }
-        tx.move_to(id, wanted.start, wanted.end, now).await?;
+        tx.move_appointment(id, wanted.start, wanted.end, now).await?;
         appointment.start = wanted.start;
         appointment.end = wanted.end;
         appointment.updated_at = now;
         appointment.sequence += 1;
-        notify::record(&mut tx, &self.business, &self.messaging, Change::Rescheduled, &appointment, tell, now).await?;
+        self.notices.record(&mut tx, Change::Rescheduled, &appointment, tell, now).await?;
         tx.commit().await?;
         self.signal_change();
         Ok(appointment)

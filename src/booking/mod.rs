@@ -7,28 +7,29 @@
 //! the first's appointment when it re-checks. Idempotency keys are checked under the same lock
 //! and are unique in the table.
 
+mod book;
 mod changes;
 mod error;
 mod messages;
 mod notify;
 mod reconcile;
+mod search;
+mod writes;
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 pub use error::BookingError;
-use notify::Change;
-pub use notify::{Messaging, Notify, confirmation_cause};
+use notify::Notices;
+pub use notify::{Change, ConfirmationWriter, Tell, confirmation_cause};
 
-use crate::calendar::{Calendar, CalendarError, Freshness};
+use crate::calendar::Calendar;
 use crate::clock::Clock;
-use crate::domain::availability::{SlotSearch, StaffBusy, find_slots};
-use crate::domain::interval::subtract;
-use crate::domain::rules::{check_hours, check_timing, is_free};
-use crate::domain::time::{local_date, resolve_local};
+use crate::domain::rules::check_hours;
+use crate::domain::time::resolve_local;
 use crate::domain::{
-    Actor, Appointment, AppointmentId, Business, BusyInterval, Channel, DayMinute, Interval, PhoneNumber, Refusal,
-    Service, ServiceId, Slot, StaffId, StaffMember, Status,
+    Actor, Appointment, AppointmentId, Business, Channel, DayMinute, Interval, PhoneNumber, Refusal, Service,
+    ServiceId, StaffId, StaffMember, Status,
 };
 use crate::store::{AppointmentFilter, Store};
 
@@ -56,7 +57,7 @@ pub struct BookRequest {
     /// Customer's email, if given.
     pub customer_email: Option<String>,
     /// What to tell the customer.
-    pub notify: Notify,
+    pub tell: Tell,
 }
 
 /// The outcome of a booking.
@@ -75,7 +76,7 @@ pub struct BookingService {
     store: Store,
     calendar: Arc<dyn Calendar>,
     clock: Arc<dyn Clock>,
-    messaging: Messaging,
+    notices: Notices,
     changed: Option<Arc<tokio::sync::Notify>>,
 }
 
@@ -87,28 +88,6 @@ fn actor_label(actor: &Actor) -> &'static str {
     }
 }
 
-/// Busy time of `member`: our stored appointments (except `moving`) with their buffers, plus the
-/// calendar's busy time that none of our appointments explains (outside events need no buffer of
-/// their own, SPEC §4.4). Discounting all our appointments, `moving` included, keeps our own events
-/// from counting twice or against themselves; time an outside event shares with one of ours stays
-/// busy through ours.
-fn combined_busy(
-    member: &StaffMember,
-    calendar: &[Interval],
-    stored: &[Appointment],
-    moving: Option<AppointmentId>,
-) -> Vec<BusyInterval> {
-    let mine = || stored.iter().filter(|a| a.staff_id == member.id);
-    let mut busy: Vec<BusyInterval> = mine().filter(|a| Some(a.id) != moving).map(Appointment::as_busy).collect();
-    // The local backend reports no calendar time: nothing to discount.
-    if !calendar.is_empty() {
-        let ours: Vec<Interval> = mine().map(Appointment::interval).collect();
-        let outside = subtract(calendar, &ours).into_iter();
-        busy.extend(outside.map(|interval| BusyInterval { interval, buffer: Duration::zero() }));
-    }
-    busy
-}
-
 /// How far around an interval stored appointments can matter (buffers are at most a day).
 fn margin() -> Duration {
     Duration::days(1)
@@ -117,12 +96,20 @@ fn margin() -> Duration {
 impl BookingService {
     /// Builds the service.
     pub fn new(business: Arc<Business>, store: Store, calendar: Arc<dyn Calendar>, clock: Arc<dyn Clock>) -> Self {
-        Self { business, store, calendar, clock, messaging: Messaging::default(), changed: None }
+        let notices = Notices { reminder_before: Some(Duration::hours(24)), writer: None };
+        Self { business, store, calendar, clock, notices, changed: None }
     }
 
-    /// Sets how customer messages are recorded with changes.
-    pub fn with_messaging(mut self, messaging: Messaging) -> Self {
-        self.messaging = messaging;
+    /// Records the messages `writer` words with every change (confirmations, invites); without
+    /// one, changes record no messages.
+    pub fn with_confirmations(mut self, writer: Arc<dyn ConfirmationWriter>) -> Self {
+        self.notices.writer = Some(writer);
+        self
+    }
+
+    /// Sets the reminder lead time (`None`: no reminders; default 24 hours).
+    pub fn with_reminders(mut self, before: Option<Duration>) -> Self {
+        self.notices.reminder_before = before;
         self
     }
 
@@ -136,11 +123,6 @@ impl BookingService {
         if let Some(changed) = &self.changed {
             changed.notify_waiters();
         }
-    }
-
-    /// The store this service writes to.
-    pub fn store(&self) -> &Store {
-        &self.store
     }
 
     /// The business this service books for.
@@ -174,225 +156,6 @@ impl BookingService {
                 Ok(vec![member])
             }
             None => Ok(self.business.staff.iter().filter(|s| s.offers(&service.id)).collect()),
-        }
-    }
-
-    /// Calendar busy time of each of `staff` over `range`, read now (a booking re-checks the
-    /// exact time); any unreadable calendar fails the change. Read before taking the commit lock,
-    /// since it may be a network call.
-    async fn calendar_busy(&self, staff: &[&StaffMember], range: Interval) -> Result<Vec<Vec<Interval>>, BookingError> {
-        let answers = self.calendar.busy(staff, range, Freshness::Fresh).await;
-        answers.into_iter().map(|a| a.map_err(BookingError::from)).collect()
-    }
-
-    /// Customer-visible slots for `service` from local date `from` for `days` days (SPEC §4.6).
-    pub async fn find_slots(
-        &self,
-        service: &ServiceId,
-        staff: Option<&StaffId>,
-        from: NaiveDate,
-        days: u32,
-    ) -> Result<Vec<Slot>, BookingError> {
-        let service = self.service(service)?;
-        let members = self.staff_for(service, staff)?;
-        let now = self.clock.now();
-        let to = from + chrono::Days::new(u64::from(days.max(1) - 1));
-        let tz = self.business.timezone;
-        let range = Interval {
-            start: resolve_local(tz, from, DayMinute::from_hm(0, 0).expect("midnight")) - margin(),
-            end: resolve_local(tz, to, DayMinute::END_OF_DAY) + margin(),
-        };
-        let ids: Vec<&StaffId> = members.iter().map(|m| &m.id).collect();
-        let stored = self.store.confirmed_for_staff(&ids, range.start, range.end).await?;
-        // A calendar we cannot read offers no slots (never offer a time we could not check); the
-        // other staff members still do. Only when every calendar fails is the search an error.
-        let mut readable = Vec::with_capacity(members.len());
-        let mut last_error = None;
-        let answers = self.calendar.busy(&members, range, Freshness::MayBeCached).await;
-        for (member, answer) in members.iter().zip(answers) {
-            match answer {
-                Ok(calendar) => readable.push((*member, calendar)),
-                Err(e) => {
-                    tracing::warn!(staff = %member.id, error = %e, "calendar unreadable; this staff member offers no slots");
-                    metrics::counter!("calendar_errors_total", "staff" => member.id.to_string()).increment(1);
-                    last_error = Some(e);
-                }
-            }
-        }
-        if readable.is_empty()
-            && let Some(e) = last_error
-        {
-            return Err(e.into());
-        }
-        let busy: Vec<Vec<BusyInterval>> =
-            readable.iter().map(|(m, calendar)| combined_busy(m, calendar, &stored, None)).collect();
-        let staff_busy: Vec<StaffBusy<'_>> = readable
-            .iter()
-            .zip(&busy)
-            .map(|((m, _), b)| StaffBusy {
-                staff: self.business.staff_index(&m.id).expect("member of business"),
-                busy: b,
-            })
-            .collect();
-        Ok(find_slots(&self.business, &SlotSearch { service, from, to, now }, &staff_busy))
-    }
-
-    /// Books an appointment, re-checking every rule at commit (SPEC §4.7).
-    pub async fn book(&self, req: BookRequest) -> Result<Booked, BookingError> {
-        let service = self.service(&req.service)?;
-        let members = self.staff_for(service, req.staff.as_ref())?;
-        if let Some(key) = &req.idempotency_key
-            && let Some(existing) = self.store.by_idempotency_key(key).await?
-        {
-            return self.replayed(existing, &req.notify).await;
-        }
-        let now = self.clock.now();
-        check_timing(&self.business, req.start, now, &req.actor).map_err(|r| self.timing_refusal(r, req.start, now))?;
-        let wanted = Interval::starting_at(req.start, service.duration);
-        let in_hours = self.in_hours(service, &members, req.start)?;
-
-        let day = local_date(self.business.timezone, req.start);
-        let range = self.day_range(day);
-        let ids: Vec<&StaffId> = in_hours.iter().map(|m| &m.id).collect();
-        let calendars = self.calendar_busy(&in_hours, range).await?;
-
-        let mut tx = self.store.begin_for_staff(&ids).await?;
-        if let Some(key) = &req.idempotency_key
-            && let Some(existing) = tx.by_idempotency_key(key).await?
-        {
-            return self.replayed(existing, &req.notify).await;
-        }
-        let stored = tx.confirmed_for_staff(&ids, range.start, range.end).await?;
-        let chosen = in_hours
-            .iter()
-            .zip(&calendars)
-            .filter_map(|(m, calendar)| {
-                let busy = combined_busy(m, calendar, &stored, None);
-                is_free(service, &wanted, &busy).then(|| {
-                    let that_day = stored
-                        .iter()
-                        .filter(|a| a.staff_id == m.id && local_date(self.business.timezone, a.start) == day)
-                        .count();
-                    (that_day, *m)
-                })
-            })
-            // min_by_key keeps the first of equals: config order breaks ties.
-            .min_by_key(|(count, _)| *count)
-            .map(|(_, m)| m)
-            .ok_or_else(|| {
-                BookingError::refused(Refusal::SlotUnavailable, messages::slot_unavailable(&self.business, req.start))
-            })?;
-
-        let appointment = Appointment {
-            id: AppointmentId::new_random(),
-            service_id: service.id.clone(),
-            staff_id: chosen.id.clone(),
-            start: wanted.start,
-            end: wanted.end,
-            buffer_minutes: service.buffer.num_minutes(),
-            customer_name: req.customer_name.trim().to_string(),
-            customer_phone: req.customer_phone,
-            customer_email: req.customer_email.filter(|e| !e.trim().is_empty()),
-            notes: req.notes.filter(|n| !n.trim().is_empty()),
-            status: Status::Confirmed,
-            booked_via: req.channel,
-            external_event_id: None,
-            idempotency_key: req.idempotency_key.clone(),
-            created_at: now,
-            updated_at: now,
-            sequence: 0,
-        };
-        match tx.insert(&appointment).await {
-            Ok(()) => {
-                notify::record(
-                    &mut tx,
-                    &self.business,
-                    &self.messaging,
-                    Change::Booked,
-                    &appointment,
-                    &req.notify,
-                    now,
-                )
-                .await?;
-                tx.commit().await?
-            }
-            Err(e) if e.is_unique_violation() && req.idempotency_key.is_some() => {
-                drop(tx);
-                let key = req.idempotency_key.as_deref().expect("checked");
-                let existing = self.store.by_idempotency_key(key).await?.ok_or(e)?;
-                return self.replayed(existing, &req.notify).await;
-            }
-            Err(e) => return Err(e.into()),
-        }
-        let appointment = self.mirror_created(chosen, appointment, now).await?;
-        // Confirmed only once the calendar holds the event (a refused event must not confirm).
-        self.confirm_booking(&appointment, &req.notify, now).await?;
-        self.signal_change();
-        metrics::counter!("bookings_total", "channel" => req.channel.as_str()).increment(1);
-        tracing::info!(appointment = %appointment.id, staff = %chosen.id, service = %service.id, via = %req.channel, "booked");
-        Ok(Booked { appointment, created: true })
-    }
-
-    /// A repeated request: the same appointment, and its confirmation if an interrupted first
-    /// attempt never recorded it (recording is idempotent by cause).
-    async fn replayed(&self, existing: Appointment, tell: &Notify) -> Result<Booked, BookingError> {
-        if existing.status == Status::Confirmed && existing.sequence == 0 {
-            self.confirm_booking(&existing, tell, self.clock.now()).await?;
-        }
-        Ok(Booked { appointment: existing, created: false })
-    }
-
-    /// Records the booking's confirmation messages (at most once per appointment: keyed by cause).
-    async fn confirm_booking(
-        &self,
-        appointment: &Appointment,
-        tell: &Notify,
-        now: DateTime<Utc>,
-    ) -> Result<(), BookingError> {
-        for message in notify::messages(&self.business, &self.messaging, Change::Booked, appointment, tell, now) {
-            self.store.enqueue_message(&message, now).await?;
-        }
-        Ok(())
-    }
-
-    /// Creates the calendar event; if the backend fails, the booking is undone so nothing is half-done.
-    async fn mirror_created(
-        &self,
-        staff: &StaffMember,
-        mut appointment: Appointment,
-        now: DateTime<Utc>,
-    ) -> Result<Appointment, BookingError> {
-        match self.calendar.create_event(staff, &appointment).await {
-            Ok(Some(event_id)) => {
-                self.store.set_external_event_id(appointment.id, &event_id).await?;
-                appointment.external_event_id = Some(event_id);
-                Ok(appointment)
-            }
-            Ok(None) => Ok(appointment),
-            Err(e) => {
-                let mut tx = self.store.begin_for_staff(&[&staff.id]).await?;
-                tx.set_status(appointment.id, Status::Cancelled, now).await?;
-                tx.cancel_reminder(appointment.id, now).await?;
-                tx.commit().await?;
-                if !matches!(e, CalendarError::Conflict) {
-                    // The insert may have landed although its answer was lost: take it back out
-                    // in the background (404 = it never landed), so no event is left without a
-                    // booking and the caller is not kept waiting for a second deadline.
-                    let (calendar, staff, cancelled) = (self.calendar.clone(), staff.clone(), appointment.clone());
-                    tokio::spawn(async move {
-                        if let Err(e) = calendar.cancel_event(&staff, &cancelled).await {
-                            tracing::warn!(appointment = %cancelled.id, error = %e, "cannot remove the event of a failed booking");
-                        }
-                    });
-                }
-                Err(match e {
-                    CalendarError::Conflict => BookingError::refused(
-                        Refusal::SlotUnavailable,
-                        messages::slot_unavailable(&self.business, appointment.start),
-                    ),
-                    other => other.into(),
-                })
-            }
         }
     }
 

@@ -4,7 +4,7 @@
 //! through a booking) → we create it now. The customer gets the usual confirmation of the change,
 //! so nobody turns up at a time the business no longer expects them.
 
-use super::notify::{self, Change};
+use super::notify::Change;
 use super::{BookingError, BookingService};
 use crate::calendar::{CalendarError, EventState};
 use crate::domain::{Appointment, StaffId, Status};
@@ -49,21 +49,21 @@ impl BookingService {
         current.sequence += 1;
         let kind = match change {
             None => {
-                tx.set_status(a.id, Status::Cancelled, now).await?;
+                tx.set_appointment_status(a.id, Status::Cancelled, now).await?;
                 current.status = Status::Cancelled;
                 tracing::info!(appointment = %a.id, staff = %staff.id, "event deleted in the calendar; appointment cancelled");
                 Change::Cancelled
             }
             Some(to) => {
-                tx.move_to(a.id, to.start, to.end, now).await?;
+                tx.move_appointment(a.id, to.start, to.end, now).await?;
                 current.start = to.start;
                 current.end = to.end;
                 tracing::info!(appointment = %a.id, staff = %staff.id, "event moved in the calendar; appointment follows");
                 Change::Rescheduled
             }
         };
-        let tell = super::Notify::Confirmation;
-        notify::record(&mut tx, &self.business, &self.messaging, kind, &current, &tell, now).await?;
+        let tell = super::Tell::Confirmation;
+        self.notices.record(&mut tx, kind, &current, &tell, now).await?;
         tx.commit().await?;
         self.signal_change();
         metrics::counter!("calendar_edits_followed_total", "change" => if change.is_some() { "moved" } else { "deleted" })

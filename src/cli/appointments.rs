@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 
 use super::output::{AppointmentJson, clock, day_heading, describe, print_json};
 use super::{CliError, Context};
-use crate::booking::{BookRequest, Notify};
+use crate::booking::{BookRequest, Tell};
 use crate::domain::time::resolve_local;
 use crate::domain::{Actor, AppointmentId, Channel, DayMinute};
 use crate::store::AppointmentFilter;
@@ -112,8 +112,8 @@ pub struct RescheduleArgs {
     json: bool,
 }
 
-fn tell(notify: bool) -> Notify {
-    if notify { Notify::Confirmation } else { Notify::Nothing }
+fn tell(notify: bool) -> Tell {
+    if notify { Tell::Confirmation } else { Tell::Nothing }
 }
 
 pub(super) async fn run(ctx: &Context, cmd: AppointmentsCommand) -> Result<(), CliError> {
@@ -200,7 +200,7 @@ async fn book(ctx: &Context, args: BookArgs) -> Result<(), CliError> {
         actor: Actor::Staff { force: args.force },
         idempotency_key: Some(args.idempotency_key.unwrap_or_else(|| format!("cli:{}", uuid::Uuid::new_v4()))),
         customer_email: args.email,
-        notify: tell(args.notify),
+        tell: tell(args.notify),
     };
     let booked = ctx.booking.book(req).await?;
     let biz = ctx.booking.business();

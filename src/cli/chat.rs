@@ -6,7 +6,7 @@ use clap::Args;
 use std::io::{BufRead, Write};
 
 use super::{CliError, Context};
-use crate::agent::{Conversation, Speaker};
+use crate::conversation::{Conversation, Speaker, Turn};
 use crate::domain::Channel;
 
 /// Arguments of `chat`.
@@ -44,7 +44,13 @@ pub(super) async fn run(ctx: &Context, args: ChatArgs) -> Result<(), CliError> {
             continue;
         }
         let cause = format!("chat:{session}:{n}");
-        if let Err(e) = agent.turn(&mut conversation, &caller, words, &cause, Channel::Cli, &Stdout).await {
+        if let Err(e) = agent
+            .turn(
+                &mut conversation,
+                Turn { caller: &caller, words, cause: &cause, channel: Channel::Cli, speaker: &Stdout },
+            )
+            .await
+        {
             Stdout.say(&format!("Sorry, I'm having trouble right now ({e}).")).await;
         }
     }

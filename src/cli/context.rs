@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Timelike, Utc};
 
 use super::CliError;
-use crate::booking::{BookingService, Messaging};
+use crate::booking::BookingService;
 use crate::calendar::google::GoogleCalendar;
 use crate::calendar::{Calendar, LocalCalendar};
 use crate::clock::{Clock, FixedClock, SystemClock};
@@ -15,6 +15,7 @@ use crate::config::{self, CalendarBackend, Config};
 use crate::domain::DayMinute;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::time::resolve_local;
+use crate::messaging::{ConfirmationSettings, Confirmations};
 use crate::store::{self, Store};
 
 /// The wired application for one command.
@@ -33,16 +34,17 @@ pub struct Context {
     pub calendar: Arc<dyn Calendar>,
 }
 
-/// The booking service's message settings from `[sms]`.
-pub fn messaging(config: &Config) -> Messaging {
+/// The booking service as `[sms]` and the environment configure its messages: confirmations (and
+/// email invites when `SMTP_URL` and `SMTP_FROM` are set) and the reminder lead time.
+pub fn with_messages(booking: BookingService, config: &Config) -> BookingService {
     let hours = i64::from(config.sms.reminder_hours_before);
     let email_from =
         std::env::var("SMTP_URL").ok().and(std::env::var("SMTP_FROM").ok()).filter(|f| !f.trim().is_empty());
-    Messaging {
-        confirmations: config.sms.confirmations,
-        reminder_before: (hours > 0).then(|| chrono::Duration::hours(hours)),
-        email_from,
-    }
+    let settings = ConfirmationSettings { confirmations: config.sms.confirmations, email_from };
+    let business = Arc::new(config.business.clone());
+    booking
+        .with_confirmations(Confirmations::new(business, settings))
+        .with_reminders((hours > 0).then(|| chrono::Duration::hours(hours)))
 }
 
 impl Context {
@@ -79,8 +81,7 @@ impl Context {
             None => Arc::new(SystemClock),
         };
         let business = Arc::new(config.business.clone());
-        let booking =
-            BookingService::new(business, store.clone(), calendar.clone(), clock).with_messaging(messaging(&config));
+        let booking = with_messages(BookingService::new(business, store.clone(), calendar.clone(), clock), &config);
         Ok(Self { config_path, config, database_url, store, booking, calendar })
     }
 

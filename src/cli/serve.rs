@@ -7,14 +7,13 @@ use std::sync::Arc;
 use anyhow::Context as _;
 
 use super::{CliError, Context};
-use crate::app_handler::AppHandler;
 use crate::booking::BookingService;
 use crate::clock::{Clock, SystemClock};
-use crate::notify::email::{EmailSender, SmtpSender};
-use crate::notify::outbox::OutboxSettings;
-use crate::receptionist::Receptionist;
-use crate::sms::SmsHandler;
-use crate::startup::{self, Messaging, MessagingExtras, ServerParts};
+use crate::conversation::Receptionist;
+use crate::ingest::Router;
+use crate::messaging::email::{EmailSender, SmtpSender};
+use crate::messaging::{OutboxSettings, SmsHandler, WorkerExtras, Workers};
+use crate::startup::{self, ServerParts};
 use crate::telnyx::client::DEFAULT_API_BASE;
 use crate::telnyx::{ApiKey, PublicKey, RetryPolicy, TelnyxClient, Verifier};
 use crate::voice::VoiceHandler;
@@ -54,9 +53,9 @@ fn email_sender() -> Result<Option<Arc<dyn EmailSender>>, CliError> {
     Ok(Some(Arc::new(sender)))
 }
 
-/// The receptionist configured by the environment (see [`crate::receptionist::from_env`]).
+/// The receptionist configured by the environment (see [`crate::conversation::from_env`]).
 pub(super) fn receptionist(booking: BookingService) -> Result<Arc<dyn Receptionist>, CliError> {
-    crate::receptionist::from_env(booking).map_err(|e| CliError::Usage(e.to_string()))
+    crate::conversation::from_env(booking).map_err(|e| CliError::Usage(e.to_string()))
 }
 
 pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
@@ -95,25 +94,34 @@ pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
             let email = email_sender()?;
             // Reminders first read the event back (staff edits in Google win; free on the local backend).
             let reconciler = Some(booking.clone());
-            Some(Messaging::start(
+            Some(Workers::start(
                 ctx.store.clone(),
                 business,
                 client,
                 clock.clone(),
                 settings,
                 wake.clone(),
-                MessagingExtras { email, reconciler },
+                WorkerExtras { email, reconciler },
             ))
         }
         None => None,
     };
 
-    let mut handler = AppHandler::new(SmsHandler::new(booking.clone(), wake), ctx.store.clone());
+    let business = Arc::new(ctx.config.business.clone());
+    let sms = SmsHandler::new(booking.clone(), ctx.store.clone(), wake);
+    let mut handler = Router::new(sms, business.region, clock.clone());
     if let Some(telnyx) = telnyx {
         let receptionist = receptionist(booking)?;
         tracing::info!("calls are answered by {}", receptionist.describe());
-        handler =
-            handler.with_voice(VoiceHandler::new(receptionist, telnyx, ctx.config.voice.clone(), ctx.store.clone()));
+        let voice = ctx.config.voice.clone();
+        handler = handler.with_voice(VoiceHandler::new(
+            receptionist,
+            telnyx,
+            voice,
+            ctx.store.clone(),
+            business,
+            clock.clone(),
+        ));
     }
     let parts = ServerParts { listener, verifier, handler: Arc::new(handler), clock, workers, capacity: 10_000 };
     let app = startup::start(ctx.store.clone(), parts).await.context("starting the server")?;

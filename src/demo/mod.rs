@@ -14,16 +14,15 @@ use anyhow::{Context as _, anyhow, bail};
 use ed25519_dalek::SigningKey;
 use serde_json::{Value, json};
 
-use crate::agent::Message;
-use crate::app_handler::AppHandler;
-use crate::booking::{BookingService, Messaging as MessageSettings};
+use crate::booking::BookingService;
 use crate::calendar::LocalCalendar;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::conversation::Message;
 use crate::domain::time::human;
-use crate::notify::outbox::OutboxSettings;
-use crate::sms::SmsHandler;
-use crate::startup::{self, Messaging, ServerParts};
+use crate::ingest::Router;
+use crate::messaging::{ConfirmationSettings, Confirmations, OutboxSettings, SmsHandler, Workers};
+use crate::startup::{self, ServerParts};
 use crate::store::{AppointmentFilter, Store, sqlite_url};
 use crate::telnyx::signature::sign;
 use crate::telnyx::{ApiKey, PublicKey, RetryPolicy, TelnyxClient, Verifier};
@@ -144,7 +143,7 @@ impl Driver {
     /// The stored conversation history of the call.
     async fn history(&self) -> Vec<Message> {
         let Ok(Some(stored)) = self.store.conversation(CALL).await else { return Vec::new() };
-        serde_json::from_str::<crate::agent::Conversation>(&stored.state).map(|c| c.history).unwrap_or_default()
+        serde_json::from_str::<crate::conversation::Conversation>(&stored.state).map(|c| c.history).unwrap_or_default()
     }
 }
 
@@ -189,11 +188,11 @@ pub async fn run(config: Config, clock: Arc<dyn Clock>, script: Vec<Line>) -> an
     let business = Arc::new(config.business.clone());
     let wake = Arc::new(tokio::sync::Notify::new());
     let booking = BookingService::new(business.clone(), store.clone(), Arc::new(LocalCalendar), clock.clone())
-        .with_messaging(MessageSettings::default())
+        .with_confirmations(Confirmations::new(business.clone(), ConfirmationSettings::default()))
         .with_change_signal(wake.clone());
     let settings =
         OutboxSettings { per_second: std::num::NonZeroU32::new(1000).expect("non-zero"), ..OutboxSettings::default() };
-    let messaging = Messaging::start(
+    let messaging = Workers::start(
         store.clone(),
         business.clone(),
         telnyx.clone(),
@@ -202,10 +201,12 @@ pub async fn run(config: Config, clock: Arc<dyn Clock>, script: Vec<Line>) -> an
         wake.clone(),
         Default::default(),
     );
-    let receptionist = crate::receptionist::from_env(booking.clone())?;
+    let receptionist = crate::conversation::from_env(booking.clone())?;
     let who = receptionist.describe();
-    let voice = VoiceHandler::new(receptionist, telnyx, config.voice.clone(), store.clone());
-    let handler = AppHandler::new(SmsHandler::new(booking.clone(), wake), store.clone()).with_voice(voice);
+    let voice =
+        VoiceHandler::new(receptionist, telnyx, config.voice.clone(), store.clone(), business.clone(), clock.clone());
+    let sms = SmsHandler::new(booking.clone(), store.clone(), wake);
+    let handler = Router::new(sms, business.region, clock.clone()).with_voice(voice);
     let parts = ServerParts {
         listener: TcpListener::bind("127.0.0.1:0")?,
         verifier: Verifier::new(PublicKey::from_verifying_key(key.verifying_key())),

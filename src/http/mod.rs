@@ -16,7 +16,7 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use metrics_exporter_prometheus::PrometheusHandle;
 use serde_json::json;
 
-use crate::inbox::Inbox;
+use crate::ingest::Inbox;
 use crate::store::Store;
 use crate::telnyx::Verifier;
 

@@ -9,7 +9,7 @@ use bytes::BytesMut;
 use futures::StreamExt as _;
 
 use super::{AppState, MAX_BODY, error};
-use crate::inbox::{Accepted, IngestError};
+use crate::ingest::{Accepted, IngestError};
 use crate::telnyx::signature::{SIGNATURE_HEADER, TIMESTAMP_HEADER};
 
 fn reject(reason: &'static str) {

@@ -1,11 +1,13 @@
-//! Appointment rows: portable queries shared by the pool and by locked transactions.
+//! Appointment rows, read side: portable queries shared by the pool and by locked transactions.
+//! The writes live in `booking` (the only part allowed to change appointments); they share the
+//! transaction type [`StaffTx`] opened here.
 
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyExecutor, Row, Transaction};
 
 use super::{Store, StoreError};
-use crate::domain::{Appointment, AppointmentId, PhoneNumber, StaffId, Status};
+use crate::domain::{Appointment, AppointmentId, PhoneNumber, StaffId};
 
 const COLUMNS: &str = "id, service_id, staff_id, start_at, end_at, buffer_minutes, customer_name, \
      customer_phone, customer_email, notes, status, booked_via, external_event_id, idempotency_key, created_at, updated_at, sequence";
@@ -113,8 +115,9 @@ async fn confirmed_for_staff<'e>(
 }
 
 impl StaffTx {
-    /// The transaction, for other tables changed together with an appointment.
-    pub(super) fn conn(&mut self) -> &mut sqlx::AnyConnection {
+    /// The transaction, for other tables changed together with an appointment (and for the
+    /// booking service's own appointment writes, which live in `booking`).
+    pub(crate) fn conn(&mut self) -> &mut sqlx::AnyConnection {
         &mut self.tx
     }
 
@@ -140,70 +143,6 @@ impl StaffTx {
     /// One appointment.
     pub async fn appointment(&mut self, id: AppointmentId) -> Result<Option<Appointment>, StoreError> {
         get(&mut *self.tx, "id", id.to_string()).await
-    }
-
-    /// Inserts a new appointment.
-    pub async fn insert(&mut self, a: &Appointment) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO appointments (id, service_id, staff_id, start_at, end_at, buffer_minutes, customer_name, \
-             customer_phone, notes, status, booked_via, external_event_id, idempotency_key, created_at, updated_at, \
-             customer_email, sequence) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-        )
-        .bind(a.id.to_string())
-        .bind(a.service_id.to_string())
-        .bind(a.staff_id.to_string())
-        .bind(a.start.timestamp())
-        .bind(a.end.timestamp())
-        .bind(a.buffer_minutes)
-        .bind(a.customer_name.clone())
-        .bind(a.customer_phone.to_string())
-        .bind(a.notes.clone())
-        .bind(a.status.as_str())
-        .bind(a.booked_via.as_str())
-        .bind(a.external_event_id.clone())
-        .bind(a.idempotency_key.clone())
-        .bind(a.created_at.timestamp())
-        .bind(a.updated_at.timestamp())
-        .bind(a.customer_email.clone())
-        .bind(a.sequence)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
-    }
-
-    /// Moves an appointment to a new time.
-    pub async fn move_to(
-        &mut self,
-        id: AppointmentId,
-        start: DateTime<Utc>,
-        end: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE appointments SET start_at = $1, end_at = $2, updated_at = $3, sequence = sequence + 1 WHERE id = $4")
-            .bind(start.timestamp())
-            .bind(end.timestamp())
-            .bind(now.timestamp())
-            .bind(id.to_string())
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
-    }
-
-    /// Sets an appointment's status (a change: the sequence grows).
-    pub async fn set_status(
-        &mut self,
-        id: AppointmentId,
-        status: Status,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE appointments SET status = $1, updated_at = $2, sequence = sequence + 1 WHERE id = $3")
-            .bind(status.as_str())
-            .bind(now.timestamp())
-            .bind(id.to_string())
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
     }
 
     /// Commits and releases the locks.
@@ -264,15 +203,5 @@ impl Store {
             sql.push_str(&format!(" LIMIT {}", limit.max(0)));
         }
         fetch_all(self.pool(), &sql, binds).await
-    }
-
-    /// Records the calendar backend's event id.
-    pub async fn set_external_event_id(&self, id: AppointmentId, event_id: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE appointments SET external_event_id = $1 WHERE id = $2")
-            .bind(event_id)
-            .bind(id.to_string())
-            .execute(self.pool())
-            .await?;
-        Ok(())
     }
 }

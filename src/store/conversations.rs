@@ -4,16 +4,43 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::{Store, StoreError};
+use crate::domain::PhoneNumber;
+
+/// Whether a conversation is still going on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConversationStatus {
+    /// The call is live (another instance may pick it up).
+    Active,
+    /// The call is over.
+    Ended,
+}
+
+impl ConversationStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            ConversationStatus::Active => "active",
+            ConversationStatus::Ended => "ended",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self, StoreError> {
+        match text {
+            "active" => Ok(ConversationStatus::Active),
+            "ended" => Ok(ConversationStatus::Ended),
+            other => Err(StoreError::Corrupt { table: "conversations", problem: format!("status {other:?}") }),
+        }
+    }
+}
 
 /// A stored conversation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredConversation {
-    /// Caller (E.164).
-    pub caller: String,
+    /// Caller.
+    pub caller: PhoneNumber,
     /// Serialized state.
     pub state: String,
-    /// `active` or `ended`.
-    pub status: String,
+    /// Live or over.
+    pub status: ConversationStatus,
     /// How the call ended.
     pub outcome: Option<String>,
     /// When the call started.
@@ -25,22 +52,22 @@ impl Store {
     pub async fn save_conversation(
         &self,
         call: &str,
-        caller: &str,
+        caller: &PhoneNumber,
         state: &str,
         outcome: Option<&str>,
         started_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let status = if outcome.is_some() { "ended" } else { "active" };
+        let status = if outcome.is_some() { ConversationStatus::Ended } else { ConversationStatus::Active };
         sqlx::query(
             "INSERT INTO conversations (call_control_id, caller, state, status, outcome, started_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (call_control_id) DO UPDATE SET state = excluded.state, \
              status = excluded.status, outcome = excluded.outcome, updated_at = excluded.updated_at",
         )
         .bind(call)
-        .bind(caller)
+        .bind(caller.as_str())
         .bind(state)
-        .bind(status)
+        .bind(status.as_str())
         .bind(outcome)
         .bind(started_at.timestamp())
         .bind(now.timestamp())
@@ -59,9 +86,9 @@ impl Store {
         .await?;
         row.map(|r| {
             Ok(StoredConversation {
-                caller: r.try_get("caller")?,
+                caller: PhoneNumber::from_stored(r.try_get("caller")?),
                 state: r.try_get("state")?,
-                status: r.try_get("status")?,
+                status: ConversationStatus::parse(&r.try_get::<String, _>("status")?)?,
                 outcome: r.try_get("outcome")?,
                 started_at: DateTime::from_timestamp(r.try_get("started_at")?, 0).unwrap_or_default(),
             })

@@ -15,7 +15,7 @@ use std::path::Path;
 use std::time::Duration;
 
 pub use appointments::{AppointmentFilter, StaffTx};
-pub use conversations::StoredConversation;
+pub use conversations::{ConversationStatus, StoredConversation};
 pub use error::StoreError;
 pub use inbox::{NewInboxEvent, Outcome, PendingEvent};
 pub use messaging::{DueReminder, MessageChannel, MessageRecord, NewMessage, OutboxMessage, SendOutcome};

@@ -3,6 +3,9 @@
 
 use std::time::Duration;
 
+/// The Telnyx error code for "the recipient opted out" (a send refused, or a delivery report).
+pub const OPTED_OUT_CODE: &str = "40300";
+
 /// Why a Telnyx API call did not succeed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TelnyxError {
@@ -77,7 +80,7 @@ impl TelnyxError {
             .unwrap_or_default();
         match (status, code.as_str()) {
             (_, "90018") => TelnyxError::CallEnded,
-            (_, "40300") => TelnyxError::OptedOut,
+            (_, OPTED_OUT_CODE) => TelnyxError::OptedOut,
             (429, _) | (_, "10011") => TelnyxError::RateLimited { retry_after },
             (500..=599, _) => TelnyxError::Transient(format!("HTTP {status} {code}")),
             _ => TelnyxError::Rejected {

@@ -112,6 +112,13 @@ pub struct OutboundStatus {
     pub error_codes: Vec<String>,
 }
 
+impl OutboundStatus {
+    /// Whether the report says the recipient has opted out (`40300`).
+    pub fn recipient_opted_out(&self) -> bool {
+        self.error_codes.iter().any(|c| c == super::error::OPTED_OUT_CODE)
+    }
+}
+
 /// What happened, by `event_type`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum EventKind {

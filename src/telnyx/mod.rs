@@ -9,6 +9,6 @@ pub mod signature;
 
 pub use client::{ApiKey, CallAction, OutgoingMessage, RetryPolicy, SentMessage, SpeakStop, TelnyxApi, TelnyxClient};
 pub use command::CommandId;
-pub use error::TelnyxError;
+pub use error::{OPTED_OUT_CODE, TelnyxError};
 pub use events::{CallControlId, EventId, EventKind, OrderKey, TelnyxEvent};
 pub use signature::{PublicKey, SignatureError, VerifiedWebhook, Verifier};

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 
-use crate::agent::Speaker;
+use crate::conversation::Speaker;
 use crate::telnyx::{CallAction, CallControlId, CommandId, TelnyxApi, TelnyxError};
 
 /// Speaks on one call for one triggering event.

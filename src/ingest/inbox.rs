@@ -4,18 +4,15 @@
 //! loses an event, and a redelivery, replay or concurrent delivery to another instance has no
 //! effect.
 
-mod recent;
-mod writer;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use recent::RecentIds;
+use super::writer::{InboxRecord, InboxWriter};
 use tokio::sync::Semaphore;
-pub use writer::{InboxRecord, InboxWriter};
 
+use super::dispatch::{Dispatcher, Job};
+use super::recent::RecentIds;
 use crate::clock::Clock;
-use crate::dispatch::{Dispatcher, Job};
 use crate::store::{Store, StoreError};
 use crate::telnyx::VerifiedWebhook;
 use crate::telnyx::events::{self, ParseError};

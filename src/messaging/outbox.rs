@@ -12,8 +12,9 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use super::background::{Worker, run_loop};
 use super::email::{EmailError, EmailSender};
-use crate::background::{Worker, run_loop};
+use super::opt_out::{self, OptOutSignal};
 use crate::clock::Clock;
 use crate::domain::PhoneNumber;
 use crate::store::{MessageChannel, OutboxMessage, SendOutcome, Store, StoreError};
@@ -167,7 +168,8 @@ impl OutboxWorker {
             Ok(sent) => SendOutcome::Sent { provider_id: Some(sent.id).filter(|id| !id.is_empty()) },
             Err(TelnyxError::OptedOut) => {
                 let phone = PhoneNumber::from_stored(m.message.recipient.clone());
-                if let Err(e) = self.store.opt_out(&phone, "40300", self.clock.now()).await {
+                if let Err(e) = opt_out::record(&self.store, &phone, OptOutSignal::SendRefused, self.clock.now()).await
+                {
                     tracing::error!(error = %e, "could not record an opt-out");
                 }
                 tracing::info!(to = %phone.masked(), "recipient has opted out; message blocked");

@@ -16,7 +16,7 @@ use async_trait::async_trait;
 use futures::StreamExt as _;
 use futures::stream::BoxStream;
 
-use super::conversation::Message;
+use super::history::Message;
 
 /// A tool offered to the model.
 #[derive(Debug, Clone)]

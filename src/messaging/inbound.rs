@@ -6,12 +6,38 @@ use std::sync::Arc;
 
 use tokio::sync::Notify;
 
+use chrono::{DateTime, Utc};
+
 use super::command::{SmsCommand, is_carrier_keyword, parse};
-use crate::booking::{BookingError, BookingService, Notify as Tell};
+use super::opt_out::{self, OptOutSignal};
+use super::templates;
+use crate::booking::{BookingError, BookingService, Tell};
 use crate::domain::{Actor, Appointment, PhoneNumber, Refusal};
-use crate::notify::templates;
-use crate::store::{AppointmentFilter, MessageChannel, NewMessage, StoreError};
-use crate::telnyx::events::InboundMessage;
+use crate::store::{AppointmentFilter, MessageChannel, NewMessage, Store, StoreError};
+
+/// A customer's text, as the router hands it over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundText {
+    /// The webhook event id (the reply is keyed on it, so a replay never answers twice).
+    pub event_id: String,
+    /// Who sent it.
+    pub from: PhoneNumber,
+    /// What they wrote.
+    pub text: String,
+    /// Telnyx already answered with its STOP autoresponse: the carrier blocks this number now.
+    pub carrier_stopped: bool,
+}
+
+/// News about a text we sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryReport {
+    /// The recipient.
+    pub to: PhoneNumber,
+    /// The report says the recipient opted out (`40300`).
+    pub opted_out: bool,
+    /// When it happened.
+    pub at: DateTime<Utc>,
+}
 
 /// Why a text could not be handled.
 #[derive(Debug, thiserror::Error)]
@@ -28,13 +54,15 @@ pub enum SmsError {
 #[derive(Clone)]
 pub struct SmsHandler {
     booking: BookingService,
+    store: Store,
     wake: Arc<Notify>,
 }
 
 impl SmsHandler {
-    /// A handler booking through `booking`; `wake` is notified when messages are recorded.
-    pub fn new(booking: BookingService, wake: Arc<Notify>) -> Self {
-        Self { booking, wake }
+    /// A handler booking through `booking` and recording replies in `store`; `wake` is notified
+    /// when messages are recorded.
+    pub fn new(booking: BookingService, store: Store, wake: Arc<Notify>) -> Self {
+        Self { booking, store, wake }
     }
 
     async fn reply(
@@ -53,7 +81,7 @@ impl SmsHandler {
             attachment: None,
             ignore_opt_out,
         };
-        self.booking.store().enqueue_message(&message, self.booking.now()).await?;
+        self.store.enqueue_message(&message, self.booking.now()).await?;
         Ok(())
     }
 
@@ -69,39 +97,42 @@ impl SmsHandler {
         Ok(list)
     }
 
-    /// Acts on one inbound text (event `event_id`).
-    pub async fn handle(&self, event_id: &str, message: &InboundMessage) -> Result<(), SmsError> {
+    /// Acts on one inbound text.
+    pub async fn handle(&self, message: &InboundText) -> Result<(), SmsError> {
         let biz = self.booking.business();
-        let Ok(from) = PhoneNumber::parse(&message.from, biz.region) else {
-            tracing::info!("text from a sender that is not a phone number; ignored");
-            return Ok(());
-        };
-        let store = self.booking.store();
+        let (event_id, from) = (message.event_id.as_str(), &message.from);
         let now = self.booking.now();
-        let telnyx_blocked = message.autoresponse_type.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("STOP"));
-        if telnyx_blocked {
-            store.opt_out(&from, "autoresponse", now).await?;
+        if message.carrier_stopped {
+            opt_out::record(&self.store, from, OptOutSignal::CarrierAutoresponse, now).await?;
         }
         let command = parse(&message.text);
         tracing::info!(from = %from.masked(), ?command, "text received");
         match command {
-            SmsCommand::OptOut => store.opt_out(&from, "keyword", now).await?,
+            SmsCommand::OptOut => opt_out::record(&self.store, from, OptOutSignal::Keyword, now).await?,
             SmsCommand::OptIn => {
-                store.opt_in(&from).await?;
-                self.reply(event_id, &from, templates::opted_in(biz), false).await?;
+                opt_out::clear(&self.store, from).await?;
+                self.reply(event_id, from, templates::opted_in(biz), false).await?;
             }
-            SmsCommand::Help => self.reply(event_id, &from, templates::help(biz), false).await?,
+            SmsCommand::Help => self.reply(event_id, from, templates::help(biz), false).await?,
             SmsCommand::Other => {
-                let upcoming = self.upcoming(&from).await?;
-                self.reply(event_id, &from, templates::next_appointment(biz, upcoming.first()), false).await?;
+                let upcoming = self.upcoming(from).await?;
+                self.reply(event_id, from, templates::next_appointment(biz, upcoming.first()), false).await?;
             }
             SmsCommand::Cancel(n) => {
                 // A bare CANCEL is also a carrier opt-out: try the one confirmation regardless.
-                let attempt_anyway = telnyx_blocked || is_carrier_keyword(&message.text);
-                self.cancel(event_id, &from, n, attempt_anyway).await?;
+                let attempt_anyway = message.carrier_stopped || is_carrier_keyword(&message.text);
+                self.cancel(event_id, from, n, attempt_anyway).await?;
             }
         }
         self.wake.notify_waiters();
+        Ok(())
+    }
+
+    /// Acts on a delivery report: one that says the recipient opted out is recorded as such.
+    pub async fn delivery_report(&self, report: &DeliveryReport) -> Result<(), SmsError> {
+        if report.opted_out {
+            opt_out::record(&self.store, &report.to, OptOutSignal::DeliveryFailed, report.at).await?;
+        }
         Ok(())
     }
 

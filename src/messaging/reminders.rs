@@ -10,11 +10,11 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::background::{Worker, run_loop};
+use super::background::{Worker, run_loop};
+use super::templates;
 use crate::booking::BookingService;
 use crate::clock::Clock;
 use crate::domain::{Business, Status};
-use crate::notify::templates;
 use crate::store::{MessageChannel, NewMessage, Store, StoreError};
 
 /// Longest sleep between checks (reminders written by other instances).

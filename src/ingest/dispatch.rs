@@ -5,18 +5,16 @@
 //! Each active key has a lane: a FIFO and one task draining it. The task exits when its lane is
 //! empty, so idle calls cost nothing.
 
-mod handler;
-
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-pub use handler::{EventHandler, HandlerError, LoggingHandler};
+use super::handler::EventHandler;
 use tokio::runtime::Handle;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio_util::task::TaskTracker;
 
-use crate::inbox::InboxWriter;
+use super::writer::InboxWriter;
 use crate::store::Outcome;
 use crate::telnyx::{OrderKey, TelnyxEvent};
 

@@ -1,0 +1,165 @@
+//! Booking (SPEC §4.7): every rule re-checked under the staff members' commit lock, the calendar
+//! event created after commit (a refused event undoes the booking), and the confirmation recorded
+//! only once the calendar holds the event. Idempotency keys make repeats return the first booking.
+
+use chrono::{DateTime, Utc};
+
+use super::notify::Change;
+use super::search::combined_busy;
+use super::{BookRequest, Booked, BookingError, BookingService, Tell, messages};
+use crate::calendar::CalendarError;
+use crate::domain::rules::{check_timing, is_free};
+use crate::domain::time::local_date;
+use crate::domain::{Appointment, AppointmentId, Interval, Refusal, StaffId, StaffMember, Status};
+
+impl BookingService {
+    /// Books an appointment, re-checking every rule at commit (SPEC §4.7).
+    pub async fn book(&self, req: BookRequest) -> Result<Booked, BookingError> {
+        let service = self.service(&req.service)?;
+        let members = self.staff_for(service, req.staff.as_ref())?;
+        if let Some(key) = &req.idempotency_key
+            && let Some(existing) = self.store.by_idempotency_key(key).await?
+        {
+            return self.replayed(existing, &req.tell).await;
+        }
+        let now = self.clock.now();
+        check_timing(&self.business, req.start, now, &req.actor).map_err(|r| self.timing_refusal(r, req.start, now))?;
+        let wanted = Interval::starting_at(req.start, service.duration);
+        let in_hours = self.in_hours(service, &members, req.start)?;
+
+        let day = local_date(self.business.timezone, req.start);
+        let range = self.day_range(day);
+        let ids: Vec<&StaffId> = in_hours.iter().map(|m| &m.id).collect();
+        let calendars = self.calendar_busy(&in_hours, range).await?;
+
+        let mut tx = self.store.begin_for_staff(&ids).await?;
+        if let Some(key) = &req.idempotency_key
+            && let Some(existing) = tx.by_idempotency_key(key).await?
+        {
+            return self.replayed(existing, &req.tell).await;
+        }
+        let stored = tx.confirmed_for_staff(&ids, range.start, range.end).await?;
+        let chosen = in_hours
+            .iter()
+            .zip(&calendars)
+            .filter_map(|(m, calendar)| {
+                let busy = combined_busy(m, calendar, &stored, None);
+                is_free(service, &wanted, &busy).then(|| {
+                    let that_day = stored
+                        .iter()
+                        .filter(|a| a.staff_id == m.id && local_date(self.business.timezone, a.start) == day)
+                        .count();
+                    (that_day, *m)
+                })
+            })
+            // min_by_key keeps the first of equals: config order breaks ties.
+            .min_by_key(|(count, _)| *count)
+            .map(|(_, m)| m)
+            .ok_or_else(|| {
+                BookingError::refused(Refusal::SlotUnavailable, messages::slot_unavailable(&self.business, req.start))
+            })?;
+
+        let appointment = Appointment {
+            id: AppointmentId::new_random(),
+            service_id: service.id.clone(),
+            staff_id: chosen.id.clone(),
+            start: wanted.start,
+            end: wanted.end,
+            buffer_minutes: service.buffer.num_minutes(),
+            customer_name: req.customer_name.trim().to_string(),
+            customer_phone: req.customer_phone,
+            customer_email: req.customer_email.filter(|e| !e.trim().is_empty()),
+            notes: req.notes.filter(|n| !n.trim().is_empty()),
+            status: Status::Confirmed,
+            booked_via: req.channel,
+            external_event_id: None,
+            idempotency_key: req.idempotency_key.clone(),
+            created_at: now,
+            updated_at: now,
+            sequence: 0,
+        };
+        match tx.insert_appointment(&appointment).await {
+            Ok(()) => {
+                self.notices.record(&mut tx, Change::Booked, &appointment, &req.tell, now).await?;
+                tx.commit().await?
+            }
+            Err(e) if e.is_unique_violation() && req.idempotency_key.is_some() => {
+                drop(tx);
+                let key = req.idempotency_key.as_deref().expect("checked");
+                let existing = self.store.by_idempotency_key(key).await?.ok_or(e)?;
+                return self.replayed(existing, &req.tell).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let appointment = self.mirror_created(chosen, appointment, now).await?;
+        // Confirmed only once the calendar holds the event (a refused event must not confirm).
+        self.confirm_booking(&appointment, &req.tell, now).await?;
+        self.signal_change();
+        metrics::counter!("bookings_total", "channel" => req.channel.as_str()).increment(1);
+        tracing::info!(appointment = %appointment.id, staff = %chosen.id, service = %service.id, via = %req.channel, "booked");
+        Ok(Booked { appointment, created: true })
+    }
+
+    /// A repeated request: the same appointment, and its confirmation if an interrupted first
+    /// attempt never recorded it (recording is idempotent by cause).
+    async fn replayed(&self, existing: Appointment, tell: &Tell) -> Result<Booked, BookingError> {
+        if existing.status == Status::Confirmed && existing.sequence == 0 {
+            self.confirm_booking(&existing, tell, self.clock.now()).await?;
+        }
+        Ok(Booked { appointment: existing, created: false })
+    }
+
+    /// Records the booking's confirmation messages (at most once per appointment: keyed by cause).
+    async fn confirm_booking(
+        &self,
+        appointment: &Appointment,
+        tell: &Tell,
+        now: DateTime<Utc>,
+    ) -> Result<(), BookingError> {
+        for message in self.notices.messages(Change::Booked, appointment, tell, now) {
+            self.store.enqueue_message(&message, now).await?;
+        }
+        Ok(())
+    }
+
+    /// Creates the calendar event; if the backend fails, the booking is undone so nothing is half-done.
+    async fn mirror_created(
+        &self,
+        staff: &StaffMember,
+        mut appointment: Appointment,
+        now: DateTime<Utc>,
+    ) -> Result<Appointment, BookingError> {
+        match self.calendar.create_event(staff, &appointment).await {
+            Ok(Some(event_id)) => {
+                self.store.set_external_event_id(appointment.id, &event_id).await?;
+                appointment.external_event_id = Some(event_id);
+                Ok(appointment)
+            }
+            Ok(None) => Ok(appointment),
+            Err(e) => {
+                let mut tx = self.store.begin_for_staff(&[&staff.id]).await?;
+                tx.set_appointment_status(appointment.id, Status::Cancelled, now).await?;
+                tx.cancel_reminder(appointment.id, now).await?;
+                tx.commit().await?;
+                if !matches!(e, CalendarError::Conflict) {
+                    // The insert may have landed although its answer was lost: take it back out
+                    // in the background (404 = it never landed), so no event is left without a
+                    // booking and the caller is not kept waiting for a second deadline.
+                    let (calendar, staff, cancelled) = (self.calendar.clone(), staff.clone(), appointment.clone());
+                    tokio::spawn(async move {
+                        if let Err(e) = calendar.cancel_event(&staff, &cancelled).await {
+                            tracing::warn!(appointment = %cancelled.id, error = %e, "cannot remove the event of a failed booking");
+                        }
+                    });
+                }
+                Err(match e {
+                    CalendarError::Conflict => BookingError::refused(
+                        Refusal::SlotUnavailable,
+                        messages::slot_unavailable(&self.business, appointment.start),
+                    ),
+                    other => other.into(),
+                })
+            }
+        }
+    }
+}

@@ -1,0 +1,233 @@
+//! The guided dialog's conversation: a deterministic receptionist that books, finds, cancels and
+//! reschedules with the same tools and booking service as the LLM agent. It asks for what is
+//! missing one question at a time, offers at most three times, always reads back and waits for a
+//! yes before changing anything, re-prompts once when it does not understand and then offers a
+//! transfer. This file listens and decides; `flows` carries the decisions out.
+
+use async_trait::async_trait;
+
+use super::state::{Awaiting, GuidedState};
+use super::understand::{self as u, Intent};
+use crate::booking::BookingService;
+use crate::conversation::tools::{self, AfterTurn, ToolContext, ToolOutcome, ToolRequest, wire};
+use crate::conversation::{Conversation, Message, Receptionist, ToolCall, Turn, TurnError, TurnOutcome};
+
+/// The LLM-free receptionist.
+#[derive(Clone)]
+pub struct GuidedDialog {
+    pub(super) booking: BookingService,
+}
+
+/// One turn in progress: what is said and done.
+pub(super) struct Step<'a> {
+    turn: Turn<'a>,
+    booking: &'a BookingService,
+    said: Vec<String>,
+    action: Option<AfterTurn>,
+    calls: usize,
+}
+
+impl Step<'_> {
+    pub(super) fn say(&mut self, text: impl Into<String>) {
+        self.said.push(text.into());
+    }
+
+    /// Runs a tool and records the call and its result in the history, as the agent would.
+    pub(super) async fn tool(&mut self, conversation: &mut Conversation, request: ToolRequest) -> ToolOutcome {
+        self.calls += 1;
+        let (name, arguments) = wire::call_of(&request);
+        let call =
+            ToolCall { id: format!("guided_{}", self.calls), name: name.into(), arguments: arguments.to_string() };
+        let mut action = None;
+        let result = {
+            let mut cx = ToolContext {
+                booking: self.booking,
+                caller: self.turn.caller,
+                slots: &mut conversation.slots,
+                cause: self.turn.cause,
+                channel: self.turn.channel,
+                action: &mut action,
+            };
+            tools::run(request, &call.id, &mut cx).await
+        };
+        if action.is_some() {
+            self.action = action;
+        }
+        let content = wire::to_json(&result).to_string();
+        conversation.history.push(Message::Assistant { text: String::new(), tool_calls: vec![call.clone()] });
+        conversation.history.push(Message::Tool { call_id: call.id, content });
+        result
+    }
+}
+
+/// "a, b, or c".
+pub(super) fn list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [a, b] => format!("{a} or {b}"),
+        [rest @ .., last] => format!("{}, or {last}", rest.join(", ")),
+    }
+}
+
+/// "9:00 AM" from "Tuesday, December 8 at 9:00 AM".
+pub(super) fn clock_part(spoken: &str) -> &str {
+    spoken.rsplit(" at ").next().unwrap_or(spoken)
+}
+
+impl GuidedDialog {
+    /// A dialog booking through `booking`.
+    pub fn new(booking: BookingService) -> Self {
+        Self { booking }
+    }
+
+    /// Takes what the words say into the state.
+    fn listen(&self, s: &mut GuidedState, text: &str) -> bool {
+        let w = u::words(text);
+        let today = self.booking.business().today(self.booking.now());
+        let mut understood = false;
+        if let Some(intent) = u::intent(&w) {
+            // While confirming, "yes"/"no, cancel that" answer the question; they start nothing new.
+            if !(s.awaiting == Awaiting::Confirm && u::yes_no(&w).is_some()) {
+                s.intent = Some(intent);
+            }
+            understood = true;
+        }
+        if let Some(service) = u::service(&w, self.booking.business()) {
+            s.service = Some(service.to_string());
+            understood = true;
+        }
+        if let Some(date) = u::date(&w, today) {
+            if s.date != Some(date) {
+                s.offered.clear();
+                s.chosen = None;
+            }
+            s.date = Some(date);
+            understood = true;
+        }
+        if let Some(part) = u::part_of_day(&w) {
+            s.part = Some(part);
+            understood = true;
+        }
+        if let Some(time) = u::time(&w) {
+            s.time = Some(time);
+            understood = true;
+        }
+        if let Some(name) = u::name(text, s.awaiting == Awaiting::Name) {
+            s.name = Some(name);
+            understood = true;
+        }
+        understood
+    }
+
+    async fn step(&self, conversation: &mut Conversation, t: &mut Step<'_>, text: &str) {
+        let mut s = std::mem::take(&mut conversation.guided);
+        s.active = true;
+        let w = u::words(text);
+        let answer = u::yes_no(&w);
+        let understood: bool;
+        match s.awaiting {
+            Awaiting::Confirm => match answer {
+                Some(true) => {
+                    self.execute(conversation, &mut s, t).await;
+                    conversation.guided = s;
+                    return;
+                }
+                Some(false) if s.intent == Some(Intent::Cancel) => {
+                    t.say("Okay, I'll leave it as it is. Is there anything else I can help with?");
+                    conversation.guided = s.fresh();
+                    return;
+                }
+                Some(false) => {
+                    s.chosen = None;
+                    s.offered.clear();
+                    s.awaiting = Awaiting::Anything;
+                    understood = self.listen(&mut s, text);
+                    if !understood {
+                        t.say("No problem. What day or time would you prefer instead?");
+                        s.date = None;
+                        s.time = None;
+                        conversation.guided = s;
+                        return;
+                    }
+                }
+                None => understood = self.listen(&mut s, text),
+            },
+            Awaiting::Choice => {
+                let picked = u::choice(&w, s.offered.len()).or_else(|| {
+                    let time = u::time(&w)?;
+                    s.offered.iter().position(|o| clock_part(&o.spoken) == time.format("%-I:%M %p").to_string())
+                });
+                if let Some(i) = picked {
+                    s.chosen = Some(s.offered[i].clone());
+                    understood = true;
+                } else {
+                    understood = self.listen(&mut s, text);
+                }
+            }
+            Awaiting::Target => {
+                if let Some(i) = u::choice(&w, s.targets.len()) {
+                    s.target = Some(s.targets[i].clone());
+                    understood = true;
+                } else {
+                    understood = self.listen(&mut s, text);
+                }
+            }
+            Awaiting::Name => {
+                s.name = u::name(text, true);
+                understood = s.name.is_some();
+            }
+            Awaiting::Anything => understood = self.listen(&mut s, text),
+        }
+        if !understood {
+            s.misunderstood += 1;
+            if s.misunderstood >= 2 && self.booking.business().transfer_number.is_some() {
+                t.say("I'm sorry, I'm having trouble understanding. Let me transfer you to someone who can help.");
+                t.tool(conversation, ToolRequest::Transfer { reason: Some("not understood".into()) }).await;
+                conversation.guided = s;
+                return;
+            }
+            t.say("Sorry, I didn't catch that. I can book, move or cancel an appointment. What would you like to do?");
+            conversation.guided = s;
+            return;
+        }
+        s.misunderstood = 0;
+        self.next(conversation, &mut s, t).await;
+        conversation.guided = s;
+    }
+}
+
+#[async_trait]
+impl Receptionist for GuidedDialog {
+    async fn turn(&self, conversation: &mut Conversation, turn: Turn<'_>) -> Result<TurnOutcome, TurnError> {
+        // Taking over from the LLM: pick up what the caller already said.
+        if !conversation.guided.active {
+            let earlier: Vec<String> = conversation
+                .history
+                .iter()
+                .filter_map(|m| match m {
+                    Message::User { text } => Some(text.clone()),
+                    _ => None,
+                })
+                .collect();
+            let mut state = GuidedState { active: true, ..GuidedState::default() };
+            for text in &earlier {
+                self.listen(&mut state, text);
+            }
+            conversation.guided = state;
+        }
+        conversation.history.push(Message::User { text: turn.words.to_string() });
+        let mut t = Step { turn, booking: &self.booking, said: Vec::new(), action: None, calls: 0 };
+        self.step(conversation, &mut t, turn.words).await;
+        let text = t.said.join(" ");
+        for sentence in &t.said {
+            turn.speaker.say(sentence).await;
+        }
+        conversation.history.push(Message::Assistant { text, tool_calls: Vec::new() });
+        Ok(TurnOutcome { action: t.action, sentences: t.said.len() })
+    }
+
+    fn describe(&self) -> &'static str {
+        "the guided dialog (no LLM)"
+    }
+}

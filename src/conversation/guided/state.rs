@@ -1,0 +1,66 @@
+//! What the guided dialog knows between turns (stored with the conversation).
+
+use chrono::{NaiveDate, NaiveTime};
+use serde::{Deserialize, Serialize};
+
+use super::understand::Intent;
+use crate::conversation::tools::PartOfDay;
+
+/// What the dialog is waiting for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Awaiting {
+    /// Nothing in particular.
+    #[default]
+    Anything,
+    /// Which of the offered times.
+    Choice,
+    /// The caller's name.
+    Name,
+    /// A yes to the read-back.
+    Confirm,
+    /// Which of the caller's appointments.
+    Target,
+}
+
+/// An offered slot: its short id and how it was said.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct Offer {
+    pub(super) slot_id: String,
+    pub(super) spoken: String,
+}
+
+/// One of the caller's appointments: its id, how it is described, and its service.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct Target {
+    pub(super) id: String,
+    pub(super) description: String,
+    pub(super) service: String,
+}
+
+/// What the dialog knows so far (stored with the conversation).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuidedState {
+    /// The guided dialog is answering this conversation.
+    pub active: bool,
+    pub(super) intent: Option<Intent>,
+    pub(super) service: Option<String>,
+    pub(super) date: Option<NaiveDate>,
+    pub(super) part: Option<PartOfDay>,
+    pub(super) time: Option<NaiveTime>,
+    pub(super) name: Option<String>,
+    /// Slots offered (at most three) and the chosen one.
+    pub(super) offered: Vec<Offer>,
+    pub(super) chosen: Option<Offer>,
+    /// The caller's appointment being cancelled or moved, and the candidates.
+    pub(super) targets: Vec<Target>,
+    pub(super) target: Option<Target>,
+    pub(super) awaiting: Awaiting,
+    pub(super) misunderstood: u8,
+}
+
+impl GuidedState {
+    /// A fresh start that remembers only who is calling.
+    pub(super) fn fresh(&self) -> Self {
+        Self { active: true, name: self.name.clone(), ..Self::default() }
+    }
+}

@@ -1,0 +1,95 @@
+//! The production [`EventHandler`]: turns each Telnyx event into the typed input of the feature
+//! that owns it. Texts and delivery reports go to messaging (with the sender parsed as a phone
+//! number), call events to voice; everything else is logged and counted.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::handler::{EventHandler, HandlerError, LoggingHandler};
+use crate::clock::Clock;
+use crate::domain::PhoneNumber;
+use crate::domain::phone::Region;
+use crate::messaging::{DeliveryReport, InboundText, SmsHandler};
+use crate::telnyx::{EventKind, TelnyxEvent};
+use crate::voice::{CallEvent, CallHappening, VoiceHandler};
+
+/// Routes events to the feature that owns them.
+pub struct Router {
+    sms: SmsHandler,
+    voice: Option<VoiceHandler>,
+    region: Region,
+    clock: Arc<dyn Clock>,
+}
+
+impl Router {
+    /// Texts go to `sms`; numbers written without a country are read in `region`; `clock` dates
+    /// reports that carry no time of their own.
+    pub fn new(sms: SmsHandler, region: Region, clock: Arc<dyn Clock>) -> Self {
+        Self { sms, voice: None, region, clock }
+    }
+
+    /// Answers calls with `voice`.
+    pub fn with_voice(mut self, voice: VoiceHandler) -> Self {
+        self.voice = Some(voice);
+        self
+    }
+}
+
+/// The typed input for the call feature, or `None` for call events it does not act on.
+pub fn call_event(event: &TelnyxEvent, region: Region) -> Option<CallEvent> {
+    let (call, what) = match &event.kind {
+        EventKind::CallInitiated { call, from, incoming: true, .. } => {
+            let from = PhoneNumber::parse(from, region).unwrap_or_else(|_| PhoneNumber::from_stored(from.clone()));
+            (call, CallHappening::Incoming { from })
+        }
+        EventKind::CallAnswered(call) => (call, CallHappening::Answered),
+        EventKind::CallTranscription { call, transcript, is_final: true, .. } if !transcript.trim().is_empty() => {
+            (call, CallHappening::CallerSaid { words: transcript.trim().to_string() })
+        }
+        EventKind::CallSpeakEnded { call, .. } => (call, CallHappening::SpeechEnded),
+        EventKind::CallHangup { call, cause, .. } => (call, CallHappening::HungUp { cause: cause.clone() }),
+        _ => return None,
+    };
+    Some(CallEvent { cause: event.id.to_string(), call: call.call_control_id.clone(), what })
+}
+
+#[async_trait]
+impl EventHandler for Router {
+    async fn handle(&self, event: &TelnyxEvent) -> Result<(), HandlerError> {
+        match &event.kind {
+            EventKind::MessageReceived(message) => {
+                let Ok(from) = PhoneNumber::parse(&message.from, self.region) else {
+                    tracing::info!("text from a sender that is not a phone number; ignored");
+                    return Ok(());
+                };
+                let text = InboundText {
+                    event_id: event.id.to_string(),
+                    from,
+                    text: message.text.clone(),
+                    carrier_stopped: message
+                        .autoresponse_type
+                        .as_deref()
+                        .is_some_and(|t| t.eq_ignore_ascii_case("STOP")),
+                };
+                self.sms.handle(&text).await.map_err(HandlerError::from)
+            }
+            EventKind::MessageFinalized(status) => {
+                let Some(to) = &status.to else { return Ok(()) };
+                let report = DeliveryReport {
+                    to: PhoneNumber::from_stored(to.clone()),
+                    opted_out: status.recipient_opted_out(),
+                    at: event.occurred_at.unwrap_or_else(|| self.clock.now()),
+                };
+                self.sms.delivery_report(&report).await.map_err(HandlerError::from)
+            }
+            kind if kind.call().is_some() && self.voice.is_some() => {
+                if let (Some(voice), Some(call)) = (&self.voice, call_event(event, self.region)) {
+                    voice.handle(&call).await;
+                }
+                Ok(())
+            }
+            _ => LoggingHandler.handle(event).await,
+        }
+    }
+}
