@@ -3,12 +3,12 @@
 
 use std::sync::Arc;
 
-use appointment_setter::agent::llm::{Delta, DeltaStream, Llm, LlmError, ToolSpec};
-use appointment_setter::agent::{Agent, Conversation, Message, Speaker, TurnSettings};
 use appointment_setter::booking::BookingService;
 use appointment_setter::calendar::LocalCalendar;
 use appointment_setter::clock::ManualClock;
 use appointment_setter::config::Config;
+use appointment_setter::conversation::{Agent, Conversation, Message, Receptionist as _, Speaker, Turn, TurnSettings};
+use appointment_setter::conversation::{Delta, DeltaStream, Llm, LlmError, ToolSpec};
 use appointment_setter::domain::Channel;
 use appointment_setter::domain::PhoneNumber;
 use appointment_setter::domain::phone::Region;
@@ -53,26 +53,28 @@ fn bench(c: &mut Criterion) {
     let config =
         Config::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml")).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let agent = rt.block_on(async {
+    let (agent, booking) = rt.block_on(async {
         let store = Store::connect(&sqlite_url(&dir.path().join("agent.db"))).await.unwrap();
         let clock = Arc::new(ManualClock::new("2026-12-07T14:00:00Z".parse().unwrap()));
         let booking = BookingService::new(Arc::new(config.business), store, Arc::new(LocalCalendar), clock);
-        Agent::new(Arc::new(InstantLlm), booking, TurnSettings::default())
+        (Agent::new(Arc::new(InstantLlm), booking.clone(), TurnSettings::default()), booking)
     });
     let caller = PhoneNumber::parse("+13125550123", Region::parse("US").unwrap()).unwrap();
-    let guided = appointment_setter::guided::GuidedDialog::new(agent.booking().clone());
+    let guided = appointment_setter::conversation::guided::GuidedDialog::new(booking);
     c.bench_function("guided_dialog_turn_with_one_slot_search", |b| {
         b.to_async(&rt).iter(|| async {
-            use appointment_setter::receptionist::Receptionist as _;
+            use appointment_setter::conversation::Receptionist as _;
             let mut conversation = Conversation::default();
             guided
                 .turn(
                     &mut conversation,
-                    &caller,
-                    "I'd like a consultation tomorrow at 9 am, I'm Jane",
-                    "bench",
-                    Channel::Voice,
-                    &Quiet,
+                    Turn {
+                        caller: &caller,
+                        words: "I'd like a consultation tomorrow at 9 am, I'm Jane",
+                        cause: "bench",
+                        channel: Channel::Voice,
+                        speaker: &Quiet,
+                    },
                 )
                 .await
                 .unwrap()
@@ -82,7 +84,16 @@ fn bench(c: &mut Criterion) {
         b.to_async(&rt).iter(|| async {
             let mut conversation = Conversation::default();
             agent
-                .turn(&mut conversation, &caller, "Can I come in tomorrow?", "bench", Channel::Voice, &Quiet)
+                .turn(
+                    &mut conversation,
+                    Turn {
+                        caller: &caller,
+                        words: "Can I come in tomorrow?",
+                        cause: "bench",
+                        channel: Channel::Voice,
+                        speaker: &Quiet,
+                    },
+                )
                 .await
                 .unwrap()
         })

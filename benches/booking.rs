@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use appointment_setter::booking::{BookRequest, BookingService, Notify};
+use appointment_setter::booking::{BookRequest, BookingService, Tell};
 use appointment_setter::calendar::LocalCalendar;
 use appointment_setter::clock::FixedClock;
 use appointment_setter::config::Config;
@@ -62,7 +62,7 @@ fn bench(c: &mut Criterion) {
                         actor: Actor::Staff { force: true },
                         idempotency_key: Some(format!("bench-{n}")),
                         customer_email: None,
-                        notify: Notify::Nothing,
+                        tell: Tell::Nothing,
                     };
                     assert!(service.book(req).await.unwrap().created);
                 }

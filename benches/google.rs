@@ -2,7 +2,7 @@
 //! targets): slot search for 14 days × 5 staff in one freeBusy round trip (≤ 60 ms), ≤ 2 ms with a
 //! warm cache; a booking in at most three round trips.
 
-#[path = "../tests/support/google_emulator.rs"]
+#[path = "../tests/it/support/google_emulator.rs"]
 #[allow(dead_code)]
 mod google_emulator;
 
@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use appointment_setter::booking::{BookRequest, BookingService, Notify};
+use appointment_setter::booking::{BookRequest, BookingService, Tell};
 use appointment_setter::calendar::google::GoogleCalendar;
 use appointment_setter::clock::FixedClock;
 use appointment_setter::config::Config;
@@ -111,7 +111,7 @@ fn bench(c: &mut Criterion) {
                         actor: Actor::Staff { force: true },
                         idempotency_key: None,
                         customer_email: None,
-                        notify: Notify::Nothing,
+                        tell: Tell::Nothing,
                     };
                     match booking.book(req).await {
                         Ok(_) => {}

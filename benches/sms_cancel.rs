@@ -4,13 +4,14 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use appointment_setter::booking::{BookRequest, BookingService, Notify};
+use appointment_setter::booking::{BookRequest, BookingService, Tell};
 use appointment_setter::calendar::LocalCalendar;
 use appointment_setter::clock::FixedClock;
 use appointment_setter::config::Config;
 use appointment_setter::domain::phone::Region;
 use appointment_setter::domain::{Actor, Channel, PhoneNumber};
-use appointment_setter::sms::SmsHandler;
+use appointment_setter::ingest::{EventHandler as _, Router};
+use appointment_setter::messaging::SmsHandler;
 use appointment_setter::store::{NewInboxEvent, Store, sqlite_url};
 use appointment_setter::telnyx::events::{EventKind, parse};
 use appointment_setter::telnyx::signature::sign;
@@ -38,14 +39,15 @@ fn bench(c: &mut Criterion) {
             BookingService::new(biz.clone(), store.clone(), Arc::new(LocalCalendar), Arc::new(FixedClock(now)));
         (store, booking)
     });
-    let sms = SmsHandler::new(booking.clone(), Arc::new(tokio::sync::Notify::new()));
+    let sms = SmsHandler::new(booking.clone(), store.clone(), Arc::new(tokio::sync::Notify::new()));
+    let router = Arc::new(Router::new(sms, biz.region, Arc::new(FixedClock(now))));
     let key = SigningKey::from_bytes(&[42u8; 32]);
     let verifier = Verifier::new(PublicKey::from_verifying_key(key.verifying_key()));
     let mut next = 0u64;
 
     c.bench_function("inbound_cancel_sqlite", |b| {
         b.to_async(&rt).iter_custom(|iters| {
-            let (store, booking, sms, verifier, key) = (store.clone(), booking.clone(), sms.clone(), verifier.clone(), key.clone());
+            let (store, booking, router, verifier, key) = (store.clone(), booking.clone(), router.clone(), verifier.clone(), key.clone());
             let first = next;
             next += iters;
             async move {
@@ -65,7 +67,7 @@ fn bench(c: &mut Criterion) {
                         actor: Actor::Staff { force: true },
                         idempotency_key: None,
                         customer_email: None,
-                        notify: Notify::Nothing,
+                        tell: Tell::Nothing,
                     };
                     booking.book(req).await.unwrap();
                     let body = format!(
@@ -88,8 +90,8 @@ fn bench(c: &mut Criterion) {
                         lease_until: now,
                     };
                     assert_eq!(store.insert_events(&[row], "bench").await.unwrap(), [true]);
-                    let EventKind::MessageReceived(message) = &event.kind else { unreachable!() };
-                    sms.handle(event.id.as_str(), message).await.unwrap();
+                    assert!(matches!(event.kind, EventKind::MessageReceived(_)));
+                    router.handle(&event).await.unwrap();
                 }
                 started.elapsed()
             }

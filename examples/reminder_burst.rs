@@ -10,14 +10,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use actix_web::{App, HttpResponse, HttpServer, web};
-use appointment_setter::booking::{BookRequest, BookingService, Notify};
+use appointment_setter::booking::{BookRequest, BookingService, Tell};
 use appointment_setter::calendar::LocalCalendar;
 use appointment_setter::clock::ManualClock;
 use appointment_setter::config::Config;
 use appointment_setter::domain::phone::Region;
 use appointment_setter::domain::{Actor, Channel, PhoneNumber};
-use appointment_setter::notify::outbox::{OutboxSettings, OutboxWorker};
-use appointment_setter::reminders::ReminderScheduler;
+use appointment_setter::messaging::outbox::{OutboxSettings, OutboxWorker};
+use appointment_setter::messaging::reminders::ReminderScheduler;
 use appointment_setter::store::{Store, sqlite_url};
 use appointment_setter::telnyx::{ApiKey, RetryPolicy, TelnyxClient};
 
@@ -106,7 +106,7 @@ name = "Cy"
             actor: Actor::Staff { force: true },
             idempotency_key: None,
             customer_email: None,
-            notify: Notify::Nothing,
+            tell: Tell::Nothing,
         };
         booking.book(req).await.unwrap();
     }

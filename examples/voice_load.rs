@@ -9,12 +9,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use appointment_setter::agent::llm::{Delta, DeltaStream, Llm, LlmError, ToolSpec};
-use appointment_setter::agent::{Agent, Message, TurnSettings};
 use appointment_setter::booking::BookingService;
 use appointment_setter::calendar::LocalCalendar;
 use appointment_setter::clock::ManualClock;
 use appointment_setter::config::Config;
+use appointment_setter::conversation::{Agent, Message, TurnSettings};
+use appointment_setter::conversation::{Delta, DeltaStream, Llm, LlmError, ToolSpec};
+use appointment_setter::ingest::call_event;
 use appointment_setter::store::{Store, sqlite_url};
 use appointment_setter::telnyx::events::parse;
 use appointment_setter::telnyx::{
@@ -79,7 +80,7 @@ impl TelnyxApi for Telnyx {
     }
 }
 
-fn event(id: &str, kind: &str, call: &str, extra: &str) -> appointment_setter::telnyx::TelnyxEvent {
+fn telnyx_event(id: &str, kind: &str, call: &str, extra: &str) -> appointment_setter::telnyx::TelnyxEvent {
     let body = format!(
         r#"{{"data":{{"event_type":"{kind}","id":"{id}","payload":{{"call_control_id":"{call}","from":"+13125550123","to":"+13125550100","direction":"incoming"{extra}}}}}}}"#
     );
@@ -97,10 +98,15 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::connect(&sqlite_url(&dir.path().join("voice.db"))).await.unwrap();
     let clock = Arc::new(ManualClock::new("2026-12-07T14:00:00Z".parse().unwrap()));
-    let booking = BookingService::new(Arc::new(config.business), store.clone(), Arc::new(LocalCalendar), clock);
+    let business = Arc::new(config.business);
+    let region = business.region;
+    let booking = BookingService::new(business.clone(), store.clone(), Arc::new(LocalCalendar), clock.clone());
     let agent = Agent::new(Arc::new(ScriptedLlm { first_token }), booking, TurnSettings::default());
     let telnyx = Arc::new(Telnyx::default());
-    let voice = VoiceHandler::new(Arc::new(agent), telnyx.clone(), config.voice, store);
+    let voice = VoiceHandler::new(Arc::new(agent), telnyx.clone(), config.voice, store, business, clock);
+    let event = |id: &str, kind: &str, call: &str, extra: &str| {
+        call_event(&telnyx_event(id, kind, call, extra), region).expect("a call event the voice layer acts on")
+    };
 
     for i in 0..calls {
         let call = format!("v3:load-{i}");

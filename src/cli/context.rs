@@ -43,7 +43,7 @@ pub fn with_messages(booking: BookingService, config: &Config) -> BookingService
     let settings = ConfirmationSettings { confirmations: config.sms.confirmations, email_from };
     let business = Arc::new(config.business.clone());
     booking
-        .with_confirmations(Confirmations::new(business, settings))
+        .with_confirmations(Confirmations::writer(business, settings))
         .with_reminders((hours > 0).then(|| chrono::Duration::hours(hours)))
 }
 

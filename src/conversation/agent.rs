@@ -115,7 +115,7 @@ impl Agent {
                     ToolOutcome::Failed(failure)
                 } else {
                     tool_budget -= 1;
-                    match wire::parse(&call) {
+                    match wire::parse(&call, biz) {
                         Err(failure) => ToolOutcome::Failed(failure),
                         Ok(request) => {
                             let mut action = None;

@@ -188,7 +188,7 @@ pub async fn run(config: Config, clock: Arc<dyn Clock>, script: Vec<Line>) -> an
     let business = Arc::new(config.business.clone());
     let wake = Arc::new(tokio::sync::Notify::new());
     let booking = BookingService::new(business.clone(), store.clone(), Arc::new(LocalCalendar), clock.clone())
-        .with_confirmations(Confirmations::new(business.clone(), ConfirmationSettings::default()))
+        .with_confirmations(Confirmations::writer(business.clone(), ConfirmationSettings::default()))
         .with_change_signal(wake.clone());
     let settings =
         OutboxSettings { per_second: std::num::NonZeroU32::new(1000).expect("non-zero"), ..OutboxSettings::default() };

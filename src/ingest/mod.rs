@@ -21,5 +21,5 @@ pub use dispatch::{Dispatcher, Job, metric_type};
 pub use handler::{EventHandler, HandlerError, LoggingHandler};
 pub use inbox::{Accepted, CALL_EVENT_MAX_AGE, Inbox, IngestError, LEASE, RETENTION};
 pub use recent::RecentIds;
-pub use router::Router;
+pub use router::{Router, call_event};
 pub use writer::{InboxRecord, InboxWriter};

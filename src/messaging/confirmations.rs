@@ -35,8 +35,8 @@ pub struct Confirmations {
 }
 
 impl Confirmations {
-    /// Confirmations for `business`, as a writer for the booking service.
-    pub fn new(business: Arc<Business>, settings: ConfirmationSettings) -> Arc<dyn ConfirmationWriter> {
+    /// The confirmations of `business`, as the booking service's writer.
+    pub fn writer(business: Arc<Business>, settings: ConfirmationSettings) -> Arc<dyn ConfirmationWriter> {
         Arc::new(Self { business, settings })
     }
 }

@@ -114,8 +114,14 @@ impl GuidedDialog {
             t.say(format!("What day would you like to come in for your {}?", self.service_name(service)));
             return false;
         };
+        let Ok(service_id) = service.parse() else {
+            s.service = None;
+            s.awaiting = Awaiting::Anything;
+            t.say("Which service would you like?");
+            return false;
+        };
         let query = SlotQuery {
-            service: service.to_string(),
+            service: service_id,
             from: date,
             to: Some(date),
             staff: None,

@@ -15,7 +15,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, Utc};
 pub use run::run;
 
 use crate::booking::BookingService;
-use crate::domain::{Channel, PhoneNumber, Refusal, ServiceId};
+use crate::domain::{Channel, PhoneNumber, Refusal, ServiceId, StaffId};
 
 /// A part of the day, as a caller says it and the slot search filters by it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -51,14 +51,14 @@ impl PartOfDay {
 /// What to search for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SlotQuery {
-    /// A service id or name, as said.
-    pub service: String,
+    /// The service.
+    pub service: ServiceId,
     /// First day.
     pub from: NaiveDate,
     /// Last day (default: a week from `from`).
     pub to: Option<NaiveDate>,
-    /// A staff id or name, as said.
-    pub staff: Option<String>,
+    /// Only this staff member.
+    pub staff: Option<StaffId>,
     /// Only this part of the day.
     pub part_of_day: Option<PartOfDay>,
     /// Only times at or after this local time.

@@ -8,7 +8,7 @@ use super::{
 };
 use crate::booking::{BookRequest, BookingError, Tell};
 use crate::conversation::speech::spoken_time;
-use crate::domain::{Actor, Appointment, AppointmentId, Refusal, ServiceId, StaffId};
+use crate::domain::{Actor, Appointment, AppointmentId, Refusal};
 use crate::store::AppointmentFilter;
 
 /// Slots offered per search, at most.
@@ -41,39 +41,6 @@ pub async fn run(request: ToolRequest, call_id: &str, cx: &mut ToolContext<'_>) 
     result.unwrap_or_else(ToolOutcome::Failed)
 }
 
-fn resolve_service(cx: &ToolContext<'_>, text: &str) -> Result<ServiceId, ToolFailure> {
-    let biz = cx.booking.business();
-    let t = text.trim().to_lowercase();
-    biz.services
-        .iter()
-        .find(|s| s.id.as_str() == t || s.name.to_lowercase() == t)
-        .or_else(|| {
-            biz.services.iter().find(|s| s.name.to_lowercase().contains(&t) || t.contains(&s.name.to_lowercase()))
-        })
-        .map(|s| s.id.clone())
-        .ok_or_else(|| {
-            let names: Vec<&str> = biz.services.iter().map(|s| s.name.as_str()).collect();
-            let message = format!("no service {text:?}; we offer: {}", names.join(", "));
-            ToolFailure::new(FailureKind::Refused(Refusal::UnknownService), message)
-        })
-}
-
-fn resolve_staff(cx: &ToolContext<'_>, text: &str) -> Result<StaffId, ToolFailure> {
-    let t = text.trim().to_lowercase();
-    let biz = cx.booking.business();
-    biz.staff
-        .iter()
-        .find(|s| {
-            s.id.as_str() == t
-                || s.name.to_lowercase() == t
-                || s.name.to_lowercase().split_whitespace().next() == Some(t.as_str())
-        })
-        .map(|s| s.id.clone())
-        .ok_or_else(|| {
-            ToolFailure::new(FailureKind::Refused(Refusal::UnknownStaff), format!("no staff member {text:?}"))
-        })
-}
-
 fn refusal(e: BookingError) -> ToolFailure {
     match e {
         BookingError::Refused { reason, message } => ToolFailure::new(FailureKind::Refused(reason), message),
@@ -98,13 +65,12 @@ fn view(cx: &ToolContext<'_>, a: &Appointment) -> AppointmentView {
 }
 
 async fn find_slots(q: &SlotQuery, cx: &mut ToolContext<'_>) -> Result<ToolOutcome, ToolFailure> {
-    let service = resolve_service(cx, &q.service)?;
-    let staff = q.staff.as_deref().map(|s| resolve_staff(cx, s)).transpose()?;
+    let (service, staff) = (&q.service, q.staff.as_ref());
     let to = q.to.unwrap_or(q.from + chrono::Days::new(6)).max(q.from);
     let days = u32::try_from((to - q.from).num_days() + 1).unwrap_or(1).min(60);
     let biz = cx.booking.business();
     let tz = biz.timezone;
-    let slots = cx.booking.find_slots(&service, staff.as_ref(), q.from, days).await.map_err(refusal)?;
+    let slots = cx.booking.find_slots(service, staff, q.from, days).await.map_err(refusal)?;
     let picked = slots
         .into_iter()
         .filter(|s| q.after.is_none_or(|t| s.start.with_timezone(&tz).time() >= t))
@@ -142,8 +108,11 @@ fn slot(cx: &ToolContext<'_>, id: &str) -> Result<OfferedSlot, ToolFailure> {
 /// A fresh search over the slot's day and the two after it.
 async fn alternatives(cx: &mut ToolContext<'_>, s: &OfferedSlot) -> ToolOutcome {
     let day = s.start.with_timezone(&cx.booking.business().timezone).date_naive();
+    let Ok(service) = s.service.parse() else {
+        return ToolOutcome::Failed(ToolFailure::new(FailureKind::Refused(Refusal::UnknownService), "bad slot"));
+    };
     let query = SlotQuery {
-        service: s.service.clone(),
+        service,
         from: day,
         to: Some(day + chrono::Days::new(2)),
         staff: None,

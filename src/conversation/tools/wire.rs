@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use super::{AppointmentView, FailureKind, PartOfDay, SlotOffer, SlotQuery, ToolFailure, ToolOutcome, ToolRequest};
 use crate::conversation::history::ToolCall;
 use crate::conversation::llm::ToolSpec;
+use crate::domain::{Business, Refusal, ServiceId, StaffId};
 
 /// The tools as offered to the model.
 pub fn specs() -> Vec<ToolSpec> {
@@ -120,16 +121,23 @@ fn part_of_day(text: &str) -> Option<PartOfDay> {
     }
 }
 
-/// The request the model's call asks for.
-pub fn parse(call: &ToolCall) -> Result<ToolRequest, ToolFailure> {
+/// The request the model's call asks for; services and staff are named by id or name, as the
+/// model heard them, and resolved against `biz` (in the order the arguments are read: service,
+/// staff, dates, time).
+pub fn parse(call: &ToolCall, biz: &Business) -> Result<ToolRequest, ToolFailure> {
     Ok(match call.name.as_str() {
         "find_available_slots" => {
             let a: FindSlots = args(call)?;
             ToolRequest::FindSlots(SlotQuery {
-                service: a.service,
+                service: resolve_service(biz, &a.service)?,
+                staff: a
+                    .staff
+                    .as_deref()
+                    .filter(|s| !s.trim().is_empty())
+                    .map(|s| resolve_staff(biz, s))
+                    .transpose()?,
                 from: date(&a.date_from)?,
                 to: a.date_to.as_deref().map(date).transpose()?,
-                staff: a.staff.filter(|s| !s.trim().is_empty()),
                 part_of_day: a.part_of_day.as_deref().and_then(part_of_day),
                 after: a.after.as_deref().filter(|t| !t.trim().is_empty()).map(time).transpose()?,
             })
@@ -157,12 +165,12 @@ pub fn call_of(request: &ToolRequest) -> (&'static str, Value) {
     let reason = |r: &Option<String>| r.as_ref().map_or_else(|| json!({}), |r| json!({"reason": r}));
     match request {
         ToolRequest::FindSlots(q) => {
-            let mut args = json!({"service": q.service, "date_from": q.from.to_string()});
+            let mut args = json!({"service": q.service.as_str(), "date_from": q.from.to_string()});
             if let Some(to) = q.to {
                 args["date_to"] = json!(to.to_string());
             }
             if let Some(staff) = &q.staff {
-                args["staff"] = json!(staff);
+                args["staff"] = json!(staff.as_str());
             }
             if let Some(after) = q.after {
                 args["after"] = json!(after.format("%H:%M").to_string());
@@ -187,6 +195,37 @@ pub fn call_of(request: &ToolRequest) -> (&'static str, Value) {
         ToolRequest::Transfer { reason: r } => ("transfer_to_human", reason(r)),
         ToolRequest::EndCall { reason: r } => ("end_call", reason(r)),
     }
+}
+
+fn resolve_service(biz: &Business, text: &str) -> Result<ServiceId, ToolFailure> {
+    let t = text.trim().to_lowercase();
+    biz.services
+        .iter()
+        .find(|s| s.id.as_str() == t || s.name.to_lowercase() == t)
+        .or_else(|| {
+            biz.services.iter().find(|s| s.name.to_lowercase().contains(&t) || t.contains(&s.name.to_lowercase()))
+        })
+        .map(|s| s.id.clone())
+        .ok_or_else(|| {
+            let names: Vec<&str> = biz.services.iter().map(|s| s.name.as_str()).collect();
+            let message = format!("no service {text:?}; we offer: {}", names.join(", "));
+            ToolFailure::new(FailureKind::Refused(Refusal::UnknownService), message)
+        })
+}
+
+fn resolve_staff(biz: &Business, text: &str) -> Result<StaffId, ToolFailure> {
+    let t = text.trim().to_lowercase();
+    biz.staff
+        .iter()
+        .find(|s| {
+            s.id.as_str() == t
+                || s.name.to_lowercase() == t
+                || s.name.to_lowercase().split_whitespace().next() == Some(t.as_str())
+        })
+        .map(|s| s.id.clone())
+        .ok_or_else(|| {
+            ToolFailure::new(FailureKind::Refused(Refusal::UnknownStaff), format!("no staff member {text:?}"))
+        })
 }
 
 fn slot(s: &SlotOffer) -> Value {

@@ -1,0 +1,147 @@
+//! Email confirmations with `.ics` invites: the invite parses with an independent iCalendar parser
+//! and follows the format rules (CRLF, lines folded at 75 octets); a local SMTP sink receives
+//! REQUEST, an updated REQUEST and CANCEL with the same UID and a growing SEQUENCE.
+
+use crate::support;
+
+use std::sync::Arc;
+
+use appointment_setter::booking::{BookRequest, BookingService, Tell};
+use appointment_setter::calendar::LocalCalendar;
+use appointment_setter::clock::ManualClock;
+use appointment_setter::config::Config;
+use appointment_setter::domain::{Actor, Appointment, Business, Channel, Status};
+use appointment_setter::messaging::email::SmtpSender;
+use appointment_setter::messaging::ics;
+use appointment_setter::messaging::outbox::{OutboxSettings, OutboxWorker};
+use appointment_setter::messaging::{ConfirmationSettings, Confirmations};
+use appointment_setter::telnyx::{ApiKey, RetryPolicy, TelnyxClient};
+use mail_parser::MimeHeaders;
+use support::smtp_sink::SmtpSink;
+use support::{TestDb, chicago, phone};
+
+fn seed() -> Business {
+    Config::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml")).unwrap().business
+}
+
+/// Name/value pairs of one iCalendar component.
+type Props = Vec<(String, String)>;
+
+/// Properties of the calendar and of its first VEVENT, parsed by the `ical` crate.
+fn parse_ics(text: &str) -> (Props, Props) {
+    let mut parser = ical::IcalParser::new(std::io::BufReader::new(text.as_bytes()));
+    let calendar = parser.next().expect("a calendar").expect("parses");
+    let props = |p: &[ical::property::Property]| {
+        p.iter().map(|p| (p.name.clone(), p.value.clone().unwrap_or_default())).collect()
+    };
+    let cal = props(&calendar.properties);
+    let event = props(&calendar.events.first().expect("one event").properties);
+    (cal, event)
+}
+
+fn get<'a>(props: &'a [(String, String)], name: &str) -> &'a str {
+    props.iter().find(|(n, _)| n == name).map_or("", |(_, v)| v.as_str())
+}
+
+fn appointment(biz: &Business) -> Appointment {
+    let a = support::appointment("consultation", biz.staff[0].id.as_str(), chicago(2026, 12, 8, 9, 0));
+    Appointment { customer_email: Some("jane@example.com".into()), ..a }
+}
+
+#[test]
+fn invites_parse_and_follow_the_line_rules() {
+    let mut biz = seed();
+    biz.name = "Accuthink Clinic — Downtown Physiotherapy and Wellness Centre, Suite 400".into();
+    let a = appointment(&biz);
+    let text = ics::invite(&biz, &a, "appointments@accuthink.example", chicago(2026, 12, 7, 8, 0));
+    assert!(text.ends_with("\r\n"));
+    assert!(!text.replace("\r\n", "").contains('\n'), "every line ends in CRLF");
+    for line in text.split("\r\n") {
+        assert!(line.len() <= 75, "{} octets: {line:?}", line.len());
+    }
+    assert!(text.contains("\r\n "), "long lines are folded");
+    let (cal, event) = parse_ics(&text);
+    assert_eq!(get(&cal, "METHOD"), "REQUEST");
+    assert_eq!(get(&event, "UID"), "0f8fad5b-d9cb-469f-a165-70867728950e@appointment-setter");
+    assert_eq!(get(&event, "SEQUENCE"), "0");
+    assert_eq!(get(&event, "DTSTART"), "20261208T150000Z", "09:00 CST in UTC");
+    assert_eq!(get(&event, "DTEND"), "20261208T153000Z");
+    assert!(get(&event, "SUMMARY").starts_with("Consultation with Sarah Chen"), "{}", get(&event, "SUMMARY"));
+    assert!(get(&event, "LOCATION").contains("Suite 400"), "folded text unfolds intact");
+    assert_eq!(get(&event, "ORGANIZER"), "mailto:appointments@accuthink.example");
+
+    let cancelled = Appointment { status: Status::Cancelled, sequence: 2, ..a };
+    let (cal, event) = parse_ics(&ics::invite(&biz, &cancelled, "a@b.example", chicago(2026, 12, 7, 9, 0)));
+    assert_eq!(get(&cal, "METHOD"), "CANCEL");
+    assert_eq!(get(&event, "SEQUENCE"), "2");
+    assert_eq!(get(&event, "STATUS"), "CANCELLED");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn booked_moved_and_cancelled_invites_reach_the_customer_by_email() {
+    let db = TestDb::sqlite().await;
+    let store = db.store().await;
+    let biz = Arc::new(seed());
+    let clock = Arc::new(ManualClock::new(chicago(2026, 12, 7, 8, 0)));
+    let settings =
+        ConfirmationSettings { email_from: Some("appointments@accuthink.example".into()), ..Default::default() };
+    let booking = BookingService::new(biz.clone(), store.clone(), Arc::new(LocalCalendar), clock.clone())
+        .with_confirmations(Confirmations::writer(biz.clone(), settings));
+    let sink = SmtpSink::start().await;
+    // SMS goes to an unreachable API; only email is looked at here.
+    let telnyx = TelnyxClient::new(
+        "http://127.0.0.1:9/v2",
+        ApiKey::new("k"),
+        RetryPolicy { max_retries: 0, ..RetryPolicy::default() },
+    )
+    .unwrap();
+    let outbox = OutboxWorker::new(
+        store.clone(),
+        Arc::new(telnyx),
+        biz.phone_number.clone(),
+        clock.clone(),
+        OutboxSettings::default(),
+        Arc::new(tokio::sync::Notify::new()),
+    )
+    .with_email(Arc::new(SmtpSender::new(&sink.url, "Accuthink Clinic <appointments@accuthink.example>").unwrap()));
+
+    let req = BookRequest {
+        service: "consultation".parse().unwrap(),
+        staff: Some("sarah".parse().unwrap()),
+        start: chicago(2026, 12, 8, 9, 0),
+        customer_name: "Jane".into(),
+        customer_phone: phone("+13125550123"),
+        notes: None,
+        channel: Channel::Voice,
+        actor: Actor::Customer { phone: phone("+13125550123") },
+        idempotency_key: Some("call-1:tool-1".into()),
+        customer_email: Some("jane@example.com".into()),
+        tell: Tell::Confirmation,
+    };
+    let a = booking.book(req.clone()).await.unwrap().appointment;
+    booking.book(req).await.unwrap();
+    let staff = Actor::Staff { force: false };
+    booking.reschedule(a.id, chicago(2026, 12, 8, 10, 0), &staff, Tell::Confirmation).await.unwrap();
+    booking.cancel(a.id, &staff, Tell::Confirmation).await.unwrap();
+    outbox.run_once().await.unwrap();
+
+    let mails = sink.mails();
+    assert_eq!(mails.len(), 3, "booked, moved, cancelled; the repeated booking sent nothing");
+    let mut sequences = Vec::new();
+    for (mail, (method, subject)) in
+        mails.iter().zip([("REQUEST", "booked"), ("REQUEST", "rescheduled"), ("CANCEL", "cancelled")])
+    {
+        assert_eq!(mail.rcpt, ["jane@example.com"]);
+        let parsed = mail_parser::MessageParser::default().parse(mail.data.as_bytes()).expect("MIME parses");
+        assert!(parsed.subject().unwrap_or_default().ends_with(subject), "{:?}", parsed.subject());
+        let invite = parsed.attachments().next().expect("an invite");
+        let kind = invite.content_type().expect("content type");
+        assert_eq!((kind.ctype(), kind.subtype()), ("text", Some("calendar")));
+        assert_eq!(kind.attribute("method"), Some(method));
+        let (cal, event) = parse_ics(std::str::from_utf8(invite.contents()).unwrap());
+        assert_eq!(get(&cal, "METHOD"), method);
+        assert_eq!(get(&event, "UID"), ics::uid(&a));
+        sequences.push(get(&event, "SEQUENCE").to_string());
+    }
+    assert_eq!(sequences, ["0", "1", "2"]);
+}

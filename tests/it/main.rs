@@ -1,0 +1,28 @@
+//! The integration tests, one module per area, compiled and linked as one binary (a second
+//! binary per area would cost a link each). `support` holds the fakes and fixtures they share.
+
+mod support;
+
+mod agent;
+mod availability_properties;
+mod availability_rules;
+mod booking_service;
+mod cli;
+mod config;
+mod demo;
+mod email;
+mod events;
+mod google_backend;
+mod google_emulator;
+mod google_resilience;
+mod google_staff_edits;
+mod guided;
+mod reminders;
+mod serve_processes;
+mod signature;
+mod telnyx_client;
+mod templates;
+mod texts;
+mod understanding;
+mod voice;
+mod webhooks;
