@@ -4,6 +4,7 @@
 mod support;
 
 mod agent;
+mod architecture;
 mod availability_properties;
 mod availability_rules;
 mod booking_service;
