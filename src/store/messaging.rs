@@ -1,11 +1,11 @@
-//! Opt-outs, the outbox and reminders (SPEC §8). Claims use leases so a crashed instance's work
+//! Opt-outs and the outbox (SPEC §8); reminders are in `reminders.rs`. Claims use leases so a crashed instance's work
 //! is taken over, and `FOR UPDATE SKIP LOCKED` on PostgreSQL so instances never claim the same row.
 
 use chrono::{DateTime, Utc};
 use sqlx::{AnyExecutor, Row};
 
 use super::{Backend, StaffTx, Store, StoreError};
-use crate::domain::{AppointmentId, PhoneNumber};
+use crate::domain::PhoneNumber;
 
 /// How a message travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,20 +94,15 @@ pub struct MessageRecord {
     pub attempts: i64,
 }
 
-/// A reminder claimed for sending.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DueReminder {
-    /// Its appointment.
-    pub appointment_id: AppointmentId,
-    /// When it was due.
-    pub due_at: DateTime<Utc>,
-}
-
-fn instant(secs: i64) -> DateTime<Utc> {
+pub(super) fn instant(secs: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(secs, 0).unwrap_or_default()
 }
 
-async fn enqueue<'e>(e: impl AnyExecutor<'e>, m: &NewMessage, now: DateTime<Utc>) -> Result<bool, StoreError> {
+pub(super) async fn enqueue<'e>(
+    e: impl AnyExecutor<'e>,
+    m: &NewMessage,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
     let done = sqlx::query(
         "INSERT INTO outbox (id, cause, channel, recipient, subject, body, attachment, ignore_opt_out, status, \
          attempts, next_attempt_at, created_at, updated_at) \
@@ -134,49 +129,13 @@ impl StaffTx {
     pub async fn enqueue_message(&mut self, m: &NewMessage, now: DateTime<Utc>) -> Result<bool, StoreError> {
         enqueue(self.conn(), m, now).await
     }
-
-    /// Creates or moves an appointment's reminder; `None` means no reminder (booked inside the
-    /// reminder window).
-    pub async fn schedule_reminder(
-        &mut self,
-        id: AppointmentId,
-        due_at: Option<DateTime<Utc>>,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let (due, status) = match due_at {
-            Some(due) => (due.timestamp(), "scheduled"),
-            None => (now.timestamp(), "skipped"),
-        };
-        sqlx::query(
-            "INSERT INTO reminders (appointment_id, due_at, status, claimed_until, updated_at) VALUES ($1, $2, $3, 0, $4) \
-             ON CONFLICT (appointment_id) DO UPDATE SET due_at = excluded.due_at, status = excluded.status, \
-             claimed_by = NULL, claimed_until = 0, updated_at = excluded.updated_at",
-        )
-        .bind(id.to_string())
-        .bind(due)
-        .bind(status)
-        .bind(now.timestamp())
-        .execute(self.conn())
-        .await?;
-        Ok(())
-    }
-
-    /// Cancels an appointment's reminder.
-    pub async fn cancel_reminder(&mut self, id: AppointmentId, now: DateTime<Utc>) -> Result<(), StoreError> {
-        sqlx::query("UPDATE reminders SET status = 'cancelled', updated_at = $1 WHERE appointment_id = $2 AND status = 'scheduled'")
-            .bind(now.timestamp())
-            .bind(id.to_string())
-            .execute(self.conn())
-            .await?;
-        Ok(())
-    }
 }
 
 impl Store {
     /// Claims up to `limit` due rows of `table` (those matching `due`, with `$3` = now, whose lease
     /// has expired) for `instance` until `lease_until`, oldest by `order` first; PostgreSQL skips
     /// rows another instance is claiming. Returns the `returning` columns.
-    async fn claim(
+    pub(super) async fn claim(
         &self,
         table: &str,
         key: &str,
@@ -334,87 +293,5 @@ impl Store {
                 })
             })
             .collect()
-    }
-
-    /// Claims up to `limit` reminders due at `now`.
-    pub async fn claim_due_reminders(
-        &self,
-        instance: &str,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-        limit: i64,
-    ) -> Result<Vec<DueReminder>, StoreError> {
-        let rows = self
-            .claim(
-                "reminders",
-                "appointment_id",
-                "status = 'scheduled' AND due_at <= $3",
-                "due_at",
-                "appointment_id, due_at",
-                (instance, now, lease_until, limit),
-            )
-            .await?;
-        rows.iter()
-            .map(|r| {
-                let id: String = r.try_get("appointment_id")?;
-                Ok(DueReminder {
-                    appointment_id: id
-                        .parse()
-                        .map_err(|e| StoreError::Corrupt { table: "reminders", problem: format!("{e}") })?,
-                    due_at: instant(r.try_get("due_at")?),
-                })
-            })
-            .collect()
-    }
-
-    /// Finishes a claimed reminder: records its message (if any) and its final status in one
-    /// transaction, only while this instance still holds the claim.
-    pub async fn complete_reminder(
-        &self,
-        instance: &str,
-        reminder: &DueReminder,
-        message: Option<&NewMessage>,
-        now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let status = if message.is_some() { "sent" } else { "skipped" };
-        let won = sqlx::query(
-            "UPDATE reminders SET status = $1, updated_at = $2 WHERE appointment_id = $3 AND status = 'scheduled' \
-             AND claimed_by = $4 AND due_at = $5",
-        )
-        .bind(status)
-        .bind(now.timestamp())
-        .bind(reminder.appointment_id.to_string())
-        .bind(instance)
-        .bind(reminder.due_at.timestamp())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if won && let Some(m) = message {
-            enqueue(&mut *tx, m, now).await?;
-        }
-        tx.commit().await?;
-        Ok(won)
-    }
-
-    /// When the next scheduled reminder is due, if any.
-    pub async fn next_reminder_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let row = sqlx::query(
-            "SELECT MIN(CASE WHEN claimed_until > due_at THEN claimed_until ELSE due_at END) AS due \
-             FROM reminders WHERE status = 'scheduled'",
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(row.try_get::<Option<i64>, _>("due")?.map(instant))
-    }
-
-    /// A reminder's status and due time (tests and operators).
-    pub async fn reminder(&self, id: AppointmentId) -> Result<Option<(String, DateTime<Utc>)>, StoreError> {
-        let row = sqlx::query("SELECT status, due_at FROM reminders WHERE appointment_id = $1")
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| Ok((r.try_get("status")?, instant(r.try_get("due_at")?)))).transpose()
     }
 }

@@ -10,6 +10,7 @@ mod conversations;
 mod error;
 mod inbox;
 mod messaging;
+mod reminders;
 
 use std::path::Path;
 use std::time::Duration;
@@ -18,7 +19,8 @@ pub use appointments::{AppointmentFilter, StaffTx};
 pub use conversations::{ConversationStatus, StoredConversation};
 pub use error::StoreError;
 pub use inbox::{NewInboxEvent, Outcome, PendingEvent};
-pub use messaging::{DueReminder, MessageChannel, MessageRecord, NewMessage, OutboxMessage, SendOutcome};
+pub use messaging::{MessageChannel, MessageRecord, NewMessage, OutboxMessage, SendOutcome};
+pub use reminders::{DueReminder, ReminderStatus};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor, Transaction};
 

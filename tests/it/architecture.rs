@@ -121,7 +121,8 @@ fn every_part_imports_only_parts_below_it() {
 
 #[test]
 fn the_check_names_the_file_and_line_of_a_forbidden_import() {
-    let upward = "//! doc mentioning crate::cli is fine\nuse crate::domain::Business;\nuse crate::voice::VoiceHandler;\n";
+    let upward =
+        "//! doc mentioning crate::cli is fine\nuse crate::domain::Business;\nuse crate::voice::VoiceHandler;\n";
     assert_eq!(
         violations("src/booking/x.rs", "booking", upward),
         ["src/booking/x.rs:3: `booking` (layer 4) must not import `voice` (layer 6): use crate::voice::VoiceHandler;"]

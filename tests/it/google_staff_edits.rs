@@ -14,6 +14,7 @@ use appointment_setter::domain::{Actor, Appointment, Business, Refusal, Status};
 use appointment_setter::messaging::reminders::ReminderScheduler;
 use appointment_setter::messaging::{ConfirmationSettings, Confirmations};
 use appointment_setter::store::AppointmentFilter;
+use appointment_setter::store::ReminderStatus;
 use support::google_emulator::GoogleEmulator;
 use support::{TestDb, chicago, phone, request_with};
 
@@ -77,7 +78,7 @@ async fn an_event_deleted_in_google_cancels_the_appointment_before_we_list_or_ca
     assert_eq!(listed.iter().map(|x| x.id).collect::<Vec<_>>(), [kept.id], "the deleted one is gone");
     assert_eq!(s.stored(&a).await.status, Status::Cancelled);
     let store = s.db.store().await;
-    assert_eq!(store.reminder(a.id).await.unwrap().unwrap().0, "cancelled");
+    assert_eq!(store.reminder(a.id).await.unwrap().unwrap().0, ReminderStatus::Cancelled);
     assert_eq!(s.texts().await, [format!("appointment:{}:1:cancelled", a.id)], "the customer is told");
 
     let again = s.booking.cancel(a.id, &Actor::Customer { phone: phone("+13125550123") }, Tell::Confirmation).await;
@@ -115,7 +116,7 @@ async fn an_event_moved_in_google_moves_the_appointment_and_its_reminder() {
     let store = s.db.store().await;
     assert_eq!(
         store.reminder(a.id).await.unwrap().unwrap(),
-        ("scheduled".into(), to_start - chrono::Duration::hours(24))
+        (ReminderStatus::Scheduled, to_start - chrono::Duration::hours(24))
     );
     assert_eq!(s.texts().await, [format!("appointment:{}:1:rescheduled", a.id)]);
 
@@ -162,7 +163,7 @@ async fn reminders_follow_edits_made_in_google() {
     let reminders: Vec<String> = s.texts().await.into_iter().filter(|c| c.starts_with("reminder:")).collect();
     assert_eq!(reminders.len(), 1);
     assert!(reminders[0].contains(&kept.id.to_string()));
-    assert_eq!(store.reminder(deleted.id).await.unwrap().unwrap().0, "cancelled");
+    assert_eq!(store.reminder(deleted.id).await.unwrap().unwrap().0, ReminderStatus::Cancelled);
 
     s.clock.set(chicago(2026, 12, 9, 10, 0));
     assert_eq!(scheduler.tick().await.unwrap(), 1, "the moved one a day later, for its new time");

@@ -13,6 +13,7 @@ use appointment_setter::config::Config;
 use appointment_setter::domain::{Actor, Appointment, Business, Channel};
 use appointment_setter::messaging::reminders::ReminderScheduler;
 use appointment_setter::messaging::{ConfirmationSettings, Confirmations};
+use appointment_setter::store::ReminderStatus;
 use appointment_setter::store::Store;
 use chrono::{DateTime, Duration, Utc};
 use support::{TestDb, chicago, phone};
@@ -76,7 +77,10 @@ async fn a_reminder_is_due_exactly_once_24_hours_ahead() {
         let s = setup(&db).await;
         let scheduler = s.scheduler();
         let a = s.book("+13125550201", "sarah", chicago(2026, 12, 9, 10, 0)).await;
-        assert_eq!(s.store.reminder(a.id).await.unwrap(), Some(("scheduled".into(), chicago(2026, 12, 8, 10, 0))));
+        assert_eq!(
+            s.store.reminder(a.id).await.unwrap(),
+            Some((ReminderStatus::Scheduled, chicago(2026, 12, 8, 10, 0)))
+        );
         s.clock.set(chicago(2026, 12, 8, 9, 59));
         assert_eq!(scheduler.tick().await.unwrap(), 0, "{}: not yet", db.label);
         s.clock.set(chicago(2026, 12, 8, 10, 0));
@@ -106,7 +110,7 @@ async fn rescheduling_moves_the_reminder_and_cancelling_removes_it() {
         s.booking.cancel(cancelled.id, &Actor::Staff { force: false }, Tell::Nothing).await.unwrap();
         s.clock.set(chicago(2026, 12, 8, 10, 0));
         assert_eq!(scheduler.tick().await.unwrap(), 0, "{}: the old time no longer reminds", db.label);
-        assert_eq!(s.store.reminder(cancelled.id).await.unwrap().unwrap().0, "cancelled");
+        assert_eq!(s.store.reminder(cancelled.id).await.unwrap().unwrap().0, ReminderStatus::Cancelled);
         s.clock.set(chicago(2026, 12, 9, 10, 0));
         assert_eq!(scheduler.tick().await.unwrap(), 1);
         let sent = s.reminders_to("+13125550202").await;
@@ -120,7 +124,7 @@ async fn an_appointment_booked_three_hours_ahead_gets_no_reminder() {
     let db = TestDb::sqlite().await;
     let s = setup(&db).await;
     let a = s.book("+13125550204", "sarah", chicago(2026, 12, 7, 11, 0)).await;
-    assert_eq!(s.store.reminder(a.id).await.unwrap().unwrap().0, "skipped");
+    assert_eq!(s.store.reminder(a.id).await.unwrap().unwrap().0, ReminderStatus::Skipped);
     s.clock.set(chicago(2026, 12, 7, 10, 59));
     assert_eq!(s.scheduler().tick().await.unwrap(), 0);
     assert!(s.reminders_to("+13125550204").await.is_empty());
@@ -137,8 +141,8 @@ async fn a_missed_reminder_is_sent_late_while_the_appointment_is_ahead_and_skipp
     assert_eq!(s.scheduler().tick().await.unwrap(), 1);
     assert_eq!(s.reminders_to("+13125550205").await.len(), 1, "still ahead: sent late");
     assert!(s.reminders_to("+13125550206").await.is_empty(), "already started: skipped");
-    assert_eq!(s.store.reminder(missed.id).await.unwrap().unwrap().0, "skipped");
-    assert_eq!(s.store.reminder(late.id).await.unwrap().unwrap().0, "sent");
+    assert_eq!(s.store.reminder(missed.id).await.unwrap().unwrap().0, ReminderStatus::Skipped);
+    assert_eq!(s.store.reminder(late.id).await.unwrap().unwrap().0, ReminderStatus::Sent);
 }
 
 #[tokio::test]
@@ -149,7 +153,7 @@ async fn opted_out_numbers_get_no_reminder() {
     s.store.opt_out(&phone("+13125550207"), "keyword", chrono::Utc::now()).await.unwrap();
     s.clock.set(chicago(2026, 12, 8, 10, 0));
     assert_eq!(s.scheduler().tick().await.unwrap(), 0);
-    assert_eq!(s.store.reminder(a.id).await.unwrap().unwrap().0, "skipped");
+    assert_eq!(s.store.reminder(a.id).await.unwrap().unwrap().0, ReminderStatus::Skipped);
 }
 
 #[tokio::test]
