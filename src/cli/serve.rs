@@ -101,7 +101,7 @@ pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
                 clock.clone(),
                 settings,
                 wake.clone(),
-                WorkerExtras { email, reconciler },
+                WorkerExtras { email, reconciler, recorded: None },
             ))
         }
         None => None,

@@ -82,6 +82,11 @@ impl Application {
         self.port
     }
 
+    /// The inbox behind the server (its `drain` waits until every event received so far is handled).
+    pub fn inbox(&self) -> Inbox {
+        self.inbox.clone()
+    }
+
     /// A handle to stop the server gracefully.
     pub fn stop_handle(&self) -> StopHandle {
         StopHandle(self.server.handle())

@@ -61,6 +61,8 @@ pub struct OutboxWorker {
     wake: Arc<Notify>,
     instance: String,
     email: Option<Arc<dyn EmailSender>>,
+    /// Bumped after every send outcome is recorded (whoever watches the outbox: tests, monitors).
+    recorded: Option<tokio::sync::watch::Sender<u64>>,
 }
 
 impl OutboxWorker {
@@ -83,7 +85,14 @@ impl OutboxWorker {
             wake,
             instance: format!("outbox-{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
             email: None,
+            recorded: None,
         }
+    }
+
+    /// Bumps `recorded` after every send outcome is recorded.
+    pub fn with_recorded_signal(mut self, recorded: tokio::sync::watch::Sender<u64>) -> Self {
+        self.recorded = Some(recorded);
+        self
     }
 
     /// Sends email messages through `sender` (without one they fail as not configured).
@@ -133,6 +142,9 @@ impl OutboxWorker {
         metrics::counter!("messages_total", "outcome" => status).increment(1);
         if let Err(e) = self.store.record_send(&m.id, &outcome, self.clock.now()).await {
             tracing::error!(error = %e, cause = %m.message.cause, "could not record a send; it will be retried after its lease");
+        }
+        if let Some(recorded) = &self.recorded {
+            recorded.send_modify(|n| *n += 1);
         }
     }
 

@@ -21,6 +21,8 @@ pub struct WorkerExtras {
     pub email: Option<Arc<dyn EmailSender>>,
     /// Reads each appointment's calendar event before reminding (staff edits in Google win).
     pub reconciler: Option<BookingService>,
+    /// Bumped after every send outcome the outbox records (tests and monitors wait on it).
+    pub recorded: Option<tokio::sync::watch::Sender<u64>>,
 }
 
 /// The background senders: the outbox worker and the reminder scheduler.
@@ -51,6 +53,9 @@ impl Workers {
         );
         if let Some(email) = extras.email {
             outbox = outbox.with_email(email);
+        }
+        if let Some(recorded) = extras.recorded {
+            outbox = outbox.with_recorded_signal(recorded);
         }
         let mut reminders = ReminderScheduler::new(store, business, clock, wake.clone(), wake);
         if let Some(booking) = extras.reconciler {

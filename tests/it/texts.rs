@@ -12,8 +12,11 @@ use appointment_setter::calendar::LocalCalendar;
 use appointment_setter::clock::{Clock, SystemClock};
 use appointment_setter::config::Config;
 use appointment_setter::domain::{Actor, Appointment, Channel, Status};
+use appointment_setter::ingest::Inbox;
 use appointment_setter::ingest::Router;
-use appointment_setter::messaging::{ConfirmationSettings, Confirmations, OutboxSettings, SmsHandler, Workers};
+use appointment_setter::messaging::{
+    ConfirmationSettings, Confirmations, OutboxSettings, SmsHandler, WorkerExtras, Workers,
+};
 use appointment_setter::startup::{self, ServerParts};
 use appointment_setter::store::Store;
 use appointment_setter::telnyx::{ApiKey, PublicKey, RetryPolicy, TelnyxClient, Verifier};
@@ -30,6 +33,9 @@ struct Texts {
     stop: appointment_setter::http::StopHandle,
     done: tokio::task::JoinHandle<std::io::Result<()>>,
     messaging: Workers,
+    /// Changes whenever the outbox records a send.
+    recorded: tokio::sync::watch::Sender<u64>,
+    inbox: Inbox,
 }
 
 /// Real time shifted to Monday 2026-12-07 08:00 in Chicago, so business hours are predictable while
@@ -65,6 +71,8 @@ async fn start(db: &TestDb) -> Texts {
     };
     let client = TelnyxClient::new(&fake.base, ApiKey::new("KEY"), policy).unwrap();
     let settings = OutboxSettings { retry_base: Duration::from_millis(20), ..OutboxSettings::default() };
+    let recorded = tokio::sync::watch::Sender::new(0);
+    let extras = WorkerExtras { recorded: Some(recorded.clone()), ..WorkerExtras::default() };
     let messaging = Workers::start(
         store.clone(),
         business.clone(),
@@ -72,7 +80,7 @@ async fn start(db: &TestDb) -> Texts {
         clock.clone(),
         settings,
         wake.clone(),
-        Default::default(),
+        extras,
     );
     let sms = SmsHandler::new(booking.clone(), store.clone(), wake);
     let handler = Router::new(sms, business.region, clock.clone());
@@ -88,8 +96,9 @@ async fn start(db: &TestDb) -> Texts {
     let app = startup::start(store.clone(), parts).await.unwrap();
     let url = format!("http://127.0.0.1:{}/webhooks/telnyx", app.port());
     let stop = app.stop_handle();
+    let inbox = app.inbox();
     let done = tokio::spawn(app.run_until_stopped());
-    Texts { url, http: reqwest::Client::new(), fake, booking, store, stop, done, messaging }
+    Texts { url, http: reqwest::Client::new(), fake, booking, store, stop, done, messaging, recorded, inbox }
 }
 
 impl Texts {
@@ -151,15 +160,13 @@ impl Texts {
 
     /// Waits until `who` has `n` messages that are no longer pending.
     async fn settled(&self, who: &str, n: usize) -> Vec<appointment_setter::store::MessageRecord> {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        loop {
+        let mut signals = [self.recorded.subscribe()];
+        let settled = async || {
             let messages = self.store.messages_to(who).await.unwrap();
-            if messages.len() >= n && messages.iter().all(|m| m.status != "pending") {
-                return messages;
-            }
-            assert!(tokio::time::Instant::now() < deadline, "messages to {who}: {messages:?}");
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+            messages.len() >= n && messages.iter().all(|m| m.status != "pending")
+        };
+        support::until(&format!("{n} settled messages to {who}"), &mut signals, settled, String::new).await;
+        self.store.messages_to(who).await.unwrap()
     }
 
     fn texts_to(&self, who: &str) -> Vec<String> {
@@ -241,12 +248,9 @@ async fn an_opted_out_number_gets_nothing_until_start() {
     let t = start(&db).await;
     let who = "+13125550121";
     assert_eq!(t.text("o1", who, "STOP", Some("STOP")).await, 200);
-    // The text is handled after the webhook is acknowledged: wait for the opt-out to be recorded.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while !t.store.is_opted_out(who).await.unwrap() {
-        assert!(tokio::time::Instant::now() < deadline, "opt-out recorded");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    // The text is handled after the webhook is acknowledged: wait until it has been.
+    t.inbox.drain().await;
+    assert!(t.store.is_opted_out(who).await.unwrap(), "opt-out recorded");
     let a = t.book("+13125550121", 3, 0).await;
     t.booking.cancel(a.id, &Actor::Staff { force: false }, Tell::Confirmation).await.unwrap();
     let sent = t.settled(who, 1).await;

@@ -13,10 +13,11 @@ use appointment_setter::calendar::LocalCalendar;
 use appointment_setter::clock::{Clock, SystemClock};
 use appointment_setter::config::Config;
 use appointment_setter::conversation::{Agent, OpenAiLlm, TurnSettings};
+use appointment_setter::ingest::Inbox;
 use appointment_setter::ingest::Router;
 use appointment_setter::messaging::{ConfirmationSettings, Confirmations, OutboxSettings, SmsHandler, Workers};
 use appointment_setter::startup::{self, ServerParts};
-use appointment_setter::store::{AppointmentFilter, ConversationStatus, Store};
+use appointment_setter::store::{AppointmentFilter, ConversationStatus, Store, StoredConversation};
 use appointment_setter::telnyx::{ApiKey, PublicKey, RetryPolicy, TelnyxClient, Verifier};
 use appointment_setter::voice::{CallTimeouts, SILENT_GOODBYE, STILL_THERE, VoiceHandler};
 use serde_json::json;
@@ -33,6 +34,7 @@ struct Phone {
     booking: BookingService,
     store: Store,
     _messaging: Workers,
+    inbox: Inbox,
 }
 
 const CALL: &str = "v3:call-jane";
@@ -82,8 +84,9 @@ async fn start_with(db: &TestDb, timeouts: CallTimeouts) -> Phone {
     };
     let app = startup::start(store.clone(), parts).await.unwrap();
     let url = format!("http://127.0.0.1:{}/webhooks/telnyx", app.port());
+    let inbox = app.inbox();
     tokio::spawn(app.run_until_stopped());
-    Phone { url, http: reqwest::Client::new(), telnyx: telnyx_fake, llm, booking, store, _messaging: messaging }
+    Phone { url, http: reqwest::Client::new(), telnyx: telnyx_fake, llm, booking, store, _messaging: messaging, inbox }
 }
 
 impl Phone {
@@ -123,17 +126,17 @@ impl Phone {
             .collect()
     }
 
-    /// Waits until `check` holds (10 s at most).
+    /// Waits until `check` holds, looking again whenever the fake Telnyx or the fake LLM receives a
+    /// request (10 s at most).
     async fn until(&self, what: &str, check: impl Fn(&Phone) -> bool) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        while !check(self) {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "timed out waiting for {what}; commands: {:#?}",
-                self.commands()
-            );
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        let mut signals = [self.telnyx.changes(), self.llm.changes()];
+        support::until(what, &mut signals, async || check(self), || format!("commands: {:#?}", self.commands())).await;
+    }
+
+    /// The stored conversation once every event sent so far has been handled.
+    async fn stored_when_handled(&self) -> Option<StoredConversation> {
+        self.inbox.drain().await;
+        self.store.conversation(CALL).await.unwrap()
     }
 }
 
@@ -193,17 +196,10 @@ async fn a_caller_books_a_consultation_and_gets_a_text() {
     .await;
 
     p.event("e6", "call.hangup", json!({"hangup_cause": "normal_clearing", "hangup_source": "caller"})).await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let stored = p.store.conversation(CALL).await.unwrap().unwrap();
-        if stored.status == ConversationStatus::Ended {
-            assert_eq!(stored.outcome.as_deref(), Some("normal_clearing"));
-            assert!(stored.state.contains("Jane Doe"), "the transcript is kept");
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline);
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    let stored = p.stored_when_handled().await.unwrap();
+    assert_eq!(stored.status, ConversationStatus::Ended);
+    assert_eq!(stored.outcome.as_deref(), Some("normal_clearing"));
+    assert!(stored.state.contains("Jane Doe"), "the transcript is kept");
     assert_eq!((count(&p, "answer"), count(&p, "transcription_start")), (1, 1), "no command twice");
     let metrics = appointment_setter::observability::metrics().render();
     for name in [
@@ -310,11 +306,7 @@ async fn a_hangup_mid_turn_sends_nothing_more_and_late_events_are_ignored() {
     p.event("h5", "call.speak.ended", json!({"status": "call_hangup"})).await;
     p.event("h6", "call.transcription", json!({"transcription_data": {"transcript": "hello?", "is_final": true}}))
         .await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while p.store.conversation(CALL).await.unwrap().is_none_or(|c| c.status != ConversationStatus::Ended) {
-        assert!(tokio::time::Instant::now() < deadline);
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    assert_eq!(p.stored_when_handled().await.map(|c| c.status), Some(ConversationStatus::Ended));
     assert_eq!(p.commands().len(), before, "no command after the hangup: {:#?}", p.commands());
     assert_eq!(p.llm.requests().len(), 1, "the cancelled turn went no further");
 }
@@ -353,10 +345,6 @@ async fn commands_to_a_call_that_already_ended_are_harmless() {
     p.event("x2", "call.answered", json!({})).await;
     p.until("both commands tried once", |p| p.commands().len() == 3).await;
     p.event("x3", "call.hangup", json!({"hangup_cause": "originator_cancel"})).await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while p.store.conversation(CALL).await.unwrap().is_none_or(|c| c.status != ConversationStatus::Ended) {
-        assert!(tokio::time::Instant::now() < deadline);
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    assert_eq!(p.stored_when_handled().await.map(|c| c.status), Some(ConversationStatus::Ended));
     assert_eq!(p.commands().len(), 3, "90018 is not retried");
 }

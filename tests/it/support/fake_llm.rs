@@ -40,6 +40,8 @@ pub fn tool(id: &'static str, name: &'static str, args: Value) -> Step {
 
 #[derive(Default)]
 struct State {
+    /// Bumped after every request is recorded.
+    changed: tokio::sync::watch::Sender<u64>,
     scripts: Mutex<VecDeque<Script>>,
     requests: Mutex<Vec<Value>>,
 }
@@ -60,6 +62,7 @@ fn chunk(delta: Value, finish: Option<&str>) -> Bytes {
 
 async fn completions(body: web::Json<Value>, state: web::Data<Arc<State>>) -> HttpResponse {
     state.requests.lock().unwrap().push(body.into_inner());
+    state.changed.send_modify(|n| *n += 1);
     let script = state.scripts.lock().unwrap().pop_front().unwrap_or(Script::Stream(vec![Step::Text("Okay.")]));
     let steps = match script {
         Script::Fail(status) => {
@@ -129,6 +132,11 @@ impl FakeLlm {
 
     pub fn script(&self, scripts: impl IntoIterator<Item = Script>) {
         self.state.scripts.lock().unwrap().extend(scripts);
+    }
+
+    /// Changes whenever a request has been recorded.
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.state.changed.subscribe()
     }
 
     pub fn requests(&self) -> Vec<Value> {

@@ -41,6 +41,8 @@ impl Reply {
 
 #[derive(Default)]
 struct State {
+    /// Bumped after every request is recorded.
+    changed: tokio::sync::watch::Sender<u64>,
     received: Mutex<Vec<Received>>,
     script: Mutex<VecDeque<Reply>>,
 }
@@ -57,6 +59,7 @@ async fn any(req: HttpRequest, body: web::Bytes, state: web::Data<Arc<State>>) -
         body: serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
         authorization: req.headers().get("authorization").and_then(|v| v.to_str().ok()).map(String::from),
     });
+    state.changed.send_modify(|n| *n += 1);
     let next = state.script.lock().unwrap().pop_front();
     let reply = next.unwrap_or_else(|| {
         if req.path().ends_with("/messages") {
@@ -96,6 +99,11 @@ impl FakeTelnyx {
     /// Queues replies for the next requests.
     pub fn script(&self, replies: impl IntoIterator<Item = Reply>) {
         self.state.script.lock().unwrap().extend(replies);
+    }
+
+    /// Changes whenever a request has been recorded.
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.state.changed.subscribe()
     }
 
     pub fn received(&self) -> Vec<Received> {

@@ -224,3 +224,27 @@ pub mod fake_telnyx;
 pub mod google_emulator;
 pub mod smtp_sink;
 pub mod webhooks;
+
+/// Waits until `check` holds, checking again whenever one of `signals` changes, for 10 s at most;
+/// panics with `what` (and `context`'s account of the state) if it never holds.
+pub async fn until(
+    what: &str,
+    signals: &mut [tokio::sync::watch::Receiver<u64>],
+    mut check: impl AsyncFnMut() -> bool,
+    context: impl Fn() -> String,
+) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        // Marked seen before checking, so a change during the check wakes the wait below.
+        for s in signals.iter_mut() {
+            s.borrow_and_update();
+        }
+        if check().await {
+            return;
+        }
+        let any = futures::future::select_all(signals.iter_mut().map(|s| Box::pin(s.changed())));
+        if tokio::time::timeout_at(deadline, any).await.is_err() {
+            panic!("timed out waiting for {what}; {}", context());
+        }
+    }
+}
