@@ -89,7 +89,7 @@ fn bench(c: &mut Criterion) {
                         received_at: now,
                         lease_until: now,
                     };
-                    assert_eq!(store.insert_events(&[row], "bench").await.unwrap(), [true]);
+                    assert_eq!(store.inbox().insert(&[row], "bench").await.unwrap(), [true]);
                     assert!(matches!(event.kind, EventKind::MessageReceived(_)));
                     router.handle(&event).await.unwrap();
                 }

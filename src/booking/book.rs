@@ -18,7 +18,7 @@ impl BookingService {
         let service = self.service(&req.service)?;
         let members = self.staff_for(service, req.staff.as_ref())?;
         if let Some(key) = &req.idempotency_key
-            && let Some(existing) = self.store.by_idempotency_key(key).await?
+            && let Some(existing) = self.store.appointments().by_idempotency_key(key).await?
         {
             return self.replayed(existing, &req.tell).await;
         }
@@ -86,7 +86,7 @@ impl BookingService {
             Err(e) if e.is_unique_violation() && req.idempotency_key.is_some() => {
                 drop(tx);
                 let key = req.idempotency_key.as_deref().expect("checked");
-                let existing = self.store.by_idempotency_key(key).await?.ok_or(e)?;
+                let existing = self.store.appointments().by_idempotency_key(key).await?.ok_or(e)?;
                 return self.replayed(existing, &req.tell).await;
             }
             Err(e) => return Err(e.into()),
@@ -117,7 +117,7 @@ impl BookingService {
         now: DateTime<Utc>,
     ) -> Result<(), BookingError> {
         for message in self.notices.messages(Change::Booked, appointment, tell, now) {
-            self.store.enqueue_message(&message, now).await?;
+            self.store.outbox().enqueue(&message, now).await?;
         }
         Ok(())
     }

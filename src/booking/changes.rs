@@ -74,7 +74,7 @@ impl BookingService {
         let slot_taken =
             || BookingError::refused(Refusal::SlotUnavailable, messages::slot_unavailable(&self.business, new_start));
         let ids = [&staff.id];
-        let stored = self.store.confirmed_for_staff(&ids, range.start, range.end).await?;
+        let stored = self.store.appointments().confirmed_for_staff(&ids, range.start, range.end).await?;
         if !is_free(service, &wanted, &combined_busy(staff, &calendar, &stored, Some(id))) {
             return Err(slot_taken());
         }

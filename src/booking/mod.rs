@@ -201,7 +201,7 @@ impl BookingService {
 
     /// Loads an appointment the actor may see; customers only see their own.
     async fn visible(&self, id: AppointmentId, actor: &Actor) -> Result<Appointment, BookingError> {
-        let found = self.store.appointment(id).await?;
+        let found = self.store.appointments().get(id).await?;
         match (found, actor) {
             (Some(a), Actor::Customer { phone }) if &a.customer_phone != phone => Err(Self::not_found(id)),
             (Some(a), _) => Ok(a),
@@ -221,14 +221,14 @@ impl BookingService {
 
     /// Appointments matching `filter`.
     pub async fn list(&self, filter: &AppointmentFilter) -> Result<Vec<Appointment>, BookingError> {
-        Ok(self.store.list(filter).await?)
+        Ok(self.store.appointments().list(filter).await?)
     }
 
     /// A customer's appointments matching `filter`, each first brought in line with its calendar
     /// event (staff may have moved or deleted it there); ones that are no longer confirmed are
     /// dropped unless the filter asks for cancelled ones too.
     pub async fn list_current(&self, filter: &AppointmentFilter) -> Result<Vec<Appointment>, BookingError> {
-        let mut list = self.reconcile_all(self.store.list(filter).await?).await?;
+        let mut list = self.reconcile_all(self.store.appointments().list(filter).await?).await?;
         if !filter.include_cancelled {
             list.retain(|a| a.status == Status::Confirmed);
         }

@@ -65,7 +65,7 @@ impl BookingService {
             end: resolve_local(tz, to, DayMinute::END_OF_DAY) + margin(),
         };
         let ids: Vec<&StaffId> = members.iter().map(|m| &m.id).collect();
-        let stored = self.store.confirmed_for_staff(&ids, range.start, range.end).await?;
+        let stored = self.store.appointments().confirmed_for_staff(&ids, range.start, range.end).await?;
         // A calendar we cannot read offers no slots (never offer a time we could not check); the
         // other staff members still do. Only when every calendar fails is the search an error.
         let mut readable = Vec::with_capacity(members.len());

@@ -142,7 +142,7 @@ impl Driver {
 
     /// The stored conversation history of the call.
     async fn history(&self) -> Vec<Message> {
-        let Ok(Some(stored)) = self.store.conversation(CALL).await else { return Vec::new() };
+        let Ok(Some(stored)) = self.store.conversations().get(CALL).await else { return Vec::new() };
         serde_json::from_str::<crate::conversation::Conversation>(&stored.state).map(|c| c.history).unwrap_or_default()
     }
 }

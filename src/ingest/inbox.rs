@@ -116,7 +116,7 @@ impl Inbox {
         let mut total = 0;
         loop {
             let now = self.clock.now();
-            let batch = self.store.claim_orphaned_events(self.writer.instance(), now, now + LEASE, 256).await?;
+            let batch = self.store.inbox().claim_orphaned(self.writer.instance(), now, now + LEASE, 256).await?;
             if batch.is_empty() {
                 return Ok(total);
             }
@@ -142,7 +142,7 @@ impl Inbox {
 
     /// Removes finished events older than [`RETENTION`].
     pub async fn purge(&self) -> Result<u64, StoreError> {
-        self.store.purge_events(self.clock.now() - RETENTION).await
+        self.store.inbox().purge(self.clock.now() - RETENTION).await
     }
 
     /// The current time by the inbox clock, in Unix seconds (for signature windows).

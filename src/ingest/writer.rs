@@ -102,7 +102,7 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Command>, instance: std::sync:
                     lease_until: r.lease_until,
                 })
                 .collect();
-            let result = store.insert_events(&rows, &instance).await;
+            let result = store.inbox().insert(&rows, &instance).await;
             metrics::histogram!("inbox_batch_size").record(rows.len() as f64);
             drop(rows);
             match result {
@@ -121,7 +121,7 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Command>, instance: std::sync:
             }
         }
         if !finishes.is_empty()
-            && let Err(e) = store.finish_events(&finishes, Utc::now()).await
+            && let Err(e) = store.inbox().finish(&finishes, Utc::now()).await
         {
             tracing::error!(error = %e, count = finishes.len(), "recording event completion failed");
         }

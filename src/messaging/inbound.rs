@@ -81,7 +81,7 @@ impl SmsHandler {
             attachment: None,
             ignore_opt_out,
         };
-        self.store.enqueue_message(&message, self.booking.now()).await?;
+        self.store.outbox().enqueue(&message, self.booking.now()).await?;
         Ok(())
     }
 

@@ -38,10 +38,10 @@ pub async fn record(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     tracing::info!(to = %phone.masked(), source = signal.source(), "number opted out");
-    store.opt_out(phone, signal.source(), now).await
+    store.opt_outs().record(phone, signal.source(), now).await
 }
 
 /// Records that `phone` opted back in (START/UNSTOP).
 pub async fn clear(store: &Store, phone: &PhoneNumber) -> Result<(), StoreError> {
-    store.opt_in(phone).await
+    store.opt_outs().clear(phone).await
 }

@@ -107,7 +107,7 @@ impl OutboxWorker {
         loop {
             let now = self.clock.now();
             let lease = chrono::Duration::from_std(self.settings.lease).unwrap_or_default();
-            let batch = self.store.claim_due_messages(&self.instance, now, now + lease, 256).await?;
+            let batch = self.store.outbox().claim_due(&self.instance, now, now + lease, 256).await?;
             if batch.is_empty() {
                 return Ok(total);
             }
@@ -140,7 +140,7 @@ impl OutboxWorker {
             SendOutcome::Retry { .. } => "retry",
         };
         metrics::counter!("messages_total", "outcome" => status).increment(1);
-        if let Err(e) = self.store.record_send(&m.id, &outcome, self.clock.now()).await {
+        if let Err(e) = self.store.outbox().record_send(&m.id, &outcome, self.clock.now()).await {
             tracing::error!(error = %e, cause = %m.message.cause, "could not record a send; it will be retried after its lease");
         }
         if let Some(recorded) = &self.recorded {
@@ -163,8 +163,9 @@ impl OutboxWorker {
                 Err(EmailError::Permanent(e)) => SendOutcome::Failed { error: e },
             };
         }
+        let phone = PhoneNumber::from_stored(m.message.recipient.clone());
         if !m.message.ignore_opt_out {
-            match self.store.is_opted_out(&m.message.recipient).await {
+            match self.store.opt_outs().is_opted_out(&phone).await {
                 Ok(true) => return SendOutcome::Blocked,
                 Ok(false) => {}
                 Err(e) => return self.retry(m, format!("opt-out lookup failed: {e}")),
@@ -179,7 +180,6 @@ impl OutboxWorker {
         match self.telnyx.send_message(&message).await {
             Ok(sent) => SendOutcome::Sent { provider_id: Some(sent.id).filter(|id| !id.is_empty()) },
             Err(TelnyxError::OptedOut) => {
-                let phone = PhoneNumber::from_stored(m.message.recipient.clone());
                 if let Err(e) = opt_out::record(&self.store, &phone, OptOutSignal::SendRefused, self.clock.now()).await
                 {
                     tracing::error!(error = %e, "could not record an opt-out");
@@ -215,6 +215,6 @@ impl Worker for OutboxWorker {
     }
 
     async fn next_due(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
-        self.store.next_message_due().await
+        self.store.outbox().next_due().await
     }
 }

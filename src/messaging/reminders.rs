@@ -59,12 +59,12 @@ impl ReminderScheduler {
         let mut sent = 0;
         loop {
             let now = self.clock.now();
-            let due = self.store.claim_due_reminders(&self.instance, now, now + LEASE, 500).await?;
+            let due = self.store.reminders().claim_due(&self.instance, now, now + LEASE, 500).await?;
             if due.is_empty() {
                 break;
             }
             for reminder in due {
-                let mut appointment = self.store.appointment(reminder.appointment_id).await?;
+                let mut appointment = self.store.appointments().get(reminder.appointment_id).await?;
                 if let (Some(booking), Some(a)) = (&self.booking, appointment.clone()) {
                     // A moved or cancelled appointment resets its reminder row, so completing
                     // this claim below fails and nothing is sent for the old time.
@@ -76,7 +76,7 @@ impl ReminderScheduler {
                 }
                 let message = match appointment {
                     Some(a) if a.status == Status::Confirmed && a.start > now => {
-                        if self.store.is_opted_out(a.customer_phone.as_str()).await? {
+                        if self.store.opt_outs().is_opted_out(&a.customer_phone).await? {
                             None
                         } else {
                             Some(NewMessage {
@@ -93,7 +93,8 @@ impl ReminderScheduler {
                     _ => None,
                 };
                 let has_message = message.is_some();
-                if self.store.complete_reminder(&self.instance, &reminder, message.as_ref(), now).await? && has_message
+                if self.store.reminders().complete(&self.instance, &reminder, message.as_ref(), now).await?
+                    && has_message
                 {
                     sent += 1;
                 }
@@ -120,6 +121,6 @@ impl Worker for ReminderScheduler {
     }
 
     async fn next_due(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
-        self.store.next_reminder_due().await
+        self.store.reminders().next_due().await
     }
 }

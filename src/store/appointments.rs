@@ -152,15 +152,19 @@ impl StaffTx {
     }
 }
 
-impl Store {
+/// Appointments, read side (see [`Store::appointments`]).
+#[derive(Clone, Copy)]
+pub struct Appointments<'a>(pub(super) &'a Store);
+
+impl Appointments<'_> {
     /// One appointment.
-    pub async fn appointment(&self, id: AppointmentId) -> Result<Option<Appointment>, StoreError> {
-        get(self.pool(), "id", id.to_string()).await
+    pub async fn get(&self, id: AppointmentId) -> Result<Option<Appointment>, StoreError> {
+        get(self.0.pool(), "id", id.to_string()).await
     }
 
     /// The appointment created by a request with this idempotency key.
     pub async fn by_idempotency_key(&self, key: &str) -> Result<Option<Appointment>, StoreError> {
-        get(self.pool(), "idempotency_key", key.to_string()).await
+        get(self.0.pool(), "idempotency_key", key.to_string()).await
     }
 
     /// Confirmed appointments of `staff` overlapping `[from, to)`, by start (no lock: for searches).
@@ -170,7 +174,7 @@ impl Store {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<Appointment>, StoreError> {
-        confirmed_for_staff(self.pool(), staff, from, to).await
+        confirmed_for_staff(self.0.pool(), staff, from, to).await
     }
 
     /// Appointments matching `filter`, by start.
@@ -202,6 +206,6 @@ impl Store {
         if let Some(limit) = filter.limit {
             sql.push_str(&format!(" LIMIT {}", limit.max(0)));
         }
-        fetch_all(self.pool(), &sql, binds).await
+        fetch_all(self.0.pool(), &sql, binds).await
     }
 }

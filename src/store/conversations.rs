@@ -47,9 +47,13 @@ pub struct StoredConversation {
     pub started_at: DateTime<Utc>,
 }
 
-impl Store {
+/// Stored conversations (see [`Store::conversations`]).
+#[derive(Clone, Copy)]
+pub struct Conversations<'a>(pub(super) &'a Store);
+
+impl Conversations<'_> {
     /// Creates or updates a conversation.
-    pub async fn save_conversation(
+    pub async fn save(
         &self,
         call: &str,
         caller: &PhoneNumber,
@@ -71,18 +75,18 @@ impl Store {
         .bind(outcome)
         .bind(started_at.timestamp())
         .bind(now.timestamp())
-        .execute(&self.pool)
+        .execute(self.0.pool())
         .await?;
         Ok(())
     }
 
     /// A conversation by call.
-    pub async fn conversation(&self, call: &str) -> Result<Option<StoredConversation>, StoreError> {
+    pub async fn get(&self, call: &str) -> Result<Option<StoredConversation>, StoreError> {
         let row = sqlx::query(
             "SELECT caller, state, status, outcome, started_at FROM conversations WHERE call_control_id = $1",
         )
         .bind(call)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.0.pool())
         .await?;
         row.map(|r| {
             Ok(StoredConversation {

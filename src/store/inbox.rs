@@ -56,15 +56,40 @@ impl Outcome {
     }
 }
 
+/// Where a recorded event stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventStatus {
+    /// Recorded, not yet finished (being handled, or waiting for recovery).
+    Pending,
+    /// Finished.
+    Finished(Outcome),
+}
+
+impl EventStatus {
+    fn parse(text: &str) -> Result<Self, StoreError> {
+        match text {
+            "pending" => Ok(EventStatus::Pending),
+            "done" => Ok(EventStatus::Finished(Outcome::Done)),
+            "skipped" => Ok(EventStatus::Finished(Outcome::Skipped)),
+            "failed" => Ok(EventStatus::Finished(Outcome::Failed)),
+            other => Err(StoreError::Corrupt { table: "webhook_events", problem: format!("status {other:?}") }),
+        }
+    }
+}
+
 fn micros(t: DateTime<Utc>) -> i64 {
     t.timestamp_micros()
 }
 
-impl Store {
+/// The webhook inbox table (see [`Store::inbox`]).
+#[derive(Clone, Copy)]
+pub struct InboxEvents<'a>(pub(super) &'a Store);
+
+impl InboxEvents<'_> {
     /// Records a batch of events in one transaction, owned by `instance` until `lease_until`.
     /// Returns, for each event, whether it was new (false = seen before: a duplicate).
-    pub async fn insert_events(&self, events: &[NewInboxEvent<'_>], instance: &str) -> Result<Vec<bool>, StoreError> {
-        let mut tx = self.begin_write().await?;
+    pub async fn insert(&self, events: &[NewInboxEvent<'_>], instance: &str) -> Result<Vec<bool>, StoreError> {
+        let mut tx = self.0.begin_write().await?;
         let mut fresh = Vec::with_capacity(events.len());
         for e in events {
             let done = sqlx::query(
@@ -87,8 +112,8 @@ impl Store {
     }
 
     /// Marks events processed.
-    pub async fn finish_events(&self, ids: &[(String, Outcome)], now: DateTime<Utc>) -> Result<(), StoreError> {
-        let mut tx = self.begin_write().await?;
+    pub async fn finish(&self, ids: &[(String, Outcome)], now: DateTime<Utc>) -> Result<(), StoreError> {
+        let mut tx = self.0.begin_write().await?;
         for (id, outcome) in ids {
             sqlx::query("UPDATE webhook_events SET status = $1, processed_at = $2 WHERE id = $3")
                 .bind(outcome.as_str())
@@ -104,7 +129,7 @@ impl Store {
     /// Claims up to `limit` pending events whose owner's lease has expired (a crashed or stopped
     /// instance), oldest first. Each row is claimed with a conditional update, so two instances
     /// never claim the same event.
-    pub async fn claim_orphaned_events(
+    pub async fn claim_orphaned(
         &self,
         instance: &str,
         now: DateTime<Utc>,
@@ -117,7 +142,7 @@ impl Store {
         )
         .bind(micros(now))
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(self.0.pool())
         .await?;
         let mut claimed = Vec::new();
         for row in rows {
@@ -131,7 +156,7 @@ impl Store {
             .bind(micros(lease_until))
             .bind(id.as_str())
             .bind(previous)
-            .execute(&self.pool)
+            .execute(self.0.pool())
             .await?
             .rows_affected()
                 == 1;
@@ -149,18 +174,20 @@ impl Store {
 
     /// Forgets finished events received before `before` (Telnyx stops redelivering long before).
     /// Returns how many were removed.
-    pub async fn purge_events(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+    pub async fn purge(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
         let done = sqlx::query("DELETE FROM webhook_events WHERE received_at < $1 AND status <> 'pending'")
             .bind(micros(before))
-            .execute(&self.pool)
+            .execute(self.0.pool())
             .await?;
         Ok(done.rows_affected())
     }
 
-    /// Status of one event (`pending`, `done`, ...), for tests and operators.
-    pub async fn event_status(&self, id: &str) -> Result<Option<String>, StoreError> {
-        let row =
-            sqlx::query("SELECT status FROM webhook_events WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
-        Ok(row.map(|r| r.try_get("status")).transpose()?)
+    /// Where one event stands, for tests and operators.
+    pub async fn status(&self, id: &str) -> Result<Option<EventStatus>, StoreError> {
+        let row = sqlx::query("SELECT status FROM webhook_events WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.0.pool())
+            .await?;
+        row.map(|r| EventStatus::parse(&r.try_get::<String, _>("status")?)).transpose()
     }
 }

@@ -79,6 +79,37 @@ pub enum SendOutcome {
     },
 }
 
+/// Where an outbox message stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageStatus {
+    /// Waiting to be sent (or retried).
+    Pending,
+    /// Accepted by the provider.
+    Sent,
+    /// Failed for good.
+    Failed,
+    /// Not sent: the recipient opted out.
+    Blocked,
+}
+
+impl MessageStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            MessageStatus::Pending => "pending",
+            MessageStatus::Sent => "sent",
+            MessageStatus::Failed => "failed",
+            MessageStatus::Blocked => "blocked",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self, StoreError> {
+        [MessageStatus::Pending, MessageStatus::Sent, MessageStatus::Failed, MessageStatus::Blocked]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+            .ok_or_else(|| StoreError::Corrupt { table: "outbox", problem: format!("status {text:?}") })
+    }
+}
+
 /// A stored message's state (tests and operators).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageRecord {
@@ -88,8 +119,8 @@ pub struct MessageRecord {
     pub recipient: String,
     /// Text.
     pub body: String,
-    /// `pending`, `sent`, `failed` or `blocked`.
-    pub status: String,
+    /// Where it stands.
+    pub status: MessageStatus,
     /// Attempts made.
     pub attempts: i64,
 }
@@ -160,43 +191,20 @@ impl Store {
         tx.commit().await?;
         Ok(rows)
     }
+}
 
+/// The outbox (see [`Store::outbox`]).
+#[derive(Clone, Copy)]
+pub struct Outbox<'a>(pub(super) &'a Store);
+
+impl Outbox<'_> {
     /// Records a message; false if its cause already has one.
-    pub async fn enqueue_message(&self, m: &NewMessage, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        enqueue(&self.pool, m, now).await
-    }
-
-    /// Records that `phone` does not want texts.
-    pub async fn opt_out(&self, phone: &PhoneNumber, source: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO opt_outs (phone, source, opted_out_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (phone) DO UPDATE SET source = excluded.source, opted_out_at = excluded.opted_out_at",
-        )
-        .bind(phone.as_str())
-        .bind(source)
-        .bind(now.timestamp())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// Clears an opt-out (START/UNSTOP).
-    pub async fn opt_in(&self, phone: &PhoneNumber) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM opt_outs WHERE phone = $1").bind(phone.as_str()).execute(&self.pool).await?;
-        Ok(())
-    }
-
-    /// Whether `recipient` (an E.164 number) opted out.
-    pub async fn is_opted_out(&self, recipient: &str) -> Result<bool, StoreError> {
-        let row = sqlx::query("SELECT phone FROM opt_outs WHERE phone = $1")
-            .bind(recipient)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.is_some())
+    pub async fn enqueue(&self, m: &NewMessage, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        enqueue(self.0.pool(), m, now).await
     }
 
     /// Claims up to `limit` messages due at `now` for `instance` until `lease_until`.
-    pub async fn claim_due_messages(
+    pub async fn claim_due(
         &self,
         instance: &str,
         now: DateTime<Utc>,
@@ -204,6 +212,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<OutboxMessage>, StoreError> {
         let rows = self
+            .0
             .claim(
                 "outbox",
                 "id",
@@ -243,33 +252,33 @@ impl Store {
     /// Records how a send attempt ended.
     pub async fn record_send(&self, id: &str, outcome: &SendOutcome, now: DateTime<Utc>) -> Result<(), StoreError> {
         let (status, next, provider, error) = match outcome {
-            SendOutcome::Sent { provider_id } => ("sent", now, provider_id.clone(), None),
-            SendOutcome::Blocked => ("blocked", now, None, Some("recipient opted out".to_string())),
-            SendOutcome::Failed { error } => ("failed", now, None, Some(error.clone())),
-            SendOutcome::Retry { at, error } => ("pending", *at, None, Some(error.clone())),
+            SendOutcome::Sent { provider_id } => (MessageStatus::Sent, now, provider_id.clone(), None),
+            SendOutcome::Blocked => (MessageStatus::Blocked, now, None, Some("recipient opted out".to_string())),
+            SendOutcome::Failed { error } => (MessageStatus::Failed, now, None, Some(error.clone())),
+            SendOutcome::Retry { at, error } => (MessageStatus::Pending, *at, None, Some(error.clone())),
         };
         sqlx::query(
             "UPDATE outbox SET status = $1, attempts = attempts + 1, next_attempt_at = $2, provider_id = $3, last_error = $4, \
              claimed_by = NULL, claimed_until = 0, updated_at = $5 WHERE id = $6",
         )
-        .bind(status)
+        .bind(status.as_str())
         .bind(next.timestamp())
         .bind(provider)
         .bind(error)
         .bind(now.timestamp())
         .bind(id)
-        .execute(&self.pool)
+        .execute(self.0.pool())
         .await?;
         Ok(())
     }
 
     /// When the next pending message is due, if any.
-    pub async fn next_message_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+    pub async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         let row = sqlx::query(
             "SELECT MIN(CASE WHEN claimed_until > next_attempt_at THEN claimed_until ELSE next_attempt_at END) AS due \
              FROM outbox WHERE status = 'pending'",
         )
-        .fetch_one(&self.pool)
+        .fetch_one(self.0.pool())
         .await?;
         Ok(row.try_get::<Option<i64>, _>("due")?.map(instant))
     }
@@ -280,7 +289,7 @@ impl Store {
             "SELECT cause, recipient, body, status, attempts FROM outbox WHERE recipient = $1 ORDER BY created_at, cause",
         )
         .bind(recipient)
-        .fetch_all(&self.pool)
+        .fetch_all(self.0.pool())
         .await?;
         rows.iter()
             .map(|r| {
@@ -288,10 +297,45 @@ impl Store {
                     cause: r.try_get("cause")?,
                     recipient: r.try_get("recipient")?,
                     body: r.try_get("body")?,
-                    status: r.try_get("status")?,
+                    status: MessageStatus::parse(&r.try_get::<String, _>("status")?)?,
                     attempts: r.try_get::<i32, _>("attempts")?.into(),
                 })
             })
             .collect()
+    }
+}
+
+/// Opt-outs (see [`Store::opt_outs`]).
+#[derive(Clone, Copy)]
+pub struct OptOuts<'a>(pub(super) &'a Store);
+
+impl OptOuts<'_> {
+    /// Records that `phone` does not want texts.
+    pub async fn record(&self, phone: &PhoneNumber, source: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO opt_outs (phone, source, opted_out_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (phone) DO UPDATE SET source = excluded.source, opted_out_at = excluded.opted_out_at",
+        )
+        .bind(phone.as_str())
+        .bind(source)
+        .bind(now.timestamp())
+        .execute(self.0.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Clears an opt-out (START/UNSTOP).
+    pub async fn clear(&self, phone: &PhoneNumber) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM opt_outs WHERE phone = $1").bind(phone.as_str()).execute(self.0.pool()).await?;
+        Ok(())
+    }
+
+    /// Whether `phone` opted out.
+    pub async fn is_opted_out(&self, phone: &PhoneNumber) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT phone FROM opt_outs WHERE phone = $1")
+            .bind(phone.as_str())
+            .fetch_optional(self.0.pool())
+            .await?;
+        Ok(row.is_some())
     }
 }

@@ -1,6 +1,11 @@
 //! The store (SPEC §5): SQLite by default, PostgreSQL for several instances, through `sqlx`'s
 //! `Any` driver so one set of portable queries serves both. Migrations run at connect.
 //!
+//! One handle, [`Store`], with a repository per concern: [`Store::appointments`] (read side),
+//! [`Store::inbox`], [`Store::outbox`], [`Store::opt_outs`], [`Store::reminders`],
+//! [`Store::conversations`]. Appointment writes are not here: they live in `booking`, the only part
+//! allowed to make them, and run inside a [`StaffTx`].
+//!
 //! Booking consistency lives here: [`Store::begin_for_staff`] opens a transaction that holds the
 //! per-staff commit lock across processes (SQLite `BEGIN IMMEDIATE`, PostgreSQL transaction-scoped
 //! advisory locks taken in a fixed order), so a re-check inside it cannot race another writer.
@@ -15,12 +20,14 @@ mod reminders;
 use std::path::Path;
 use std::time::Duration;
 
-pub use appointments::{AppointmentFilter, StaffTx};
-pub use conversations::{ConversationStatus, StoredConversation};
+pub use appointments::{AppointmentFilter, Appointments, StaffTx};
+pub use conversations::{ConversationStatus, Conversations, StoredConversation};
 pub use error::StoreError;
-pub use inbox::{NewInboxEvent, Outcome, PendingEvent};
-pub use messaging::{MessageChannel, MessageRecord, NewMessage, OutboxMessage, SendOutcome};
-pub use reminders::{DueReminder, ReminderStatus};
+pub use inbox::{EventStatus, InboxEvents, NewInboxEvent, Outcome, PendingEvent};
+pub use messaging::{
+    MessageChannel, MessageRecord, MessageStatus, NewMessage, OptOuts, Outbox, OutboxMessage, SendOutcome,
+};
+pub use reminders::{DueReminder, ReminderStatus, Reminders};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor, Transaction};
 
@@ -109,6 +116,36 @@ impl Store {
                 Err(e) => return Err(StoreError::Migrate(e)),
             }
         }
+    }
+
+    /// Appointments, read side (the writes live in `booking`, the one part that changes them).
+    pub fn appointments(&self) -> Appointments<'_> {
+        Appointments(self)
+    }
+
+    /// The webhook inbox table: dedupe, leases, completion.
+    pub fn inbox(&self) -> InboxEvents<'_> {
+        InboxEvents(self)
+    }
+
+    /// Outgoing texts and emails.
+    pub fn outbox(&self) -> Outbox<'_> {
+        Outbox(self)
+    }
+
+    /// Numbers that asked for no more texts.
+    pub fn opt_outs(&self) -> OptOuts<'_> {
+        OptOuts(self)
+    }
+
+    /// Reminder rows.
+    pub fn reminders(&self) -> Reminders<'_> {
+        Reminders(self)
+    }
+
+    /// Calls in progress and finished, with their conversation state.
+    pub fn conversations(&self) -> Conversations<'_> {
+        Conversations(self)
     }
 
     /// Which database this is.

@@ -80,9 +80,13 @@ impl StaffTx {
     }
 }
 
-impl Store {
+/// Reminder rows (see [`Store::reminders`]).
+#[derive(Clone, Copy)]
+pub struct Reminders<'a>(pub(super) &'a Store);
+
+impl Reminders<'_> {
     /// Claims up to `limit` reminders due at `now`.
-    pub async fn claim_due_reminders(
+    pub async fn claim_due(
         &self,
         instance: &str,
         now: DateTime<Utc>,
@@ -90,6 +94,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<DueReminder>, StoreError> {
         let rows = self
+            .0
             .claim(
                 "reminders",
                 "appointment_id",
@@ -114,14 +119,14 @@ impl Store {
 
     /// Finishes a claimed reminder: records its message (if any) and its final status in one
     /// transaction, only while this instance still holds the claim.
-    pub async fn complete_reminder(
+    pub async fn complete(
         &self,
         instance: &str,
         reminder: &DueReminder,
         message: Option<&NewMessage>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.0.begin_write().await?;
         let status = if message.is_some() { "sent" } else { "skipped" };
         let won = sqlx::query(
             "UPDATE reminders SET status = $1, updated_at = $2 WHERE appointment_id = $3 AND status = 'scheduled' \
@@ -144,21 +149,21 @@ impl Store {
     }
 
     /// When the next scheduled reminder is due, if any.
-    pub async fn next_reminder_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+    pub async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         let row = sqlx::query(
             "SELECT MIN(CASE WHEN claimed_until > due_at THEN claimed_until ELSE due_at END) AS due \
              FROM reminders WHERE status = 'scheduled'",
         )
-        .fetch_one(&self.pool)
+        .fetch_one(self.0.pool())
         .await?;
         Ok(row.try_get::<Option<i64>, _>("due")?.map(instant))
     }
 
     /// A reminder's status and due time (tests and operators).
-    pub async fn reminder(&self, id: AppointmentId) -> Result<Option<(ReminderStatus, DateTime<Utc>)>, StoreError> {
+    pub async fn status(&self, id: AppointmentId) -> Result<Option<(ReminderStatus, DateTime<Utc>)>, StoreError> {
         let row = sqlx::query("SELECT status, due_at FROM reminders WHERE appointment_id = $1")
             .bind(id.to_string())
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.0.pool())
             .await?;
         row.map(|r| Ok((ReminderStatus::parse(&r.try_get::<String, _>("status")?)?, instant(r.try_get("due_at")?))))
             .transpose()

@@ -57,7 +57,7 @@ impl VoiceHandler {
             return Some(call.clone());
         }
         // Another instance (or this one before a restart) may have had this call.
-        let stored = self.inner.store.conversation(id.as_str()).await.ok().flatten()?;
+        let stored = self.inner.store.conversations().get(id.as_str()).await.ok().flatten()?;
         if stored.status != ConversationStatus::Active {
             return None;
         }
@@ -71,8 +71,12 @@ impl VoiceHandler {
     pub(super) async fn save(&self, id: &CallControlId, call: &Call, outcome: Option<&str>) {
         let state = serde_json::to_string(&call.conversation).unwrap_or_default();
         let now = self.inner.clock.now();
-        if let Err(e) =
-            self.inner.store.save_conversation(id.as_str(), &call.caller, &state, outcome, call.started_at, now).await
+        if let Err(e) = self
+            .inner
+            .store
+            .conversations()
+            .save(id.as_str(), &call.caller, &state, outcome, call.started_at, now)
+            .await
         {
             tracing::warn!(error = %e, "could not save the conversation");
         }

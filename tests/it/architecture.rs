@@ -30,6 +30,9 @@ const LAYERS: &[(&str, u8)] = &[
 /// Imports between parts of one layer that are allowed: the wiring that builds the server.
 const SIDEWAYS: &[(&str, &str)] = &[("demo", "http"), ("demo", "startup"), ("startup", "http")];
 
+/// Recording an opt-out or opt-in: only messaging's `opt_out.rs` does it, whatever the signal.
+const OPT_OUT_WRITES: &[&str] = &["opt_outs().record(", "opt_outs().clear("];
+
 /// Names that mean "writes appointments": only `booking` may use them (`store` defines them).
 const APPOINTMENT_WRITES: &[&str] = &["StaffTx", "begin_for_staff", "insert_appointment", "move_appointment"];
 
@@ -91,6 +94,15 @@ fn violations(file: &str, part: &str, source: &str) -> Vec<String> {
     found
 }
 
+/// Opt-outs recorded anywhere but the one place for them.
+fn scattered_opt_outs(file: &str, source: &str) -> Vec<String> {
+    if file == "src/messaging/opt_out.rs" {
+        return Vec::new();
+    }
+    let lines = source.lines().enumerate().filter(|(_, l)| OPT_OUT_WRITES.iter().any(|w| l.contains(w)));
+    lines.map(|(n, _)| format!("{file}:{}: opt-outs are recorded only in src/messaging/opt_out.rs", n + 1)).collect()
+}
+
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
@@ -114,7 +126,9 @@ fn every_part_imports_only_parts_below_it() {
         let relative = path.strip_prefix(&src).unwrap();
         let Some(part) = part_of(relative) else { continue };
         let source = std::fs::read_to_string(path).unwrap();
-        problems.extend(violations(&format!("src/{}", relative.display()), &part, &source));
+        let file = format!("src/{}", relative.display());
+        problems.extend(violations(&file, &part, &source));
+        problems.extend(scattered_opt_outs(&file, &source));
     }
     assert!(problems.is_empty(), "imports that point the wrong way:\n{}", problems.join("\n"));
 }
@@ -136,4 +150,7 @@ fn the_check_names_the_file_and_line_of_a_forbidden_import() {
     assert_eq!(violations("src/messaging/x.rs", "messaging", writes).len(), 1);
     assert!(violations("src/booking/x.rs", "booking", writes).is_empty());
     assert_eq!(violations("src/widgets/x.rs", "widgets", "").len(), 1, "a new part needs a layer");
+    let opt_out = "store.opt_outs().record(&phone, \"40300\", now).await?;";
+    assert_eq!(scattered_opt_outs("src/ingest/router.rs", opt_out).len(), 1);
+    assert!(scattered_opt_outs("src/messaging/opt_out.rs", opt_out).is_empty());
 }

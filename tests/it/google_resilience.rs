@@ -115,13 +115,14 @@ async fn a_persistent_server_error_fails_clearly_within_the_deadline_and_leaves_
 
     let store = s.db.store().await;
     let all = store
+        .appointments()
         .list(&appointment_setter::store::AppointmentFilter { include_cancelled: true, ..Default::default() })
         .await
         .unwrap();
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].status, Status::Cancelled, "the record does not claim a booking the calendar lacks");
     assert!(s.emu.live_events(SARAH).is_empty(), "and the calendar has no event without a booking");
-    assert!(store.messages_to("+13125550123").await.unwrap().is_empty(), "nothing was confirmed");
+    assert!(store.outbox().messages_to("+13125550123").await.unwrap().is_empty(), "nothing was confirmed");
     // The time is free again once Google is back.
     s.booking.book(request_with("consultation", "sarah", chicago(2026, 12, 8, 9, 0))).await.unwrap();
     assert_eq!(s.emu.live_events(SARAH).len(), 1);
@@ -200,7 +201,7 @@ async fn cancelling_or_moving_during_an_outage_changes_nothing_and_works_once_go
     let staff = Actor::Staff { force: false };
     let outage = || std::iter::repeat_n(Fault::status(503, "backendError"), 8);
     let store = s.db.store().await;
-    let stored = || async { store.appointment(a.id).await.unwrap().unwrap() };
+    let stored = || async { store.appointments().get(a.id).await.unwrap().unwrap() };
 
     s.emu.fail_next(std::iter::once(Fault::status(200, "")).chain(outage()));
     let err = s.booking.cancel(a.id, &staff, Tell::Confirmation).await.unwrap_err();
@@ -220,7 +221,7 @@ async fn cancelling_or_moving_during_an_outage_changes_nothing_and_works_once_go
     s.booking.cancel(a.id, &staff, Tell::Confirmation).await.unwrap();
     assert!(s.emu.live_events(SARAH).is_empty());
     assert_eq!(stored().await.status, Status::Cancelled);
-    let texts = s.db.store().await.messages_to("+13125550123").await.unwrap();
+    let texts = s.db.store().await.outbox().messages_to("+13125550123").await.unwrap();
     assert_eq!(
         texts.len(),
         2,

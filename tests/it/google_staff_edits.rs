@@ -58,12 +58,12 @@ impl Setup {
     }
 
     async fn stored(&self, a: &Appointment) -> Appointment {
-        self.db.store().await.appointment(a.id).await.unwrap().unwrap()
+        self.db.store().await.appointments().get(a.id).await.unwrap().unwrap()
     }
 
     async fn texts(&self) -> Vec<String> {
         let store = self.db.store().await;
-        store.messages_to("+13125550123").await.unwrap().into_iter().map(|m| m.cause).collect()
+        store.outbox().messages_to("+13125550123").await.unwrap().into_iter().map(|m| m.cause).collect()
     }
 }
 
@@ -78,7 +78,7 @@ async fn an_event_deleted_in_google_cancels_the_appointment_before_we_list_or_ca
     assert_eq!(listed.iter().map(|x| x.id).collect::<Vec<_>>(), [kept.id], "the deleted one is gone");
     assert_eq!(s.stored(&a).await.status, Status::Cancelled);
     let store = s.db.store().await;
-    assert_eq!(store.reminder(a.id).await.unwrap().unwrap().0, ReminderStatus::Cancelled);
+    assert_eq!(store.reminders().status(a.id).await.unwrap().unwrap().0, ReminderStatus::Cancelled);
     assert_eq!(s.texts().await, [format!("appointment:{}:1:cancelled", a.id)], "the customer is told");
 
     let again = s.booking.cancel(a.id, &Actor::Customer { phone: phone("+13125550123") }, Tell::Confirmation).await;
@@ -115,7 +115,7 @@ async fn an_event_moved_in_google_moves_the_appointment_and_its_reminder() {
     assert_eq!((s.stored(&a).await.start, s.stored(&a).await.sequence), (to_start, 1));
     let store = s.db.store().await;
     assert_eq!(
-        store.reminder(a.id).await.unwrap().unwrap(),
+        store.reminders().status(a.id).await.unwrap().unwrap(),
         (ReminderStatus::Scheduled, to_start - chrono::Duration::hours(24))
     );
     assert_eq!(s.texts().await, [format!("appointment:{}:1:rescheduled", a.id)]);
@@ -163,11 +163,11 @@ async fn reminders_follow_edits_made_in_google() {
     let reminders: Vec<String> = s.texts().await.into_iter().filter(|c| c.starts_with("reminder:")).collect();
     assert_eq!(reminders.len(), 1);
     assert!(reminders[0].contains(&kept.id.to_string()));
-    assert_eq!(store.reminder(deleted.id).await.unwrap().unwrap().0, ReminderStatus::Cancelled);
+    assert_eq!(store.reminders().status(deleted.id).await.unwrap().unwrap().0, ReminderStatus::Cancelled);
 
     s.clock.set(chicago(2026, 12, 9, 10, 0));
     assert_eq!(scheduler.tick().await.unwrap(), 1, "the moved one a day later, for its new time");
-    let reminded = store.messages_to("+13125550123").await.unwrap();
+    let reminded = store.outbox().messages_to("+13125550123").await.unwrap();
     let last = reminded.iter().find(|m| m.cause.starts_with(&format!("reminder:{}", moved.id))).unwrap();
     assert!(last.body.contains("Thu"), "names the new day: {}", last.body);
 }

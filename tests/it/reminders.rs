@@ -61,6 +61,7 @@ impl Setup {
 
     async fn reminders_to(&self, who: &str) -> Vec<String> {
         self.store
+            .outbox()
             .messages_to(who)
             .await
             .unwrap()
@@ -78,7 +79,7 @@ async fn a_reminder_is_due_exactly_once_24_hours_ahead() {
         let scheduler = s.scheduler();
         let a = s.book("+13125550201", "sarah", chicago(2026, 12, 9, 10, 0)).await;
         assert_eq!(
-            s.store.reminder(a.id).await.unwrap(),
+            s.store.reminders().status(a.id).await.unwrap(),
             Some((ReminderStatus::Scheduled, chicago(2026, 12, 8, 10, 0)))
         );
         s.clock.set(chicago(2026, 12, 8, 9, 59));
@@ -110,7 +111,7 @@ async fn rescheduling_moves_the_reminder_and_cancelling_removes_it() {
         s.booking.cancel(cancelled.id, &Actor::Staff { force: false }, Tell::Nothing).await.unwrap();
         s.clock.set(chicago(2026, 12, 8, 10, 0));
         assert_eq!(scheduler.tick().await.unwrap(), 0, "{}: the old time no longer reminds", db.label);
-        assert_eq!(s.store.reminder(cancelled.id).await.unwrap().unwrap().0, ReminderStatus::Cancelled);
+        assert_eq!(s.store.reminders().status(cancelled.id).await.unwrap().unwrap().0, ReminderStatus::Cancelled);
         s.clock.set(chicago(2026, 12, 9, 10, 0));
         assert_eq!(scheduler.tick().await.unwrap(), 1);
         let sent = s.reminders_to("+13125550202").await;
@@ -124,7 +125,7 @@ async fn an_appointment_booked_three_hours_ahead_gets_no_reminder() {
     let db = TestDb::sqlite().await;
     let s = setup(&db).await;
     let a = s.book("+13125550204", "sarah", chicago(2026, 12, 7, 11, 0)).await;
-    assert_eq!(s.store.reminder(a.id).await.unwrap().unwrap().0, ReminderStatus::Skipped);
+    assert_eq!(s.store.reminders().status(a.id).await.unwrap().unwrap().0, ReminderStatus::Skipped);
     s.clock.set(chicago(2026, 12, 7, 10, 59));
     assert_eq!(s.scheduler().tick().await.unwrap(), 0);
     assert!(s.reminders_to("+13125550204").await.is_empty());
@@ -141,8 +142,8 @@ async fn a_missed_reminder_is_sent_late_while_the_appointment_is_ahead_and_skipp
     assert_eq!(s.scheduler().tick().await.unwrap(), 1);
     assert_eq!(s.reminders_to("+13125550205").await.len(), 1, "still ahead: sent late");
     assert!(s.reminders_to("+13125550206").await.is_empty(), "already started: skipped");
-    assert_eq!(s.store.reminder(missed.id).await.unwrap().unwrap().0, ReminderStatus::Skipped);
-    assert_eq!(s.store.reminder(late.id).await.unwrap().unwrap().0, ReminderStatus::Sent);
+    assert_eq!(s.store.reminders().status(missed.id).await.unwrap().unwrap().0, ReminderStatus::Skipped);
+    assert_eq!(s.store.reminders().status(late.id).await.unwrap().unwrap().0, ReminderStatus::Sent);
 }
 
 #[tokio::test]
@@ -150,10 +151,10 @@ async fn opted_out_numbers_get_no_reminder() {
     let db = TestDb::sqlite().await;
     let s = setup(&db).await;
     let a = s.book("+13125550207", "sarah", chicago(2026, 12, 9, 10, 0)).await;
-    s.store.opt_out(&phone("+13125550207"), "keyword", chrono::Utc::now()).await.unwrap();
+    s.store.opt_outs().record(&phone("+13125550207"), "keyword", chrono::Utc::now()).await.unwrap();
     s.clock.set(chicago(2026, 12, 8, 10, 0));
     assert_eq!(s.scheduler().tick().await.unwrap(), 0);
-    assert_eq!(s.store.reminder(a.id).await.unwrap().unwrap().0, ReminderStatus::Skipped);
+    assert_eq!(s.store.reminders().status(a.id).await.unwrap().unwrap().0, ReminderStatus::Skipped);
 }
 
 #[tokio::test]
@@ -164,14 +165,15 @@ async fn a_crash_after_claiming_still_sends_exactly_once_after_the_lease() {
         let due = chicago(2026, 12, 8, 10, 0);
         s.clock.set(due);
         // Another instance claims the reminder and dies before finishing it.
-        let claimed = s.store.claim_due_reminders("dead-instance", due, due + Duration::minutes(2), 10).await.unwrap();
+        let claimed =
+            s.store.reminders().claim_due("dead-instance", due, due + Duration::minutes(2), 10).await.unwrap();
         assert_eq!(claimed.len(), 1);
         let survivor = s.scheduler();
         assert_eq!(survivor.tick().await.unwrap(), 0, "{}: the claim is respected", db.label);
         s.clock.advance(Duration::minutes(3));
         assert_eq!(survivor.tick().await.unwrap(), 1, "{}: taken over after the lease", db.label);
         // The dead instance coming back cannot complete it again.
-        assert!(!s.store.complete_reminder("dead-instance", &claimed[0], None, due).await.unwrap());
+        assert!(!s.store.reminders().complete("dead-instance", &claimed[0], None, due).await.unwrap());
         assert_eq!(s.reminders_to("+13125550208").await.len(), 1);
     }
 }

@@ -18,7 +18,7 @@ use appointment_setter::messaging::{
     ConfirmationSettings, Confirmations, OutboxSettings, SmsHandler, WorkerExtras, Workers,
 };
 use appointment_setter::startup::{self, ServerParts};
-use appointment_setter::store::Store;
+use appointment_setter::store::{MessageStatus, Store};
 use appointment_setter::telnyx::{ApiKey, PublicKey, RetryPolicy, TelnyxClient, Verifier};
 use support::fake_telnyx::{FakeTelnyx, Reply};
 use support::webhooks::{sample, signing_key};
@@ -162,11 +162,11 @@ impl Texts {
     async fn settled(&self, who: &str, n: usize) -> Vec<appointment_setter::store::MessageRecord> {
         let mut signals = [self.recorded.subscribe()];
         let settled = async || {
-            let messages = self.store.messages_to(who).await.unwrap();
-            messages.len() >= n && messages.iter().all(|m| m.status != "pending")
+            let messages = self.store.outbox().messages_to(who).await.unwrap();
+            messages.len() >= n && messages.iter().all(|m| m.status != MessageStatus::Pending)
         };
         support::until(&format!("{n} settled messages to {who}"), &mut signals, settled, String::new).await;
-        self.store.messages_to(who).await.unwrap()
+        self.store.outbox().messages_to(who).await.unwrap()
     }
 
     fn texts_to(&self, who: &str) -> Vec<String> {
@@ -200,7 +200,10 @@ async fn cancel_in_its_spellings_with_one_two_and_no_appointments() {
         assert_eq!(t.status(&one).await, Status::Cancelled, "{}", db.label);
         assert_eq!(sent.len(), 1);
         assert!(sent[0].body.contains("is cancelled"), "{}", sent[0].body);
-        assert!(t.store.is_opted_out("+13125550101").await.unwrap(), "the carrier keyword opted them out");
+        assert!(
+            t.store.opt_outs().is_opted_out(&phone("+13125550101")).await.unwrap(),
+            "the carrier keyword opted them out"
+        );
 
         // Two upcoming, lower-case: the next one goes, the reply lists the other.
         let first = t.book("+13125550102", 3, 1).await;
@@ -250,16 +253,16 @@ async fn an_opted_out_number_gets_nothing_until_start() {
     assert_eq!(t.text("o1", who, "STOP", Some("STOP")).await, 200);
     // The text is handled after the webhook is acknowledged: wait until it has been.
     t.inbox.drain().await;
-    assert!(t.store.is_opted_out(who).await.unwrap(), "opt-out recorded");
+    assert!(t.store.opt_outs().is_opted_out(&phone(who)).await.unwrap(), "opt-out recorded");
     let a = t.book("+13125550121", 3, 0).await;
     t.booking.cancel(a.id, &Actor::Staff { force: false }, Tell::Confirmation).await.unwrap();
     let sent = t.settled(who, 1).await;
-    assert_eq!(sent[0].status, "blocked");
+    assert_eq!(sent[0].status, MessageStatus::Blocked);
     assert!(t.texts_to(who).is_empty(), "nothing reached Telnyx");
     assert_eq!(t.text("o2", who, "START", None).await, 200);
     let sent = t.settled(who, 2).await;
-    assert_eq!(sent[1].status, "sent");
-    assert!(!t.store.is_opted_out(who).await.unwrap());
+    assert_eq!(sent[1].status, MessageStatus::Sent);
+    assert!(!t.store.opt_outs().is_opted_out(&phone(who)).await.unwrap());
     let b = t.book("+13125550121", 4, 1).await;
     t.booking.cancel(b.id, &Actor::Staff { force: false }, Tell::Confirmation).await.unwrap();
     t.settled(who, 3).await;
@@ -298,7 +301,7 @@ async fn each_inbound_sample_replayed_ten_times_gives_one_cancellation_and_one_r
         // opt-out is recorded. The cancellation confirmation always goes out (bare CANCEL).
         let to_telnyx = t.texts_to(jane);
         assert!(to_telnyx.iter().any(|text| text.contains("is cancelled")), "{}: {to_telnyx:?}", db.label);
-        let blocked = sent.iter().filter(|m| m.status == "blocked").count();
+        let blocked = sent.iter().filter(|m| m.status == MessageStatus::Blocked).count();
         assert_eq!(to_telnyx.len() + blocked, 2, "{}: each message sent or blocked exactly once", db.label);
         Arc::into_inner(t).unwrap().stop().await;
     }
@@ -312,9 +315,9 @@ async fn a_40300_send_records_the_opt_out_and_is_not_retried() {
     t.fake.script([Reply::error(403, "40300")]);
     assert_eq!(t.text("b1", who, "HELP", None).await, 200);
     let sent = t.settled(who, 1).await;
-    assert_eq!((sent[0].status.as_str(), sent[0].attempts), ("blocked", 1));
+    assert_eq!((sent[0].status, sent[0].attempts), (MessageStatus::Blocked, 1));
     assert_eq!(t.texts_to(who).len(), 1, "one request, no retry");
-    assert!(t.store.is_opted_out(who).await.unwrap());
+    assert!(t.store.opt_outs().is_opted_out(&phone(who)).await.unwrap());
     t.stop().await;
 }
 
@@ -327,7 +330,7 @@ async fn a_500_is_retried_with_backoff_and_sent_once() {
     t.fake.script([Reply::error(500, "x"), Reply::error(500, "x")]);
     assert_eq!(t.text("r1", who, "HELP", None).await, 200);
     let sent = t.settled(who, 1).await;
-    assert_eq!((sent[0].status.as_str(), sent[0].attempts), ("sent", 2), "{sent:?}");
+    assert_eq!((sent[0].status, sent[0].attempts), (MessageStatus::Sent, 2), "{sent:?}");
     assert_eq!(t.texts_to(who).len(), 3, "two failed requests and one success");
     t.stop().await;
 }

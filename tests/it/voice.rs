@@ -136,7 +136,7 @@ impl Phone {
     /// The stored conversation once every event sent so far has been handled.
     async fn stored_when_handled(&self) -> Option<StoredConversation> {
         self.inbox.drain().await;
-        self.store.conversation(CALL).await.unwrap()
+        self.store.conversations().get(CALL).await.unwrap()
     }
 }
 

@@ -6,7 +6,7 @@ use crate::support;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use appointment_setter::store::NewInboxEvent;
+use appointment_setter::store::{EventStatus, NewInboxEvent, Outcome};
 use appointment_setter::telnyx::signature::sign;
 use support::TestDb;
 use support::webhooks::*;
@@ -188,7 +188,8 @@ async fn events_left_unfinished_by_a_dead_instance_are_recovered_at_start() {
         };
         let (text, fresh_call, old_call, owned) = (text.leak(), fresh_call.leak(), old_call.leak(), owned.leak());
         store
-            .insert_events(
+            .inbox()
+            .insert(
                 &[
                     row("orphan-text", text, now - chrono::Duration::minutes(20), expired),
                     row("orphan-call-fresh", fresh_call, now - chrono::Duration::minutes(1), expired),
@@ -204,9 +205,16 @@ async fn events_left_unfinished_by_a_dead_instance_are_recovered_at_start() {
         let mut ids = recorder.ids();
         ids.sort();
         assert_eq!(ids, ["orphan-call-fresh", "orphan-text"], "{}", db.label);
-        assert_eq!(store.event_status("orphan-call-old").await.unwrap().as_deref(), Some("skipped"));
-        assert_eq!(store.event_status("orphan-text").await.unwrap().as_deref(), Some("done"));
-        assert_eq!(store.event_status("owned-elsewhere").await.unwrap().as_deref(), Some("pending"), "lease respected");
+        assert_eq!(
+            store.inbox().status("orphan-call-old").await.unwrap(),
+            Some(EventStatus::Finished(Outcome::Skipped))
+        );
+        assert_eq!(store.inbox().status("orphan-text").await.unwrap(), Some(EventStatus::Finished(Outcome::Done)));
+        assert_eq!(
+            store.inbox().status("owned-elsewhere").await.unwrap(),
+            Some(EventStatus::Pending),
+            "lease respected"
+        );
     }
 }
 
@@ -301,17 +309,18 @@ async fn finished_events_are_purged_after_retention_and_pending_ones_are_kept() 
             lease_until: at,
         };
         store
-            .insert_events(&[row("old-done", long_ago), row("old-pending", long_ago), row("new-done", now)], "i")
+            .inbox()
+            .insert(&[row("old-done", long_ago), row("old-pending", long_ago), row("new-done", now)], "i")
             .await
             .unwrap();
-        use appointment_setter::store::Outcome;
         store
-            .finish_events(&[("old-done".into(), Outcome::Done), ("new-done".into(), Outcome::Done)], now)
+            .inbox()
+            .finish(&[("old-done".into(), Outcome::Done), ("new-done".into(), Outcome::Done)], now)
             .await
             .unwrap();
-        assert_eq!(store.purge_events(now - chrono::Duration::days(30)).await.unwrap(), 1, "{}", db.label);
-        assert_eq!(store.event_status("old-done").await.unwrap(), None);
-        assert_eq!(store.event_status("old-pending").await.unwrap().as_deref(), Some("pending"));
-        assert_eq!(store.event_status("new-done").await.unwrap().as_deref(), Some("done"));
+        assert_eq!(store.inbox().purge(now - chrono::Duration::days(30)).await.unwrap(), 1, "{}", db.label);
+        assert_eq!(store.inbox().status("old-done").await.unwrap(), None);
+        assert_eq!(store.inbox().status("old-pending").await.unwrap(), Some(EventStatus::Pending));
+        assert_eq!(store.inbox().status("new-done").await.unwrap(), Some(EventStatus::Finished(Outcome::Done)));
     }
 }
