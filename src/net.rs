@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 /// The wait a `Retry-After` header asks for, in its delay-seconds form (the form these APIs send).
-pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     headers
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())

@@ -33,7 +33,7 @@ pub fn metrics() -> PrometheusHandle {
 
 /// Folds recorded histogram samples into their buckets every few seconds. Without it samples pile
 /// up in memory between scrapes (one per event). Runs until the runtime stops.
-pub fn spawn_metrics_upkeep() {
+pub(crate) fn spawn_metrics_upkeep() {
     static STARTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     if STARTED.swap(true, std::sync::atomic::Ordering::SeqCst) {
         return;
@@ -50,7 +50,7 @@ pub fn spawn_metrics_upkeep() {
 
 /// Installs the tracing subscriber: `RUST_LOG` filter (default `default_level`), text or, with
 /// `LOG_FORMAT=json`, JSON lines on stderr. Calling it twice is harmless.
-pub fn init_tracing(default_level: &str) {
+pub(crate) fn init_tracing(default_level: &str) {
     use tracing_subscriber::{EnvFilter, fmt};
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
     let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);

@@ -12,7 +12,7 @@ use crate::store::Store;
 use crate::telnyx::Verifier;
 
 /// How often orphaned events (an instance died mid-way) are looked for and old ones purged.
-pub const RECOVERY_INTERVAL: Duration = Duration::from_secs(60);
+pub(crate) const RECOVERY_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Server settings that are not in the config file.
 pub struct ServerParts {

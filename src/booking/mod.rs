@@ -20,8 +20,11 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 pub use error::BookingError;
+pub(crate) use notify::Change;
+pub(crate) use notify::ConfirmationWriter;
 use notify::Notices;
-pub use notify::{Change, ConfirmationWriter, Tell, confirmation_cause};
+pub use notify::Tell;
+pub(crate) use notify::confirmation_cause;
 
 use crate::calendar::Calendar;
 use crate::clock::Clock;
@@ -108,7 +111,7 @@ impl BookingService {
     }
 
     /// Sets the reminder lead time (`None`: no reminders; default 24 hours).
-    pub fn with_reminders(mut self, before: Option<Duration>) -> Self {
+    pub(crate) fn with_reminders(mut self, before: Option<Duration>) -> Self {
         self.notices.reminder_before = before;
         self
     }

@@ -39,7 +39,7 @@ pub enum Change {
 
 impl Change {
     /// `booked`, `rescheduled`, `cancelled`.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Change::Booked => "booked",
             Change::Rescheduled => "rescheduled",
@@ -55,7 +55,7 @@ pub trait ConfirmationWriter: Send + Sync {
 }
 
 /// The outbox cause of a change's confirmation: one per appointment, sequence and kind.
-pub fn confirmation_cause(a: &Appointment, kind: &str) -> String {
+pub(crate) fn confirmation_cause(a: &Appointment, kind: &str) -> String {
     format!("appointment:{}:{}:{kind}", a.id, a.sequence)
 }
 

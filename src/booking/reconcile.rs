@@ -12,7 +12,7 @@ use crate::domain::{Appointment, StaffId, Status};
 impl BookingService {
     /// Brings `a` in line with its calendar event and returns our record as it now is. Past and
     /// cancelled appointments are returned as they are.
-    pub async fn reconcile(&self, a: Appointment) -> Result<Appointment, BookingError> {
+    pub(crate) async fn reconcile(&self, a: Appointment) -> Result<Appointment, BookingError> {
         if !self.worth_checking(&a) {
             return Ok(a);
         }
@@ -74,7 +74,7 @@ impl BookingService {
     /// Reconciles a customer's appointments (`list`, all for one phone number): the backend finds
     /// each staff member's events for that number at once. A calendar that cannot be read leaves
     /// our record as it is (logged), so a Google outage never hides a customer's appointments.
-    pub async fn reconcile_all(&self, list: Vec<Appointment>) -> Result<Vec<Appointment>, BookingError> {
+    pub(crate) async fn reconcile_all(&self, list: Vec<Appointment>) -> Result<Vec<Appointment>, BookingError> {
         let (check, mut out): (Vec<Appointment>, Vec<Appointment>) =
             list.into_iter().partition(|a| self.worth_checking(a));
         let mut by_staff: Vec<(&StaffId, Vec<Appointment>)> = Vec::new();

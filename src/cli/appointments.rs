@@ -14,7 +14,7 @@ use crate::store::AppointmentFilter;
 
 /// The `appointments` subcommands.
 #[derive(Debug, Subcommand)]
-pub enum AppointmentsCommand {
+pub(crate) enum AppointmentsCommand {
     /// List upcoming appointments, grouped by day
     List(ListArgs),
     /// Book an appointment
@@ -27,7 +27,7 @@ pub enum AppointmentsCommand {
 
 /// Arguments of `appointments list`.
 #[derive(Debug, Args)]
-pub struct ListArgs {
+pub(crate) struct ListArgs {
     /// Only this customer's appointments
     #[arg(long)]
     phone: Option<String>,
@@ -44,7 +44,7 @@ pub struct ListArgs {
 
 /// Arguments of `appointments book`.
 #[derive(Debug, Args)]
-pub struct BookArgs {
+pub(crate) struct BookArgs {
     /// Service id
     #[arg(long)]
     service: String,
@@ -82,7 +82,7 @@ pub struct BookArgs {
 
 /// Arguments of `appointments cancel`.
 #[derive(Debug, Args)]
-pub struct CancelArgs {
+pub(crate) struct CancelArgs {
     /// Appointment id
     id: String,
     /// Text the customer a confirmation (sent by the running server)
@@ -95,7 +95,7 @@ pub struct CancelArgs {
 
 /// Arguments of `appointments reschedule`.
 #[derive(Debug, Args)]
-pub struct RescheduleArgs {
+pub(crate) struct RescheduleArgs {
     /// Appointment id
     id: String,
     /// New start: RFC 3339 or local 2026-03-10T14:30

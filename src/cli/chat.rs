@@ -11,7 +11,7 @@ use crate::domain::Channel;
 
 /// Arguments of `chat`.
 #[derive(Debug, Args)]
-pub struct ChatArgs {
+pub(crate) struct ChatArgs {
     /// The phone number to chat as (the caller's number on a call)
     #[arg(long, default_value = "+13125550123")]
     phone: String,

@@ -19,7 +19,7 @@ use crate::messaging::{ConfirmationSettings, Confirmations};
 use crate::store::{self, Store};
 
 /// The wired application for one command.
-pub struct Context {
+pub(crate) struct Context {
     /// Where the config came from.
     pub config_path: PathBuf,
     /// The validated config.
@@ -36,7 +36,7 @@ pub struct Context {
 
 /// The booking service as `[sms]` and the environment configure its messages: confirmations (and
 /// email invites when `SMTP_URL` and `SMTP_FROM` are set) and the reminder lead time.
-pub fn with_messages(booking: BookingService, config: &Config) -> BookingService {
+pub(crate) fn with_messages(booking: BookingService, config: &Config) -> BookingService {
     let hours = i64::from(config.sms.reminder_hours_before);
     let email_from =
         std::env::var("SMTP_URL").ok().and(std::env::var("SMTP_FROM").ok()).filter(|f| !f.trim().is_empty());
@@ -49,7 +49,7 @@ pub fn with_messages(booking: BookingService, config: &Config) -> BookingService
 
 impl Context {
     /// Loads the config, opens (and migrates) the store and builds the booking service.
-    pub async fn open(config_path: Option<PathBuf>, now: Option<DateTime<Utc>>) -> Result<Self, CliError> {
+    pub(crate) async fn open(config_path: Option<PathBuf>, now: Option<DateTime<Utc>>) -> Result<Self, CliError> {
         let config_path = config::resolve_path(config_path);
         let config = Arc::new(Config::load(&config_path)?);
         let calendar: Arc<dyn Calendar> = match config.calendar.backend {
@@ -86,17 +86,17 @@ impl Context {
     }
 
     /// Closes the database cleanly.
-    pub async fn close(&self) {
+    pub(crate) async fn close(&self) {
         self.store.close().await;
     }
 
     /// Parses a phone number in the business's region.
-    pub fn phone(&self, text: &str) -> Result<PhoneNumber, CliError> {
+    pub(crate) fn phone(&self, text: &str) -> Result<PhoneNumber, CliError> {
         PhoneNumber::parse(text, self.config.business.region).map_err(|e| CliError::Usage(format!("--phone: {e}")))
     }
 
     /// Parses `--start`: RFC 3339, or a local `YYYY-MM-DDTHH:MM` in the business zone.
-    pub fn start(&self, text: &str) -> Result<DateTime<Utc>, CliError> {
+    pub(crate) fn start(&self, text: &str) -> Result<DateTime<Utc>, CliError> {
         if let Ok(t) = DateTime::parse_from_rfc3339(text) {
             return Ok(t.with_timezone(&Utc));
         }
@@ -115,13 +115,13 @@ impl Context {
     }
 
     /// Parses a `YYYY-MM-DD` argument.
-    pub fn date(flag: &str, text: &str) -> Result<NaiveDate, CliError> {
+    pub(crate) fn date(flag: &str, text: &str) -> Result<NaiveDate, CliError> {
         NaiveDate::parse_from_str(text, "%Y-%m-%d")
             .map_err(|_| CliError::Usage(format!("{flag}: {text:?} is not a date in the form YYYY-MM-DD")))
     }
 
     /// Today in the business zone, by the command's clock.
-    pub fn today(&self) -> NaiveDate {
+    pub(crate) fn today(&self) -> NaiveDate {
         self.config.business.today(self.booking.now())
     }
 }

@@ -19,7 +19,7 @@ use std::process::ExitCode;
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 
-pub use context::Context;
+pub(crate) use context::Context;
 
 use crate::booking::BookingError;
 use crate::config::ConfigError;
@@ -28,7 +28,7 @@ use crate::domain::Refusal;
 /// appointment-setter: an AI receptionist that books real appointments.
 #[derive(Debug, Parser)]
 #[command(name = "appointment-setter", version, about, propagate_version = true)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// Config file [default: appointment-setter.toml]
     #[arg(long, global = true, env = crate::config::CONFIG_ENV, value_name = "PATH")]
     pub config: Option<PathBuf>,
@@ -42,7 +42,7 @@ pub struct Cli {
 
 /// The commands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// List free slots customers could book
     Slots(slots::SlotsArgs),
     /// List, book, cancel and reschedule appointments (as staff)
@@ -64,7 +64,7 @@ pub enum Command {
 
 /// Arguments of `demo`.
 #[derive(Debug, clap::Args)]
-pub struct DemoArgs {
+pub(crate) struct DemoArgs {
     /// Caller lines to play instead of the default (one per line; `sms:` lines are texts)
     #[arg(long, value_name = "FILE")]
     script: Option<PathBuf>,
@@ -95,7 +95,7 @@ fn parse_now(s: &str) -> Result<DateTime<Utc>, String> {
 
 /// A failure of a command, with the exit code it maps to.
 #[derive(Debug, thiserror::Error)]
-pub enum CliError {
+pub(crate) enum CliError {
     /// Bad arguments (exit 2).
     #[error("{0}")]
     Usage(String),
@@ -117,7 +117,7 @@ pub enum CliError {
 
 impl CliError {
     /// The process exit code.
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_) | CliError::Config(_) => 2,
             CliError::Refused { .. } => 3,
@@ -162,7 +162,7 @@ pub fn main() -> ExitCode {
 }
 
 /// Runs one parsed command.
-pub async fn run(cli: Cli) -> Result<(), CliError> {
+pub(crate) async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Keygen(args) => return replay::keygen(args),
         Command::Replay(args) => return replay::replay(args).await,

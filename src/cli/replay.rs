@@ -13,11 +13,11 @@ use super::CliError;
 use crate::telnyx::signature::{SIGNATURE_HEADER, TIMESTAMP_HEADER, sign};
 
 /// Default key file for `keygen --out` and `replay`.
-pub const DEFAULT_KEY_FILE: &str = "telnyx-test-key";
+pub(crate) const DEFAULT_KEY_FILE: &str = "telnyx-test-key";
 
 /// Arguments of `keygen`.
 #[derive(Debug, Args)]
-pub struct KeygenArgs {
+pub(crate) struct KeygenArgs {
     /// Also write the private key to this file (for `replay --key-file`)
     #[arg(long, value_name = "PATH")]
     out: Option<PathBuf>,
@@ -25,7 +25,7 @@ pub struct KeygenArgs {
 
 /// Arguments of `replay`.
 #[derive(Debug, Args)]
-pub struct ReplayArgs {
+pub(crate) struct ReplayArgs {
     /// Webhook URL of the server
     #[arg(long, default_value = "http://127.0.0.1:8080/webhooks/telnyx")]
     url: String,
@@ -41,7 +41,7 @@ pub struct ReplayArgs {
 }
 
 /// Reads a key file: base64 of a 32-byte seed (or of a 64-byte seed‖public key).
-pub fn read_signing_key(path: &Path) -> Result<SigningKey, CliError> {
+pub(crate) fn read_signing_key(path: &Path) -> Result<SigningKey, CliError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         CliError::Usage(format!(
             "cannot read key file {}: {e} (create one with `appointment-setter keygen --out {}`)",

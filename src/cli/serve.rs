@@ -19,7 +19,7 @@ use crate::telnyx::{ApiKey, PublicKey, RetryPolicy, TelnyxClient, Verifier};
 use crate::voice::VoiceHandler;
 
 /// Default listen address.
-pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub(crate) const DEFAULT_BIND: &str = "127.0.0.1:8080";
 
 fn verifier() -> Result<Verifier, CliError> {
     let disabled = std::env::var("TELNYX_VERIFY_SIGNATURES").is_ok_and(|v| v.eq_ignore_ascii_case("false"));

@@ -13,7 +13,7 @@ use crate::domain::{ServiceId, StaffId};
 
 /// Arguments of `slots`.
 #[derive(Debug, Args)]
-pub struct SlotsArgs {
+pub(crate) struct SlotsArgs {
     /// Service id (see the config's [[services]])
     #[arg(long)]
     service: String,

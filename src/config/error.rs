@@ -55,12 +55,4 @@ impl ConfigError {
             other => other,
         }
     }
-
-    /// The individual problems (empty for read and syntax errors).
-    pub fn problems(&self) -> &[Problem] {
-        match self {
-            ConfigError::Invalid { problems, .. } => problems,
-            _ => &[],
-        }
-    }
 }

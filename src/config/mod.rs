@@ -8,15 +8,17 @@ mod validate;
 
 use std::path::{Path, PathBuf};
 
-pub use error::{ConfigError, Problem};
+pub(crate) use error::ConfigError;
+
+pub(crate) use error::Problem;
 use serde::Deserialize;
 
 use crate::domain::Business;
 
 /// Environment variable naming the config file.
-pub const CONFIG_ENV: &str = "APPOINTMENT_SETTER_CONFIG";
+pub(crate) const CONFIG_ENV: &str = "APPOINTMENT_SETTER_CONFIG";
 /// Config file used when none is named.
-pub const DEFAULT_CONFIG_FILE: &str = "appointment-setter.toml";
+pub(crate) const DEFAULT_CONFIG_FILE: &str = "appointment-setter.toml";
 
 /// The validated configuration.
 #[derive(Debug, Clone)]
@@ -110,6 +112,6 @@ impl Config {
 
 /// The config path to use: `--config`, else `APPOINTMENT_SETTER_CONFIG` (handled by clap), else
 /// `appointment-setter.toml` in the working directory.
-pub fn resolve_path(given: Option<PathBuf>) -> PathBuf {
+pub(crate) fn resolve_path(given: Option<PathBuf>) -> PathBuf {
     given.unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_FILE))
 }

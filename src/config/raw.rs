@@ -71,13 +71,13 @@ macro_rules! days {
 }
 
 impl RawWeek {
-    pub fn days(&self) -> Days<'_> {
+    pub(crate) fn days(&self) -> Days<'_> {
         days!(self)
     }
 }
 
 impl RawHours {
-    pub fn days(&self) -> Days<'_> {
+    pub(crate) fn days(&self) -> Days<'_> {
         days!(self)
     }
 }

@@ -20,7 +20,7 @@ use super::{Conversation, Receptionist, Speaker, Turn, TurnError, TurnOutcome};
 use crate::booking::BookingService;
 
 /// What the agent says to fill a slow tool call.
-pub const FILLER: &str = "One moment while I check that.";
+pub(crate) const FILLER: &str = "One moment while I check that.";
 
 /// Turn limits.
 #[derive(Debug, Clone, Copy)]

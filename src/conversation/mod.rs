@@ -16,21 +16,28 @@ mod history;
 mod llm;
 mod prompt;
 mod setup;
-pub mod speech;
+pub(crate) mod speech;
 mod state;
-pub mod tools;
+pub(crate) mod tools;
 
 use async_trait::async_trait;
 
-pub use agent::{Agent, FILLER, TurnSettings};
+pub use agent::Agent;
+
+pub use agent::TurnSettings;
 pub use fallback::WithFallback;
-pub use guided::GuidedDialog;
-pub use history::{Message, ToolCall};
-pub use llm::{Delta, DeltaStream, Llm, LlmError, OpenAiLlm, ToolSpec};
-pub use prompt::system_prompt;
-pub use setup::{from_env, llm_from_env};
+pub(crate) use guided::GuidedDialog;
+pub use history::Message;
+pub(crate) use history::ToolCall;
+pub use llm::Delta;
+pub use llm::DeltaStream;
+pub use llm::Llm;
+pub use llm::LlmError;
+pub use llm::OpenAiLlm;
+pub use llm::ToolSpec;
+pub(crate) use setup::from_env;
 pub use state::Conversation;
-pub use tools::{AfterTurn, OfferedSlot};
+pub use tools::AfterTurn;
 
 use crate::domain::{Channel, PhoneNumber};
 

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use crate::domain::{Business, PhoneNumber};
 
 /// The system prompt for a call from `caller` at `now`.
-pub fn system_prompt(biz: &Business, caller: &PhoneNumber, now: DateTime<Utc>) -> String {
+pub(crate) fn system_prompt(biz: &Business, caller: &PhoneNumber, now: DateTime<Utc>) -> String {
     let local = now.with_timezone(&biz.timezone);
     let services: Vec<String> = biz
         .services

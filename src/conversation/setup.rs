@@ -8,7 +8,7 @@ use super::{Agent, GuidedDialog, Llm, LlmError, OpenAiLlm, Receptionist, TurnSet
 use crate::booking::BookingService;
 
 /// The LLM when `OPENAI_BASE_URL` or `OPENAI_API_KEY` is set (`LLM_MODEL`, default gpt-4o-mini).
-pub fn llm_from_env() -> Result<Option<Arc<dyn Llm>>, LlmError> {
+pub(crate) fn llm_from_env() -> Result<Option<Arc<dyn Llm>>, LlmError> {
     let base = std::env::var("OPENAI_BASE_URL").ok().filter(|v| !v.trim().is_empty());
     let key = std::env::var("OPENAI_API_KEY").ok().filter(|v| !v.trim().is_empty());
     if base.is_none() && key.is_none() {
@@ -22,7 +22,7 @@ pub fn llm_from_env() -> Result<Option<Arc<dyn Llm>>, LlmError> {
 
 /// The LLM agent with the guided dialog as its fallback when an LLM is configured, otherwise the
 /// guided dialog alone.
-pub fn from_env(booking: BookingService) -> Result<Arc<dyn Receptionist>, LlmError> {
+pub(crate) fn from_env(booking: BookingService) -> Result<Arc<dyn Receptionist>, LlmError> {
     Ok(match llm_from_env()? {
         Some(llm) => Arc::new(WithFallback {
             agent: Agent::new(llm, booking.clone(), TurnSettings::default()),

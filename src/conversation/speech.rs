@@ -7,13 +7,13 @@ use chrono_tz::Tz;
 
 /// Collects streamed text and hands out complete sentences.
 #[derive(Debug, Default)]
-pub struct SentenceSplitter {
+pub(crate) struct SentenceSplitter {
     buffer: String,
 }
 
 impl SentenceSplitter {
     /// Adds streamed text; returns the sentences it completed.
-    pub fn push(&mut self, text: &str) -> Vec<String> {
+    pub(crate) fn push(&mut self, text: &str) -> Vec<String> {
         self.buffer.push_str(text);
         let mut out = Vec::new();
         while let Some(end) = sentence_end(&self.buffer) {
@@ -27,7 +27,7 @@ impl SentenceSplitter {
     }
 
     /// The rest when the stream ends.
-    pub fn finish(&mut self) -> Option<String> {
+    pub(crate) fn finish(&mut self) -> Option<String> {
         let rest = std::mem::take(&mut self.buffer);
         let rest = rest.trim();
         (!rest.is_empty()).then(|| rest.to_string())
@@ -62,7 +62,7 @@ fn sentence_end(text: &str) -> Option<usize> {
 
 /// Makes model text fit to speak: drops markdown marks and JSON fragments, turns ISO timestamps
 /// into spoken times in the business zone, collapses whitespace.
-pub fn speakable(text: &str, tz: Tz) -> String {
+pub(crate) fn speakable(text: &str, tz: Tz) -> String {
     let mut out = String::with_capacity(text.len());
     let mut depth = 0usize;
     for c in text.chars() {
@@ -125,7 +125,7 @@ fn find_timestamp(text: &str) -> Option<usize> {
 }
 
 /// A time as it is spoken: `Tuesday, March 10 at 2:30 PM`.
-pub fn spoken_time<T: chrono::TimeZone>(t: DateTime<T>) -> String
+pub(crate) fn spoken_time<T: chrono::TimeZone>(t: DateTime<T>) -> String
 where
     T::Offset: std::fmt::Display,
 {

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 /// A request the fake received.
 #[derive(Debug, Clone)]
-pub struct Request {
+pub(crate) struct Request {
     /// `answer`, `speak`, `transcription_start`, `hangup`, …, or `message`.
     pub action: String,
     /// The JSON body.
@@ -17,7 +17,7 @@ pub struct Request {
 }
 
 /// The recording fake.
-pub struct FakeTelnyx {
+pub(crate) struct FakeTelnyx {
     /// Base URL (`…/v2`).
     pub base: String,
     requests: Arc<Mutex<Vec<Request>>>,
@@ -43,7 +43,7 @@ async fn record(req: HttpRequest, body: web::Bytes, log: web::Data<Arc<Mutex<Vec
 
 impl FakeTelnyx {
     /// Starts on a free port.
-    pub fn start() -> std::io::Result<Self> {
+    pub(crate) fn start() -> std::io::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let port = listener.local_addr()?.port();
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -59,12 +59,12 @@ impl FakeTelnyx {
     }
 
     /// Everything received so far.
-    pub fn requests(&self) -> Vec<Request> {
+    pub(crate) fn requests(&self) -> Vec<Request> {
         self.requests.lock().expect("log lock").clone()
     }
 
     /// Stops the fake.
-    pub async fn stop(&self) {
+    pub(crate) async fn stop(&self) {
         self.handle.stop(true).await;
     }
 }

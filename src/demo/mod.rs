@@ -27,15 +27,15 @@ use crate::store::{AppointmentFilter, Store, sqlite_url};
 use crate::telnyx::signature::sign;
 use crate::telnyx::{ApiKey, PublicKey, RetryPolicy, TelnyxClient, Verifier};
 use crate::voice::VoiceHandler;
-pub use fake_telnyx::FakeTelnyx;
+pub(crate) use fake_telnyx::FakeTelnyx;
 
 /// The caller in the demo.
-pub const CALLER: &str = "+13125550123";
+pub(crate) const CALLER: &str = "+13125550123";
 const CALL: &str = "v3:demo-call";
 
 /// One line of a demo script.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Line {
+pub(crate) enum Line {
     /// Said on the call.
     Say(String),
     /// Texted after the call.
@@ -43,7 +43,7 @@ pub enum Line {
 }
 
 /// The default caller: books a consultation tomorrow morning, hangs up, then texts `C`.
-pub fn default_script() -> Vec<Line> {
+pub(crate) fn default_script() -> Vec<Line> {
     vec![
         Line::Say("Hi, I'd like to book a consultation tomorrow morning.".into()),
         Line::Say("The first one, please.".into()),
@@ -56,7 +56,7 @@ pub fn default_script() -> Vec<Line> {
 
 /// Reads a script: one caller line per line; lines starting with `sms:` are texts sent after the
 /// call; `#` starts a comment.
-pub fn parse_script(text: &str) -> Vec<Line> {
+pub(crate) fn parse_script(text: &str) -> Vec<Line> {
     text.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
@@ -175,7 +175,7 @@ fn describe_tool(name: &str, arguments: &str, result: Option<&str>) -> String {
 }
 
 /// Runs the demo and returns the transcript.
-pub async fn run(config: Config, clock: Arc<dyn Clock>, script: Vec<Line>) -> anyhow::Result<String> {
+pub(crate) async fn run(config: Config, clock: Arc<dyn Clock>, script: Vec<Line>) -> anyhow::Result<String> {
     let started = Instant::now();
     let dir = tempfile::tempdir().context("creating a temporary directory")?;
     let store = Store::connect(&sqlite_url(&dir.path().join("demo.db"))).await?;

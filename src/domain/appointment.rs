@@ -39,7 +39,7 @@ macro_rules! text_enum {
     ($ty:ident { $($variant:ident => $text:literal),* $(,)? }) => {
         impl $ty {
             /// The stored text.
-            pub fn as_str(self) -> &'static str {
+            pub(crate) fn as_str(self) -> &'static str {
                 match self { $($ty::$variant => $text),* }
             }
         }
@@ -102,12 +102,12 @@ pub struct Appointment {
 
 impl Appointment {
     /// Its time as an interval.
-    pub fn interval(&self) -> Interval {
+    pub(crate) fn interval(&self) -> Interval {
         Interval { start: self.start, end: self.end }
     }
 
     /// Its time as busy time for the availability engine.
-    pub fn as_busy(&self) -> BusyInterval {
+    pub(crate) fn as_busy(&self) -> BusyInterval {
         BusyInterval { interval: self.interval(), buffer: Duration::minutes(self.buffer_minutes) }
     }
 }

@@ -16,7 +16,7 @@ pub struct WeeklyHours(pub [Vec<TimeRange>; 7]);
 
 impl WeeklyHours {
     /// The ranges for `date`'s weekday.
-    pub fn for_date(&self, date: NaiveDate) -> &[TimeRange] {
+    pub(crate) fn for_date(&self, date: NaiveDate) -> &[TimeRange] {
         &self.0[date.weekday().num_days_from_monday() as usize]
     }
 }
@@ -62,7 +62,7 @@ pub struct StaffMember {
 
 impl StaffMember {
     /// Whether this person offers `service`.
-    pub fn offers(&self, service: &ServiceId) -> bool {
+    pub(crate) fn offers(&self, service: &ServiceId) -> bool {
         self.services.as_ref().is_none_or(|s| s.contains(service))
     }
 }
@@ -115,13 +115,13 @@ impl Business {
     }
 
     /// Position of a staff member in config order (used for sorting and ties).
-    pub fn staff_index(&self, id: &StaffId) -> Option<usize> {
+    pub(crate) fn staff_index(&self, id: &StaffId) -> Option<usize> {
         self.staff.iter().position(|s| &s.id == id)
     }
 
     /// Local opening ranges of `staff` on `date` (SPEC §4.1 precedence: closed, special, staff
     /// week, business week).
-    pub fn local_ranges<'a>(&'a self, staff: &'a StaffMember, date: NaiveDate) -> &'a [TimeRange] {
+    pub(crate) fn local_ranges<'a>(&'a self, staff: &'a StaffMember, date: NaiveDate) -> &'a [TimeRange] {
         let s = &self.schedule;
         if s.closed_dates.contains(&date) {
             return &[];

@@ -74,12 +74,12 @@ pub struct AppointmentId(uuid::Uuid);
 
 impl AppointmentId {
     /// A fresh random id.
-    pub fn new_random() -> Self {
+    pub(crate) fn new_random() -> Self {
         Self(uuid::Uuid::new_v4())
     }
 
     /// The underlying UUID.
-    pub fn uuid(&self) -> uuid::Uuid {
+    pub(crate) fn uuid(&self) -> uuid::Uuid {
         self.0
     }
 }

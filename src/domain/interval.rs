@@ -17,11 +17,6 @@ impl Interval {
         Self { start, end: start + length }
     }
 
-    /// Length of the interval.
-    pub fn length(&self) -> Duration {
-        self.end - self.start
-    }
-
     /// True when `other` lies entirely inside `self`.
     pub fn contains(&self, other: &Interval) -> bool {
         self.start <= other.start && other.end <= self.end
@@ -35,7 +30,7 @@ impl Interval {
 
 /// `busy` with every part covered by `taken` removed (what is left of each interval, in order).
 /// Used to discount our own appointments from a calendar's merged busy time.
-pub fn subtract(busy: &[Interval], taken: &[Interval]) -> Vec<Interval> {
+pub(crate) fn subtract(busy: &[Interval], taken: &[Interval]) -> Vec<Interval> {
     let mut taken: Vec<Interval> = taken.to_vec();
     taken.sort_unstable();
     let mut out = Vec::with_capacity(busy.len());

@@ -50,7 +50,7 @@ impl PhoneNumber {
     /// A number written in E.164 (`+` and 8 to 15 digits, first digit not 0), checked by shape
     /// only. Loading libphonenumber's metadata costs tens of milliseconds, which short CLI runs
     /// should not pay for the business's own numbers; `check` validates them fully.
-    pub fn from_e164_shape(text: &str) -> Option<Self> {
+    pub(crate) fn from_e164_shape(text: &str) -> Option<Self> {
         let digits = text.trim().strip_prefix('+')?;
         let ok =
             (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0');
@@ -58,7 +58,7 @@ impl PhoneNumber {
     }
 
     /// Wraps a number already stored in E.164 by this program (from our own database).
-    pub fn from_stored(e164: String) -> Self {
+    pub(crate) fn from_stored(e164: String) -> Self {
         Self(e164)
     }
 
@@ -68,7 +68,7 @@ impl PhoneNumber {
     }
 
     /// A form safe for logs: country code and area kept, the rest partly hidden (`+1312***0100`).
-    pub fn masked(&self) -> String {
+    pub(crate) fn masked(&self) -> String {
         let s = &self.0;
         if s.len() <= 8 {
             return format!("{}***", &s[..s.len().min(3)]);

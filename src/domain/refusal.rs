@@ -32,7 +32,7 @@ pub enum Refusal {
 
 impl Refusal {
     /// The stable machine-readable code (`slot_unavailable`, ...).
-    pub fn code(self) -> &'static str {
+    pub(crate) fn code(self) -> &'static str {
         match self {
             Refusal::InThePast => "in_the_past",
             Refusal::TooSoon => "too_soon",

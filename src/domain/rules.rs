@@ -1,7 +1,7 @@
 //! The booking rules for one exact interval (SPEC §4.7–4.8), shared by booking and rescheduling.
 //! They give the same answers as the availability engine: a slot the engine offers passes them.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 
 use super::availability::{BusyInterval, blocked_ranges};
 use super::business::{Business, Service, StaffMember};
@@ -78,7 +78,7 @@ pub fn is_free(service: &Service, wanted: &Interval, busy: &[BusyInterval]) -> b
 }
 
 /// May `actor` cancel or move an appointment starting at `start`? (SPEC §4.8)
-pub fn check_cancellable(
+pub(crate) fn check_cancellable(
     biz: &Business,
     start: DateTime<Utc>,
     now: DateTime<Utc>,
@@ -89,9 +89,4 @@ pub fn check_cancellable(
         Actor::Customer { .. } if start - now < biz.policy.cancel_notice => Err(Refusal::TooLateToCancel),
         Actor::Customer { .. } => Ok(()),
     }
-}
-
-/// The widest buffer any service has: how far around an interval busy time can matter.
-pub fn max_buffer(biz: &Business) -> Duration {
-    biz.services.iter().map(|s| s.buffer).max().unwrap_or_else(Duration::zero)
 }

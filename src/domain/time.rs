@@ -9,7 +9,7 @@ use chrono_tz::Tz;
 
 /// Minutes since local midnight, `0..=1440` (1440 is `24:00`, the next local midnight).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct DayMinute(u16);
+pub(crate) struct DayMinute(u16);
 
 /// Why a time or range was rejected. The text is shown to the business owner after the config key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -28,17 +28,12 @@ pub enum TimeRangeError {
 
 impl DayMinute {
     /// `24:00`.
-    pub const END_OF_DAY: DayMinute = DayMinute(1440);
+    pub(crate) const END_OF_DAY: DayMinute = DayMinute(1440);
 
     /// From hours and minutes; `None` when out of range.
-    pub fn from_hm(hour: u16, minute: u16) -> Option<Self> {
+    pub(crate) fn from_hm(hour: u16, minute: u16) -> Option<Self> {
         let m = hour.checked_mul(60)?.checked_add(minute)?;
         (minute < 60 && m <= 1440).then_some(Self(m))
-    }
-
-    /// Minutes since midnight.
-    pub fn minutes(self) -> u16 {
-        self.0
     }
 
     fn parse(text: &str) -> Option<Self> {
@@ -64,24 +59,14 @@ pub struct TimeRange {
 }
 
 impl TimeRange {
-    /// Local start.
-    pub fn start(&self) -> DayMinute {
-        self.start
-    }
-
-    /// Local end (`24:00` allowed).
-    pub fn end(&self) -> DayMinute {
-        self.end
-    }
-
     /// True when the two ranges share any minute.
-    pub fn overlaps(&self, other: &TimeRange) -> bool {
+    pub(crate) fn overlaps(&self, other: &TimeRange) -> bool {
         self.start < other.end && other.start < self.end
     }
 
     /// Resolves the range on `date` to absolute instants (SPEC §4.1). `None` when DST makes the
     /// range empty (e.g. `02:00-02:30` on a spring-forward day).
-    pub fn on(&self, date: NaiveDate, tz: Tz) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    pub(crate) fn on(&self, date: NaiveDate, tz: Tz) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
         let open = resolve_local(tz, date, self.start);
         let close = resolve_local(tz, date, self.end);
         (open < close).then_some((open, close))
@@ -121,7 +106,7 @@ impl fmt::Display for TimeRange {
 /// The instant of local time `minute` on `date` in `tz` (SPEC §4.1): `24:00` is the next local
 /// midnight; a time inside a DST gap resolves to the instant the gap ends; an ambiguous time (fall
 /// back) resolves to the earlier instant.
-pub fn resolve_local(tz: Tz, date: NaiveDate, minute: DayMinute) -> DateTime<Utc> {
+pub(crate) fn resolve_local(tz: Tz, date: NaiveDate, minute: DayMinute) -> DateTime<Utc> {
     let (date, minute) =
         if minute == DayMinute::END_OF_DAY { (date.succ_opt().expect("date in range"), 0) } else { (date, minute.0) };
     let time = NaiveTime::from_num_seconds_from_midnight_opt(u32::from(minute) * 60, 0).expect("valid minute");
@@ -156,8 +141,8 @@ mod tests {
     #[test]
     fn parses_ranges_including_end_of_day() {
         let r = range("09:00-24:00").unwrap();
-        assert_eq!(r.start().minutes(), 540);
-        assert_eq!(r.end(), DayMinute::END_OF_DAY);
+        assert_eq!(r.start.0, 540);
+        assert_eq!(r.end, DayMinute::END_OF_DAY);
         assert_eq!(range(" 9:30 - 12:00 ").unwrap().to_string(), "09:30-12:00");
     }
 
@@ -199,7 +184,7 @@ mod tests {
 }
 
 /// An instant as people read it in the business zone: `Tue, Mar 10 at 2:30 PM CDT`.
-pub fn human(tz: Tz, at: DateTime<Utc>) -> String {
+pub(crate) fn human(tz: Tz, at: DateTime<Utc>) -> String {
     at.with_timezone(&tz).format("%a, %b %-d at %-I:%M %p %Z").to_string()
 }
 

@@ -21,11 +21,11 @@ use crate::store::Store;
 use crate::telnyx::Verifier;
 
 /// Largest webhook body accepted (SPEC §7).
-pub const MAX_BODY: usize = 64 * 1024;
+pub(crate) const MAX_BODY: usize = 64 * 1024;
 
 /// Shared state of the HTTP handlers, built once.
 #[derive(Clone)]
-pub struct AppState {
+pub(crate) struct AppState {
     /// Checks webhook signatures.
     pub verifier: Arc<Verifier>,
     /// Records and dispatches events.
@@ -56,7 +56,7 @@ pub struct Application {
 
 impl Application {
     /// Starts serving on `listener` with `workers` HTTP worker threads.
-    pub fn build(listener: TcpListener, state: AppState, workers: usize) -> std::io::Result<Self> {
+    pub(crate) fn build(listener: TcpListener, state: AppState, workers: usize) -> std::io::Result<Self> {
         let port = listener.local_addr()?.port();
         let inbox = state.inbox.clone();
         let data = web::Data::new(state);

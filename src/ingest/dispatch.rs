@@ -19,7 +19,7 @@ use crate::store::Outcome;
 use crate::telnyx::{OrderKey, TelnyxEvent};
 
 /// One event to handle, holding its share of the inbox capacity until it is done.
-pub struct Job {
+pub(crate) struct Job {
     /// The event.
     pub event: TelnyxEvent,
     /// Released when the job is finished.
@@ -38,13 +38,13 @@ struct Shared {
 
 /// Hands events to the handler, per key in order.
 #[derive(Clone)]
-pub struct Dispatcher {
+pub(crate) struct Dispatcher {
     shared: Arc<Shared>,
 }
 
 impl Dispatcher {
     /// A dispatcher whose tasks run on the current runtime.
-    pub fn new(handler: Arc<dyn EventHandler>, writer: InboxWriter) -> Self {
+    pub(crate) fn new(handler: Arc<dyn EventHandler>, writer: InboxWriter) -> Self {
         Self {
             shared: Arc::new(Shared {
                 handler,
@@ -57,7 +57,7 @@ impl Dispatcher {
     }
 
     /// Queues a job behind earlier jobs of its key.
-    pub fn submit(&self, job: Job) {
+    pub(crate) fn submit(&self, job: Job) {
         let Some(key) = job.event.kind.order_key() else {
             let shared = self.shared.clone();
             self.shared.tracker.spawn_on(async move { process(&shared, job).await }, &self.shared.runtime);
@@ -88,14 +88,9 @@ impl Dispatcher {
         );
     }
 
-    /// Number of keys with work queued or running.
-    pub fn active_lanes(&self) -> usize {
-        self.shared.lanes.lock().expect("lanes lock").len()
-    }
-
     /// Waits for every queued job to finish (graceful shutdown). New jobs may still be submitted
     /// while waiting; call after the HTTP server has stopped accepting.
-    pub async fn drain(&self) {
+    pub(crate) async fn drain(&self) {
         self.shared.tracker.close();
         self.shared.tracker.wait().await;
         self.shared.tracker.reopen();
@@ -128,7 +123,7 @@ async fn process(shared: &Shared, job: Job) {
 }
 
 /// Event types as metric labels: known ones verbatim, anything else as `other` (bounded labels).
-pub fn metric_type(event_type: &str) -> &'static str {
+pub(crate) fn metric_type(event_type: &str) -> &'static str {
     const KNOWN: &[&str] = &[
         "call.initiated",
         "call.answered",

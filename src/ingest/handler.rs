@@ -61,7 +61,7 @@ pub trait EventHandler: Send + Sync + 'static {
 
 /// Logs what arrived (no numbers, no text) and counts it: the handler for events no feature owns.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct LoggingHandler;
+pub(crate) struct LoggingHandler;
 
 #[async_trait]
 impl EventHandler for LoggingHandler {

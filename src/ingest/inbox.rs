@@ -18,15 +18,15 @@ use crate::telnyx::VerifiedWebhook;
 use crate::telnyx::events::{self, ParseError};
 
 /// How long an instance owns an event it recorded before others may take it over.
-pub const LEASE: Duration = Duration::from_secs(600);
+pub(crate) const LEASE: Duration = Duration::from_secs(600);
 /// Call events recovered after this long are skipped: the call is over or has moved on.
-pub const CALL_EVENT_MAX_AGE: Duration = Duration::from_secs(300);
+pub(crate) const CALL_EVENT_MAX_AGE: Duration = Duration::from_secs(300);
 /// Finished events are kept this long for dedupe, then purged.
-pub const RETENTION: chrono::Duration = chrono::Duration::days(30);
+pub(crate) const RETENTION: chrono::Duration = chrono::Duration::days(30);
 
 /// What happened to a webhook.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Accepted {
+pub(crate) enum Accepted {
     /// New: recorded and dispatched.
     New,
     /// Seen before: acknowledged, nothing done.
@@ -35,7 +35,7 @@ pub enum Accepted {
 
 /// Why a verified webhook was not accepted.
 #[derive(Debug, thiserror::Error)]
-pub enum IngestError {
+pub(crate) enum IngestError {
     /// The body is not a Telnyx v2 event (400).
     #[error(transparent)]
     Malformed(#[from] ParseError),
@@ -60,7 +60,7 @@ pub struct Inbox {
 
 impl Inbox {
     /// Builds the pipeline; `capacity` bounds events recorded but not yet handled.
-    pub fn new(
+    pub(crate) fn new(
         store: Store,
         writer: InboxWriter,
         dispatcher: Dispatcher,
@@ -78,7 +78,7 @@ impl Inbox {
     }
 
     /// Parses, records and dispatches one verified webhook.
-    pub async fn accept(&self, webhook: VerifiedWebhook) -> Result<Accepted, IngestError> {
+    pub(crate) async fn accept(&self, webhook: VerifiedWebhook) -> Result<Accepted, IngestError> {
         let event = events::parse(webhook.body())?;
         if self.recent.contains(event.id.as_str()) {
             return Ok(Accepted::Duplicate);
@@ -105,14 +105,14 @@ impl Inbox {
     }
 
     /// Spawns the group-commit writer for `store` and returns its handle.
-    pub fn writer(store: &Store) -> InboxWriter {
+    pub(crate) fn writer(store: &Store) -> InboxWriter {
         InboxWriter::spawn(store.clone(), 8192)
     }
 
     /// Takes over events recorded but never finished by a crashed or stopped instance (or this
     /// one before a restart) and dispatches them; call events too old to matter are skipped.
     /// Returns how many were recovered.
-    pub async fn recover(&self) -> Result<usize, StoreError> {
+    pub(crate) async fn recover(&self) -> Result<usize, StoreError> {
         let mut total = 0;
         loop {
             let now = self.clock.now();
@@ -141,18 +141,13 @@ impl Inbox {
     }
 
     /// Removes finished events older than [`RETENTION`].
-    pub async fn purge(&self) -> Result<u64, StoreError> {
+    pub(crate) async fn purge(&self) -> Result<u64, StoreError> {
         self.store.inbox().purge(self.clock.now() - RETENTION).await
     }
 
     /// The current time by the inbox clock, in Unix seconds (for signature windows).
-    pub fn now_unix(&self) -> i64 {
+    pub(crate) fn now_unix(&self) -> i64 {
         self.clock.now().timestamp()
-    }
-
-    /// This instance's id (owner of the events it records).
-    pub fn instance(&self) -> &str {
-        self.writer.instance()
     }
 
     /// Waits until every dispatched event is handled and recorded as finished.

@@ -17,9 +17,12 @@ mod recent;
 mod router;
 mod writer;
 
-pub use dispatch::{Dispatcher, Job, metric_type};
-pub use handler::{EventHandler, HandlerError, LoggingHandler};
-pub use inbox::{Accepted, CALL_EVENT_MAX_AGE, Inbox, IngestError, LEASE, RETENTION};
-pub use recent::RecentIds;
-pub use router::{Router, call_event};
-pub use writer::{InboxRecord, InboxWriter};
+pub(crate) use dispatch::Dispatcher;
+
+pub use handler::EventHandler;
+pub use handler::HandlerError;
+pub(crate) use inbox::Accepted;
+pub use inbox::Inbox;
+pub(crate) use inbox::IngestError;
+pub use router::Router;
+pub use router::call_event;

@@ -12,24 +12,24 @@ struct Seen {
 }
 
 /// Recently seen ids, at most `capacity` of them.
-pub struct RecentIds {
+pub(crate) struct RecentIds {
     capacity: usize,
     inner: Mutex<Seen>,
 }
 
 impl RecentIds {
     /// An empty set remembering up to `capacity` ids.
-    pub fn new(capacity: usize) -> Self {
+    pub(crate) fn new(capacity: usize) -> Self {
         Self { capacity: capacity.max(1), inner: Mutex::new(Seen::default()) }
     }
 
     /// Whether `id` was seen recently.
-    pub fn contains(&self, id: &str) -> bool {
+    pub(crate) fn contains(&self, id: &str) -> bool {
         self.inner.lock().expect("recent ids lock").ids.contains(id)
     }
 
     /// Remembers `id`, forgetting the oldest beyond capacity.
-    pub fn insert(&self, id: &str) {
+    pub(crate) fn insert(&self, id: &str) {
         let mut seen = self.inner.lock().expect("recent ids lock");
         let id: Arc<str> = id.into();
         if seen.ids.insert(id.clone()) {
@@ -40,16 +40,6 @@ impl RecentIds {
                 }
             }
         }
-    }
-
-    /// How many ids are remembered.
-    pub fn len(&self) -> usize {
-        self.inner.lock().expect("recent ids lock").order.len()
-    }
-
-    /// True when nothing is remembered.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
@@ -67,6 +57,6 @@ mod tests {
         r.insert("c");
         assert!(!r.contains("a"));
         assert!(r.contains("b") && r.contains("c"));
-        assert_eq!(r.len(), 2);
+        assert_eq!(r.inner.lock().unwrap().order.len(), 2);
     }
 }

@@ -11,7 +11,7 @@ const MAX_BATCH: usize = 512;
 
 /// An event to record.
 #[derive(Debug, Clone)]
-pub struct InboxRecord {
+pub(crate) struct InboxRecord {
     /// `data.id`.
     pub id: String,
     /// `data.event_type`.
@@ -34,14 +34,14 @@ enum Command {
 
 /// Handle on the writer task.
 #[derive(Clone)]
-pub struct InboxWriter {
+pub(crate) struct InboxWriter {
     tx: mpsc::Sender<Command>,
     instance: std::sync::Arc<str>,
 }
 
 impl InboxWriter {
     /// Spawns the writer task on the current runtime, with a queue of `queue` commands.
-    pub fn spawn(store: Store, queue: usize) -> Self {
+    pub(crate) fn spawn(store: Store, queue: usize) -> Self {
         let (tx, rx) = mpsc::channel(queue);
         let instance: std::sync::Arc<str> = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()).into();
         tokio::spawn(run(store, rx, instance.clone()));
@@ -49,21 +49,21 @@ impl InboxWriter {
     }
 
     /// Records an event; true when it is new.
-    pub async fn insert(&self, record: InboxRecord) -> Result<bool, StoreError> {
+    pub(crate) async fn insert(&self, record: InboxRecord) -> Result<bool, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.tx.send(Command::Insert(record, reply)).await.map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)?.map_err(StoreError::Batch)
     }
 
     /// Records how processing ended (best effort; failures are logged).
-    pub async fn finish(&self, id: String, outcome: Outcome) {
+    pub(crate) async fn finish(&self, id: String, outcome: Outcome) {
         if self.tx.send(Command::Finish(id, outcome)).await.is_err() {
             tracing::warn!("inbox writer stopped; completion not recorded");
         }
     }
 
     /// Waits until everything queued so far is written.
-    pub async fn flush(&self) {
+    pub(crate) async fn flush(&self) {
         let (reply, done) = oneshot::channel();
         if self.tx.send(Command::Flush(reply)).await.is_ok() {
             let _ = done.await;
@@ -71,7 +71,7 @@ impl InboxWriter {
     }
 
     /// The owner id written on recorded events.
-    pub fn instance(&self) -> &str {
+    pub(crate) fn instance(&self) -> &str {
         &self.instance
     }
 }

@@ -14,7 +14,7 @@ use crate::store::StoreError;
 
 /// A worker driven by [`run_loop`].
 #[async_trait]
-pub trait Worker: Send + Sync {
+pub(crate) trait Worker: Send + Sync {
     /// Does everything due now; returns how many items it handled.
     async fn pass(&self) -> Result<usize, StoreError>;
     /// When work is next due, if any is known.
@@ -23,7 +23,7 @@ pub trait Worker: Send + Sync {
 
 /// Runs `worker` until `stop` is cancelled; `idle` bounds the sleep so work written by other
 /// instances is noticed.
-pub async fn run_loop(
+pub(crate) async fn run_loop(
     name: &'static str,
     worker: &dyn Worker,
     wake: &Notify,

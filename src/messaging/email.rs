@@ -47,7 +47,13 @@ impl SmtpSender {
 }
 
 /// Builds the MIME message.
-pub fn message(from: &Mailbox, to: &str, subject: &str, body: &str, ics: Option<&str>) -> Result<Message, EmailError> {
+pub(crate) fn message(
+    from: &Mailbox,
+    to: &str,
+    subject: &str,
+    body: &str,
+    ics: Option<&str>,
+) -> Result<Message, EmailError> {
     let to: Mailbox = to.parse().map_err(|e| EmailError::Permanent(format!("recipient {to:?}: {e}")))?;
     let mut parts = MultiPart::mixed().singlepart(SinglePart::plain(body.to_string()));
     if let Some(ics) = ics {

@@ -10,7 +10,7 @@ use crate::domain::{Appointment, Business, Status};
 
 /// The iTIP method of an invite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
+pub(crate) enum Method {
     /// New or updated appointment.
     Request,
     /// Cancelled appointment.
@@ -19,7 +19,7 @@ pub enum Method {
 
 impl Method {
     /// `REQUEST` or `CANCEL`.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Method::Request => "REQUEST",
             Method::Cancel => "CANCEL",
@@ -27,7 +27,7 @@ impl Method {
     }
 
     /// The method of an invite produced by [`invite`].
-    pub fn of(ics: &str) -> Self {
+    pub(crate) fn of(ics: &str) -> Self {
         if ics.contains("\r\nMETHOD:CANCEL\r\n") { Method::Cancel } else { Method::Request }
     }
 }

@@ -17,7 +17,7 @@ use crate::store::{AppointmentFilter, MessageChannel, NewMessage, Store, StoreEr
 
 /// A customer's text, as the router hands it over.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InboundText {
+pub(crate) struct InboundText {
     /// The webhook event id (the reply is keyed on it, so a replay never answers twice).
     pub event_id: String,
     /// Who sent it.
@@ -30,7 +30,7 @@ pub struct InboundText {
 
 /// News about a text we sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeliveryReport {
+pub(crate) struct DeliveryReport {
     /// The recipient.
     pub to: PhoneNumber,
     /// The report says the recipient opted out (`40300`).
@@ -41,7 +41,7 @@ pub struct DeliveryReport {
 
 /// Why a text could not be handled.
 #[derive(Debug, thiserror::Error)]
-pub enum SmsError {
+pub(crate) enum SmsError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -98,7 +98,7 @@ impl SmsHandler {
     }
 
     /// Acts on one inbound text.
-    pub async fn handle(&self, message: &InboundText) -> Result<(), SmsError> {
+    pub(crate) async fn handle(&self, message: &InboundText) -> Result<(), SmsError> {
         let biz = self.booking.business();
         let (event_id, from) = (message.event_id.as_str(), &message.from);
         let now = self.booking.now();
@@ -129,7 +129,7 @@ impl SmsHandler {
     }
 
     /// Acts on a delivery report: one that says the recipient opted out is recorded as such.
-    pub async fn delivery_report(&self, report: &DeliveryReport) -> Result<(), SmsError> {
+    pub(crate) async fn delivery_report(&self, report: &DeliveryReport) -> Result<(), SmsError> {
         if report.opted_out {
             opt_out::record(&self.store, &report.to, OptOutSignal::DeliveryFailed, report.at).await?;
         }

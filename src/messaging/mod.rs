@@ -12,21 +12,24 @@
 //! wording into it through [`crate::booking::ConfirmationWriter`].
 
 mod background;
-pub mod command;
+pub(crate) mod command;
 mod confirmations;
 pub mod email;
 pub mod gsm7;
 pub mod ics;
-pub mod inbound;
-pub mod opt_out;
+pub(crate) mod inbound;
+pub(crate) mod opt_out;
 pub mod outbox;
 pub mod reminders;
 pub mod templates;
 mod workers;
 
-pub use command::{SmsCommand, parse};
-pub use confirmations::{ConfirmationSettings, Confirmations};
-pub use inbound::{DeliveryReport, InboundText, SmsError, SmsHandler};
-pub use outbox::{OutboxSettings, OutboxWorker};
-pub use reminders::ReminderScheduler;
-pub use workers::{WorkerExtras, Workers};
+pub use confirmations::ConfirmationSettings;
+pub use confirmations::Confirmations;
+pub(crate) use inbound::DeliveryReport;
+pub(crate) use inbound::InboundText;
+pub(crate) use inbound::SmsError;
+pub use inbound::SmsHandler;
+pub use outbox::OutboxSettings;
+pub use workers::WorkerExtras;
+pub use workers::Workers;

@@ -8,7 +8,7 @@ use crate::store::{Store, StoreError};
 
 /// What told us a number opted out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OptOutSignal {
+pub(crate) enum OptOutSignal {
     /// The customer texted a STOP-family word.
     Keyword,
     /// Telnyx answered a text with its own STOP autoresponse (it blocks the number itself).
@@ -21,7 +21,7 @@ pub enum OptOutSignal {
 
 impl OptOutSignal {
     /// The source recorded with the opt-out.
-    pub fn source(self) -> &'static str {
+    pub(crate) fn source(self) -> &'static str {
         match self {
             OptOutSignal::Keyword => "keyword",
             OptOutSignal::CarrierAutoresponse => "autoresponse",
@@ -31,7 +31,7 @@ impl OptOutSignal {
 }
 
 /// Records that `phone` opted out.
-pub async fn record(
+pub(crate) async fn record(
     store: &Store,
     phone: &PhoneNumber,
     signal: OptOutSignal,
@@ -42,6 +42,6 @@ pub async fn record(
 }
 
 /// Records that `phone` opted back in (START/UNSTOP).
-pub async fn clear(store: &Store, phone: &PhoneNumber) -> Result<(), StoreError> {
+pub(crate) async fn clear(store: &Store, phone: &PhoneNumber) -> Result<(), StoreError> {
     store.opt_outs().clear(phone).await
 }

@@ -90,7 +90,7 @@ impl OutboxWorker {
     }
 
     /// Bumps `recorded` after every send outcome is recorded.
-    pub fn with_recorded_signal(mut self, recorded: tokio::sync::watch::Sender<u64>) -> Self {
+    pub(crate) fn with_recorded_signal(mut self, recorded: tokio::sync::watch::Sender<u64>) -> Self {
         self.recorded = Some(recorded);
         self
     }
@@ -202,7 +202,7 @@ impl OutboxWorker {
 
     /// Runs until `stop` is cancelled (a pass in progress is finished first): sends what is due,
     /// then sleeps until the next due message, a wake-up, or `idle_check`.
-    pub async fn run(self, stop: CancellationToken) {
+    pub(crate) async fn run(self, stop: CancellationToken) {
         let (wake, clock, idle) = (self.wake.clone(), self.clock.clone(), self.settings.idle_check);
         run_loop("outbox", &self, &wake, &stop, clock.as_ref(), idle).await;
     }

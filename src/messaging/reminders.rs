@@ -108,7 +108,7 @@ impl ReminderScheduler {
     }
 
     /// Runs until `stop` is cancelled (a pass in progress is finished first).
-    pub async fn run(self, stop: CancellationToken) {
+    pub(crate) async fn run(self, stop: CancellationToken) {
         let (wake, clock) = (self.wake.clone(), self.clock.clone());
         run_loop("reminders", &self, &wake, &stop, clock.as_ref(), IDLE_CHECK).await;
     }

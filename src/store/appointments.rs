@@ -29,7 +29,7 @@ pub struct AppointmentFilter {
 
 /// A write transaction holding the per-staff commit lock (see [`Store::begin_for_staff`]).
 /// Dropped without [`StaffTx::commit`], it rolls back.
-pub struct StaffTx {
+pub(crate) struct StaffTx {
     tx: Transaction<'static, Any>,
 }
 
@@ -126,7 +126,7 @@ impl StaffTx {
     }
 
     /// Confirmed appointments of `staff` overlapping `[from, to)`, by start.
-    pub async fn confirmed_for_staff(
+    pub(crate) async fn confirmed_for_staff(
         &mut self,
         staff: &[&StaffId],
         from: DateTime<Utc>,
@@ -136,17 +136,17 @@ impl StaffTx {
     }
 
     /// The appointment created by a request with this idempotency key.
-    pub async fn by_idempotency_key(&mut self, key: &str) -> Result<Option<Appointment>, StoreError> {
+    pub(crate) async fn by_idempotency_key(&mut self, key: &str) -> Result<Option<Appointment>, StoreError> {
         get(&mut *self.tx, "idempotency_key", key.to_string()).await
     }
 
     /// One appointment.
-    pub async fn appointment(&mut self, id: AppointmentId) -> Result<Option<Appointment>, StoreError> {
+    pub(crate) async fn appointment(&mut self, id: AppointmentId) -> Result<Option<Appointment>, StoreError> {
         get(&mut *self.tx, "id", id.to_string()).await
     }
 
     /// Commits and releases the locks.
-    pub async fn commit(self) -> Result<(), StoreError> {
+    pub(crate) async fn commit(self) -> Result<(), StoreError> {
         self.tx.commit().await?;
         Ok(())
     }
@@ -163,12 +163,12 @@ impl Appointments<'_> {
     }
 
     /// The appointment created by a request with this idempotency key.
-    pub async fn by_idempotency_key(&self, key: &str) -> Result<Option<Appointment>, StoreError> {
+    pub(crate) async fn by_idempotency_key(&self, key: &str) -> Result<Option<Appointment>, StoreError> {
         get(self.0.pool(), "idempotency_key", key.to_string()).await
     }
 
     /// Confirmed appointments of `staff` overlapping `[from, to)`, by start (no lock: for searches).
-    pub async fn confirmed_for_staff(
+    pub(crate) async fn confirmed_for_staff(
         &self,
         staff: &[&StaffId],
         from: DateTime<Utc>,

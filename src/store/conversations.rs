@@ -53,7 +53,7 @@ pub struct Conversations<'a>(pub(super) &'a Store);
 
 impl Conversations<'_> {
     /// Creates or updates a conversation.
-    pub async fn save(
+    pub(crate) async fn save(
         &self,
         call: &str,
         caller: &PhoneNumber,

@@ -42,7 +42,7 @@ impl StoreError {
     }
 
     /// True when the error is a unique-constraint violation.
-    pub fn is_unique_violation(&self) -> bool {
+    pub(crate) fn is_unique_violation(&self) -> bool {
         matches!(self, StoreError::Query(sqlx::Error::Database(e)) if e.is_unique_violation())
     }
 }

@@ -25,7 +25,7 @@ pub struct NewInboxEvent<'a> {
 
 /// An event waiting to be (re)processed.
 #[derive(Debug, Clone)]
-pub struct PendingEvent {
+pub(crate) struct PendingEvent {
     /// `data.id`.
     pub id: String,
     /// The raw body.
@@ -47,7 +47,7 @@ pub enum Outcome {
 
 impl Outcome {
     /// The stored text.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Outcome::Done => "done",
             Outcome::Skipped => "skipped",
@@ -129,7 +129,7 @@ impl InboxEvents<'_> {
     /// Claims up to `limit` pending events whose owner's lease has expired (a crashed or stopped
     /// instance), oldest first. Each row is claimed with a conditional update, so two instances
     /// never claim the same event.
-    pub async fn claim_orphaned(
+    pub(crate) async fn claim_orphaned(
         &self,
         instance: &str,
         now: DateTime<Utc>,

@@ -46,7 +46,7 @@ pub struct NewMessage {
 
 /// A message claimed for sending.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutboxMessage {
+pub(crate) struct OutboxMessage {
     /// Row id.
     pub id: String,
     /// Attempts made before this one.
@@ -57,7 +57,7 @@ pub struct OutboxMessage {
 
 /// How one send attempt ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SendOutcome {
+pub(crate) enum SendOutcome {
     /// Accepted by the provider.
     Sent {
         /// The provider's message id.
@@ -157,7 +157,7 @@ pub(super) async fn enqueue<'e>(
 impl StaffTx {
     /// Records a message in the same transaction as an appointment change; false if its cause
     /// already has one.
-    pub async fn enqueue_message(&mut self, m: &NewMessage, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    pub(crate) async fn enqueue_message(&mut self, m: &NewMessage, now: DateTime<Utc>) -> Result<bool, StoreError> {
         enqueue(self.conn(), m, now).await
     }
 }
@@ -199,12 +199,12 @@ pub struct Outbox<'a>(pub(super) &'a Store);
 
 impl Outbox<'_> {
     /// Records a message; false if its cause already has one.
-    pub async fn enqueue(&self, m: &NewMessage, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    pub(crate) async fn enqueue(&self, m: &NewMessage, now: DateTime<Utc>) -> Result<bool, StoreError> {
         enqueue(self.0.pool(), m, now).await
     }
 
     /// Claims up to `limit` messages due at `now` for `instance` until `lease_until`.
-    pub async fn claim_due(
+    pub(crate) async fn claim_due(
         &self,
         instance: &str,
         now: DateTime<Utc>,
@@ -250,7 +250,12 @@ impl Outbox<'_> {
     }
 
     /// Records how a send attempt ended.
-    pub async fn record_send(&self, id: &str, outcome: &SendOutcome, now: DateTime<Utc>) -> Result<(), StoreError> {
+    pub(crate) async fn record_send(
+        &self,
+        id: &str,
+        outcome: &SendOutcome,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let (status, next, provider, error) = match outcome {
             SendOutcome::Sent { provider_id } => (MessageStatus::Sent, now, provider_id.clone(), None),
             SendOutcome::Blocked => (MessageStatus::Blocked, now, None, Some("recipient opted out".to_string())),
@@ -273,7 +278,7 @@ impl Outbox<'_> {
     }
 
     /// When the next pending message is due, if any.
-    pub async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+    pub(crate) async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         let row = sqlx::query(
             "SELECT MIN(CASE WHEN claimed_until > next_attempt_at THEN claimed_until ELSE next_attempt_at END) AS due \
              FROM outbox WHERE status = 'pending'",
@@ -325,7 +330,7 @@ impl OptOuts<'_> {
     }
 
     /// Clears an opt-out (START/UNSTOP).
-    pub async fn clear(&self, phone: &PhoneNumber) -> Result<(), StoreError> {
+    pub(crate) async fn clear(&self, phone: &PhoneNumber) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM opt_outs WHERE phone = $1").bind(phone.as_str()).execute(self.0.pool()).await?;
         Ok(())
     }

@@ -20,25 +20,40 @@ mod reminders;
 use std::path::Path;
 use std::time::Duration;
 
-pub use appointments::{AppointmentFilter, Appointments, StaffTx};
-pub use conversations::{ConversationStatus, Conversations, StoredConversation};
-pub use error::StoreError;
-pub use inbox::{EventStatus, InboxEvents, NewInboxEvent, Outcome, PendingEvent};
-pub use messaging::{
-    MessageChannel, MessageRecord, MessageStatus, NewMessage, OptOuts, Outbox, OutboxMessage, SendOutcome,
-};
-pub use reminders::{DueReminder, ReminderStatus, Reminders};
+pub use appointments::AppointmentFilter;
+
+pub(crate) use appointments::Appointments;
+
+pub(crate) use appointments::StaffTx;
+pub use conversations::ConversationStatus;
+pub(crate) use conversations::Conversations;
+pub use conversations::StoredConversation;
+pub(crate) use error::StoreError;
+pub use inbox::EventStatus;
+pub(crate) use inbox::InboxEvents;
+pub use inbox::NewInboxEvent;
+pub use inbox::Outcome;
+pub(crate) use messaging::MessageChannel;
+pub use messaging::MessageRecord;
+pub use messaging::MessageStatus;
+pub(crate) use messaging::NewMessage;
+pub(crate) use messaging::OptOuts;
+pub(crate) use messaging::Outbox;
+pub(crate) use messaging::OutboxMessage;
+pub(crate) use messaging::SendOutcome;
+pub use reminders::ReminderStatus;
+pub(crate) use reminders::Reminders;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor, Transaction};
 
 use crate::domain::StaffId;
 
 /// File name of the default SQLite database, next to the config file.
-pub const DEFAULT_DB_FILE: &str = "appointment-setter.db";
+pub(crate) const DEFAULT_DB_FILE: &str = "appointment-setter.db";
 
 /// Which database the store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
+pub(crate) enum Backend {
     /// Embedded SQLite file.
     Sqlite,
     /// Shared PostgreSQL.
@@ -53,7 +68,7 @@ pub struct Store {
 }
 
 /// The database URL to use: `DATABASE_URL` when set, else the SQLite file next to the config.
-pub fn database_url(env_url: Option<String>, config_path: &Path) -> String {
+pub(crate) fn database_url(env_url: Option<String>, config_path: &Path) -> String {
     if let Some(url) = env_url.filter(|u| !u.trim().is_empty()) {
         return url;
     }
@@ -149,12 +164,12 @@ impl Store {
     }
 
     /// Which database this is.
-    pub fn backend(&self) -> Backend {
+    pub(crate) fn backend(&self) -> Backend {
         self.backend
     }
 
     /// Is the database reachable?
-    pub async fn ping(&self) -> Result<(), StoreError> {
+    pub(crate) async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
@@ -169,7 +184,7 @@ impl Store {
     }
 
     /// Opens a write transaction holding the commit lock of every staff member in `staff`.
-    pub async fn begin_for_staff(&self, staff: &[&StaffId]) -> Result<StaffTx, StoreError> {
+    pub(crate) async fn begin_for_staff(&self, staff: &[&StaffId]) -> Result<StaffTx, StoreError> {
         let mut tx = self.begin_write().await?;
         if self.backend == Backend::Postgres {
             let mut ids: Vec<&str> = staff.iter().map(|s| s.as_str()).collect();
@@ -192,7 +207,7 @@ impl Store {
     }
 
     /// Closes the pool, waiting for connections to finish.
-    pub async fn close(&self) {
+    pub(crate) async fn close(&self) {
         self.pool.close().await;
     }
 }
@@ -208,7 +223,7 @@ fn with_create_mode(url: &str, backend: Backend) -> String {
 }
 
 /// The URL without its password, for error messages.
-pub fn redact_url(url: &str) -> String {
+pub(crate) fn redact_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let creds = &url[scheme_end + 3..at];

@@ -45,7 +45,7 @@ pub struct DueReminder {
 impl StaffTx {
     /// Creates or moves an appointment's reminder; `None` means no reminder (booked inside the
     /// reminder window).
-    pub async fn schedule_reminder(
+    pub(crate) async fn schedule_reminder(
         &mut self,
         id: AppointmentId,
         due_at: Option<DateTime<Utc>>,
@@ -70,7 +70,7 @@ impl StaffTx {
     }
 
     /// Cancels an appointment's reminder.
-    pub async fn cancel_reminder(&mut self, id: AppointmentId, now: DateTime<Utc>) -> Result<(), StoreError> {
+    pub(crate) async fn cancel_reminder(&mut self, id: AppointmentId, now: DateTime<Utc>) -> Result<(), StoreError> {
         sqlx::query("UPDATE reminders SET status = 'cancelled', updated_at = $1 WHERE appointment_id = $2 AND status = 'scheduled'")
             .bind(now.timestamp())
             .bind(id.to_string())
@@ -149,7 +149,7 @@ impl Reminders<'_> {
     }
 
     /// When the next scheduled reminder is due, if any.
-    pub async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+    pub(crate) async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         let row = sqlx::query(
             "SELECT MIN(CASE WHEN claimed_until > due_at THEN claimed_until ELSE due_at END) AS due \
              FROM reminders WHERE status = 'scheduled'",

@@ -18,7 +18,7 @@ use super::error::TelnyxError;
 use super::events::CallControlId;
 
 /// Telnyx's v2 API.
-pub const DEFAULT_API_BASE: &str = "https://api.telnyx.com/v2";
+pub(crate) const DEFAULT_API_BASE: &str = "https://api.telnyx.com/v2";
 
 /// The Telnyx API key; never printed.
 #[derive(Clone)]
@@ -83,7 +83,7 @@ pub enum CallAction {
 
 impl CallAction {
     /// The path segment after `/actions/`.
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             CallAction::Answer => "answer",
             CallAction::Speak { .. } => "speak",

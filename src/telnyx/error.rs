@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 /// The Telnyx error code for "the recipient opted out" (a send refused, or a delivery report).
-pub const OPTED_OUT_CODE: &str = "40300";
+pub(crate) const OPTED_OUT_CODE: &str = "40300";
 
 /// Why a Telnyx API call did not succeed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -43,7 +43,7 @@ impl TelnyxError {
     }
 
     /// A short label for metrics and logs.
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             TelnyxError::CallEnded => "call_ended",
             TelnyxError::OptedOut => "opted_out",
@@ -54,7 +54,7 @@ impl TelnyxError {
     }
 
     /// Maps an HTTP error response (status, `Retry-After`, body) to an error.
-    pub fn from_response(status: u16, retry_after: Option<Duration>, body: &[u8]) -> Self {
+    pub(crate) fn from_response(status: u16, retry_after: Option<Duration>, body: &[u8]) -> Self {
         #[derive(serde::Deserialize)]
         struct Body {
             #[serde(default)]

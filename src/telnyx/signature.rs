@@ -12,7 +12,7 @@ pub const SIGNATURE_HEADER: &str = "telnyx-signature-ed25519";
 /// Timestamp header (case-insensitive), decimal Unix seconds.
 pub const TIMESTAMP_HEADER: &str = "telnyx-timestamp";
 /// How far the timestamp may be from now, either way.
-pub const TOLERANCE_SECS: i64 = 300;
+pub(crate) const TOLERANCE_SECS: i64 = 300;
 
 /// Why a webhook was rejected. Each has a short metric label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -39,7 +39,7 @@ pub enum SignatureError {
 
 impl SignatureError {
     /// A short label for metrics.
-    pub fn reason(self) -> &'static str {
+    pub(crate) fn reason(self) -> &'static str {
         match self {
             SignatureError::MissingSignature => "missing_signature",
             SignatureError::MissingTimestamp => "missing_timestamp",

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use dashmap::DashMap;
 use session::Call;
-pub use speaker::CallSpeaker;
+pub(crate) use speaker::CallSpeaker;
 use tokio::sync::Mutex;
 
 use crate::clock::Clock;
@@ -60,7 +60,7 @@ pub struct CallEvent {
 }
 
 /// What the caller hears when the assistant cannot answer.
-pub const APOLOGY: &str = "I'm sorry, I'm having trouble right now.";
+pub(crate) const APOLOGY: &str = "I'm sorry, I'm having trouble right now.";
 
 struct Inner {
     agent: Arc<dyn Receptionist>,
@@ -88,7 +88,7 @@ pub const STILL_THERE: &str = "Are you still there?";
 pub const SILENT_GOODBYE: &str =
     "I haven't heard anything, so I'll end the call now. Feel free to call back anytime. Goodbye!";
 /// Said when the call reaches its time limit.
-pub const TIME_LIMIT_GOODBYE: &str =
+pub(crate) const TIME_LIMIT_GOODBYE: &str =
     "I'm sorry, we've reached the time limit for this call. Please call back if you need anything else. Goodbye!";
 
 /// Handles call events.
@@ -120,11 +120,6 @@ impl VoiceHandler {
     pub fn with_timeouts(self, timeouts: CallTimeouts) -> Self {
         let inner = Arc::try_unwrap(self.inner).unwrap_or_else(|_| panic!("with_timeouts before cloning"));
         Self { inner: Arc::new(Inner { timeouts, ..inner }) }
-    }
-
-    /// Calls in memory.
-    pub fn live_calls(&self) -> usize {
-        self.inner.calls.len()
     }
 
     pub(super) async fn command(&self, call: &CallControlId, action: CallAction, cause: &str, name: &str) -> bool {

@@ -10,7 +10,7 @@ use crate::conversation::Speaker;
 use crate::telnyx::{CallAction, CallControlId, CommandId, TelnyxApi, TelnyxError};
 
 /// Speaks on one call for one triggering event.
-pub struct CallSpeaker {
+pub(crate) struct CallSpeaker {
     pub(super) telnyx: Arc<dyn TelnyxApi>,
     pub(super) call: CallControlId,
     pub(super) cause: String,

@@ -13,17 +13,17 @@ use super::super::CalendarError;
 use crate::domain::Interval;
 
 /// Google answers at most ~90 days per query; SPEC §6 splits above 60.
-pub const MAX_DAYS: i64 = 60;
+pub(crate) const MAX_DAYS: i64 = 60;
 /// Google accepts at most 50 calendars per query.
-pub const MAX_CALENDARS: usize = 50;
+pub(crate) const MAX_CALENDARS: usize = 50;
 /// Default lifetime of a cached answer (SPEC §6: at most 30 s).
-pub const DEFAULT_TTL: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_TTL: Duration = Duration::from_secs(30);
 /// Above this many entries, expired ones are dropped on the next insert.
 const CACHE_TIDY_AT: usize = 1024;
 
 /// The queries covering `calendars` over `range`: pieces of at most [`MAX_DAYS`] days times groups of
 /// at most [`MAX_CALENDARS`] calendars.
-pub fn queries(calendars: &[String], range: Interval) -> Vec<FreeBusyRequest> {
+pub(crate) fn queries(calendars: &[String], range: Interval) -> Vec<FreeBusyRequest> {
     let mut pieces = Vec::new();
     let mut start = range.start;
     while start < range.end {
@@ -46,7 +46,7 @@ pub fn queries(calendars: &[String], range: Interval) -> Vec<FreeBusyRequest> {
 
 /// One calendar's busy time out of a query's answer; a calendar Google could not read (its
 /// `errors`, or missing from the answer) is an error for that calendar.
-pub fn calendar_busy(
+pub(crate) fn calendar_busy(
     answer: &FreeBusyResponse,
     calendar: &str,
     staff: &str,
@@ -80,23 +80,23 @@ pub fn calendar_busy(
 type Key = (String, DateTime<Utc>, DateTime<Utc>);
 
 /// Recent busy answers per calendar and range.
-pub struct BusyCache {
+pub(crate) struct BusyCache {
     ttl: Duration,
     entries: DashMap<Key, (Instant, Vec<Interval>)>,
 }
 
 impl BusyCache {
-    pub fn new(ttl: Duration) -> Self {
+    pub(crate) fn new(ttl: Duration) -> Self {
         Self { ttl: ttl.min(DEFAULT_TTL), entries: DashMap::new() }
     }
 
     /// A fresh-enough answer for `calendar` over exactly `range`.
-    pub fn get(&self, calendar: &str, range: Interval) -> Option<Vec<Interval>> {
+    pub(crate) fn get(&self, calendar: &str, range: Interval) -> Option<Vec<Interval>> {
         let entry = self.entries.get(&(calendar.to_string(), range.start, range.end))?;
         (entry.0.elapsed() < self.ttl).then(|| entry.1.clone())
     }
 
-    pub fn put(&self, calendar: &str, range: Interval, busy: Vec<Interval>) {
+    pub(crate) fn put(&self, calendar: &str, range: Interval, busy: Vec<Interval>) {
         if self.ttl.is_zero() {
             return;
         }
@@ -107,7 +107,7 @@ impl BusyCache {
     }
 
     /// Forgets `calendar` (we just changed an event in it).
-    pub fn forget(&self, calendar: &str) {
+    pub(crate) fn forget(&self, calendar: &str) {
         self.entries.retain(|(id, _, _), _| id != calendar);
     }
 }

@@ -18,10 +18,10 @@ use super::super::CalendarError;
 
 /// A plain service account is one quota "user": Google allows 600 requests a minute. We stay
 /// below it with room for a sliding window: 9 a second, bursts of 30 (at most 570 in any minute).
-pub const DEFAULT_PER_SECOND: u32 = 9;
+pub(crate) const DEFAULT_PER_SECOND: u32 = 9;
 const BURST: u32 = 30;
 /// How long one logical call (all its attempts) may take: a caller on the phone cannot wait.
-pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(8);
+pub(crate) const DEFAULT_DEADLINE: Duration = Duration::from_secs(8);
 
 /// One failed call, classified.
 #[derive(Debug)]
@@ -38,7 +38,7 @@ pub(super) struct Failure {
 
 impl Failure {
     /// A failure without a `Retry-After`.
-    pub fn new(code: u16, reason: &str, error: CalendarError) -> Self {
+    pub(crate) fn new(code: u16, reason: &str, error: CalendarError) -> Self {
         Self { code, reason: reason.to_string(), retry_after: None, error }
     }
 
@@ -161,7 +161,7 @@ fn limiter(per_second: u32) -> Limiter {
 }
 
 impl Guard {
-    pub fn new(auth: yup_oauth2::authenticator::DefaultAuthenticator) -> Self {
+    pub(crate) fn new(auth: yup_oauth2::authenticator::DefaultAuthenticator) -> Self {
         // Five logical calls in a row failing (each already retried) opens the circuit for 10 s,
         // growing to a minute while the outage lasts.
         let policy = failure_policy::consecutive_failures(
@@ -173,17 +173,17 @@ impl Guard {
     }
 
     /// Requests per second allowed (tests and accounts with a raised quota).
-    pub fn set_rate(&mut self, per_second: u32) {
+    pub(crate) fn set_rate(&mut self, per_second: u32) {
         self.limiter = limiter(per_second);
     }
 
     /// How long one logical call may take, retries included.
-    pub fn set_deadline(&mut self, deadline: Duration) {
+    pub(crate) fn set_deadline(&mut self, deadline: Duration) {
         self.deadline = deadline;
     }
 
     /// A token for `scope` now (for the few calls google-calendar3 cannot make).
-    pub async fn token(&self, scope: &str) -> Result<String, CalendarError> {
+    pub(crate) async fn token(&self, scope: &str) -> Result<String, CalendarError> {
         let token = self.auth.token(&[scope]).await.map_err(|e| {
             CalendarError::Unavailable(format!("cannot get a Google access token for the service account: {e}"))
         })?;
@@ -193,7 +193,7 @@ impl Guard {
     /// Runs `attempt` under the rate limit, the breaker and the deadline, retrying transient
     /// failures with backoff and refreshing the token once on 401. `attempt` gets a slot for the
     /// response's `Retry-After`.
-    pub async fn run<T, Fut>(
+    pub(crate) async fn run<T, Fut>(
         &self,
         scope: &str,
         mut attempt: impl FnMut(Arc<Mutex<Option<Duration>>>) -> Fut,

@@ -37,12 +37,10 @@ use self::call::{Failure, Guard, RetryAfter, classify, code_and_reason};
 use super::{Calendar, CalendarError, EventState, Freshness};
 use crate::domain::{Appointment, Business, Interval, PhoneNumber, StaffMember};
 
-pub use self::busy::DEFAULT_TTL as DEFAULT_BUSY_CACHE;
-
 /// The private extended property that marks our events.
-pub const APPOINTMENT_PROPERTY: &str = "appointment_id";
+pub(crate) const APPOINTMENT_PROPERTY: &str = "appointment_id";
 /// The scope we ask for (SPEC §6).
-pub const SCOPE: &str = "https://www.googleapis.com/auth/calendar";
+pub(crate) const SCOPE: &str = "https://www.googleapis.com/auth/calendar";
 const DEFAULT_BASE: &str = "https://www.googleapis.com/calendar/v3/";
 
 /// Google Calendar through a service account.
@@ -143,11 +141,6 @@ impl GoogleCalendar {
     pub fn with_deadline(mut self, deadline: Duration) -> Self {
         self.guard.set_deadline(deadline);
         self
-    }
-
-    /// The service account's email (what calendars must be shared with).
-    pub fn service_account(&self) -> &str {
-        &self.service_account
     }
 
     /// Runs one google-calendar3 call on `calendar` under the guard.

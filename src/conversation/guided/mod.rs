@@ -9,4 +9,4 @@ mod state;
 pub mod understand;
 
 pub use dialog::GuidedDialog;
-pub use state::{Awaiting, GuidedState};
+pub(crate) use state::GuidedState;

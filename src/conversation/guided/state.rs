@@ -8,7 +8,7 @@ use crate::conversation::tools::PartOfDay;
 
 /// What the dialog is waiting for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub enum Awaiting {
+pub(crate) enum Awaiting {
     /// Nothing in particular.
     #[default]
     Anything,

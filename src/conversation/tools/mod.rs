@@ -6,13 +6,13 @@
 //! the model can recover from.
 
 mod run;
-pub mod wire;
+pub(crate) mod wire;
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, Utc};
 
-pub use run::run;
+pub(crate) use run::run;
 
 use crate::booking::BookingService;
 use crate::domain::{Channel, PhoneNumber, Refusal, ServiceId, StaffId};
@@ -30,7 +30,7 @@ pub enum PartOfDay {
 
 impl PartOfDay {
     /// The tool argument.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             PartOfDay::Morning => "morning",
             PartOfDay::Afternoon => "afternoon",
@@ -39,7 +39,7 @@ impl PartOfDay {
     }
 
     /// Whether a local hour of the day falls in this part.
-    pub fn contains(self, hour: u32) -> bool {
+    pub(crate) fn contains(self, hour: u32) -> bool {
         match self {
             PartOfDay::Morning => hour < 12,
             PartOfDay::Afternoon => (12..17).contains(&hour),
@@ -50,7 +50,7 @@ impl PartOfDay {
 
 /// What to search for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SlotQuery {
+pub(crate) struct SlotQuery {
     /// The service.
     pub service: ServiceId,
     /// First day.
@@ -67,7 +67,7 @@ pub struct SlotQuery {
 
 /// One tool call.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ToolRequest {
+pub(crate) enum ToolRequest {
     /// `find_available_slots`.
     FindSlots(SlotQuery),
     /// `book_appointment`: a slot of the latest search, for the caller.
@@ -127,7 +127,7 @@ pub struct OfferedSlot {
 
 /// A free slot as offered.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SlotOffer {
+pub(crate) struct SlotOffer {
     /// The short id to book it with.
     pub slot_id: String,
     /// Start, in the business's zone.
@@ -144,7 +144,7 @@ pub struct SlotOffer {
 
 /// One of the caller's appointments as the tools describe it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AppointmentView {
+pub(crate) struct AppointmentView {
     /// Its id.
     pub appointment_id: String,
     /// Start, in the business's zone.
@@ -161,7 +161,7 @@ pub struct AppointmentView {
 
 /// Why a tool did not do what was asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailureKind {
+pub(crate) enum FailureKind {
     /// A booking rule said no.
     Refused(Refusal),
     /// The arguments were not valid JSON of the tool's shape.
@@ -186,7 +186,7 @@ pub enum FailureKind {
 
 impl FailureKind {
     /// The stable code the model sees.
-    pub fn code(self) -> &'static str {
+    pub(crate) fn code(self) -> &'static str {
         match self {
             FailureKind::Refused(reason) => reason.code(),
             FailureKind::BadArguments => "bad_arguments",
@@ -205,7 +205,7 @@ impl FailureKind {
 /// A tool failure: what went wrong, a sentence for the model, and for a taken slot the
 /// alternatives found right away.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ToolFailure {
+pub(crate) struct ToolFailure {
     /// What went wrong.
     pub kind: FailureKind,
     /// A sentence for the model (or the guided dialog to read out).
@@ -216,14 +216,14 @@ pub struct ToolFailure {
 
 impl ToolFailure {
     /// A failure without alternatives.
-    pub fn new(kind: FailureKind, message: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: FailureKind, message: impl Into<String>) -> Self {
         Self { kind, message: message.into(), alternatives: None }
     }
 }
 
 /// What a tool did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ToolOutcome {
+pub(crate) enum ToolOutcome {
     /// Free slots (possibly none).
     Slots(Vec<SlotOffer>),
     /// Booked.
@@ -244,7 +244,7 @@ pub enum ToolOutcome {
 
 impl ToolOutcome {
     /// The failure, if the tool failed.
-    pub fn failure(&self) -> Option<&ToolFailure> {
+    pub(crate) fn failure(&self) -> Option<&ToolFailure> {
         match self {
             ToolOutcome::Failed(f) => Some(f),
             _ => None,
@@ -253,7 +253,7 @@ impl ToolOutcome {
 }
 
 /// Per-conversation context the tools work in.
-pub struct ToolContext<'a> {
+pub(crate) struct ToolContext<'a> {
     /// The booking service.
     pub booking: &'a BookingService,
     /// The caller (from the call).

@@ -15,7 +15,7 @@ use crate::store::AppointmentFilter;
 const MAX_SLOTS: usize = 8;
 
 /// Runs one request; `call_id` (unique within the turn's cause) makes a booking idempotent.
-pub async fn run(request: ToolRequest, call_id: &str, cx: &mut ToolContext<'_>) -> ToolOutcome {
+pub(crate) async fn run(request: ToolRequest, call_id: &str, cx: &mut ToolContext<'_>) -> ToolOutcome {
     let result = match request {
         ToolRequest::FindSlots(query) => find_slots(&query, cx).await,
         ToolRequest::Book { slot_id, customer_name, notes } => book(&slot_id, &customer_name, notes, call_id, cx).await,

@@ -12,7 +12,7 @@ use crate::conversation::llm::ToolSpec;
 use crate::domain::{Business, Refusal, ServiceId, StaffId};
 
 /// The tools as offered to the model.
-pub fn specs() -> Vec<ToolSpec> {
+pub(crate) fn specs() -> Vec<ToolSpec> {
     vec![
         ToolSpec {
             name: "find_available_slots",
@@ -124,7 +124,7 @@ fn part_of_day(text: &str) -> Option<PartOfDay> {
 /// The request the model's call asks for; services and staff are named by id or name, as the
 /// model heard them, and resolved against `biz` (in the order the arguments are read: service,
 /// staff, dates, time).
-pub fn parse(call: &ToolCall, biz: &Business) -> Result<ToolRequest, ToolFailure> {
+pub(crate) fn parse(call: &ToolCall, biz: &Business) -> Result<ToolRequest, ToolFailure> {
     Ok(match call.name.as_str() {
         "find_available_slots" => {
             let a: FindSlots = args(call)?;
@@ -161,7 +161,7 @@ pub fn parse(call: &ToolCall, biz: &Business) -> Result<ToolRequest, ToolFailure
 
 /// The tool name and JSON arguments of a request, as the model would have written them (the guided
 /// dialog records its calls in the history this way).
-pub fn call_of(request: &ToolRequest) -> (&'static str, Value) {
+pub(crate) fn call_of(request: &ToolRequest) -> (&'static str, Value) {
     let reason = |r: &Option<String>| r.as_ref().map_or_else(|| json!({}), |r| json!({"reason": r}));
     match request {
         ToolRequest::FindSlots(q) => {
@@ -250,7 +250,7 @@ fn appointment(a: &AppointmentView) -> Value {
 }
 
 /// The JSON result the model reads.
-pub fn to_json(outcome: &ToolOutcome) -> Value {
+pub(crate) fn to_json(outcome: &ToolOutcome) -> Value {
     match outcome {
         ToolOutcome::Slots(slots) if slots.is_empty() => {
             json!({"slots": [], "note": "nothing free then; suggest other days or times"})

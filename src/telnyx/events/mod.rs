@@ -116,7 +116,7 @@ pub struct OutboundStatus {
 
 impl OutboundStatus {
     /// Whether the report says the recipient has opted out (`40300`).
-    pub fn recipient_opted_out(&self) -> bool {
+    pub(crate) fn recipient_opted_out(&self) -> bool {
         self.error_codes.iter().any(|c| c == super::error::OPTED_OUT_CODE)
     }
 }

@@ -5,7 +5,11 @@
 mod when;
 mod words;
 
-pub use when::{date, part_of_day, time};
+pub use when::date;
+
+pub use when::part_of_day;
+
+pub use when::time;
 pub use words::words;
 
 pub use crate::conversation::tools::PartOfDay;
