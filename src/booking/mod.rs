@@ -20,11 +20,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 pub use error::BookingError;
-pub(crate) use notify::Change;
-pub(crate) use notify::ConfirmationWriter;
 use notify::Notices;
 pub use notify::Tell;
 pub(crate) use notify::confirmation_cause;
+pub(crate) use notify::{Change, ConfirmationWriter};
 
 use crate::calendar::Calendar;
 use crate::clock::Clock;

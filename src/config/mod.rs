@@ -8,9 +8,7 @@ mod validate;
 
 use std::path::{Path, PathBuf};
 
-pub(crate) use error::ConfigError;
-
-pub(crate) use error::Problem;
+pub(crate) use error::{ConfigError, Problem};
 use serde::Deserialize;
 
 use crate::domain::Business;

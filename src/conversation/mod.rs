@@ -22,19 +22,12 @@ pub(crate) mod tools;
 
 use async_trait::async_trait;
 
-pub use agent::Agent;
-
-pub use agent::TurnSettings;
+pub use agent::{Agent, TurnSettings};
 pub use fallback::WithFallback;
 pub(crate) use guided::GuidedDialog;
 pub use history::Message;
 pub(crate) use history::ToolCall;
-pub use llm::Delta;
-pub use llm::DeltaStream;
-pub use llm::Llm;
-pub use llm::LlmError;
-pub use llm::OpenAiLlm;
-pub use llm::ToolSpec;
+pub use llm::{Delta, DeltaStream, Llm, LlmError, OpenAiLlm, ToolSpec};
 pub(crate) use setup::from_env;
 pub use state::Conversation;
 pub use tools::AfterTurn;

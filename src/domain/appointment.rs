@@ -1,8 +1,5 @@
 //! An appointment as recorded by the booking service.
 
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
@@ -10,6 +7,7 @@ use super::availability::BusyInterval;
 use super::ids::{AppointmentId, ServiceId, StaffId};
 use super::interval::Interval;
 use super::phone::PhoneNumber;
+use super::text_enum;
 
 /// Whether an appointment still holds its time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -33,28 +31,6 @@ pub enum Channel {
     Sms,
     /// The admin API.
     Admin,
-}
-
-macro_rules! text_enum {
-    ($ty:ident { $($variant:ident => $text:literal),* $(,)? }) => {
-        impl $ty {
-            /// The stored text.
-            pub(crate) fn as_str(self) -> &'static str {
-                match self { $($ty::$variant => $text),* }
-            }
-        }
-        impl FromStr for $ty {
-            type Err = String;
-            fn from_str(s: &str) -> Result<Self, String> {
-                match s { $($text => Ok($ty::$variant),)* other => Err(format!("unknown {} {other:?}", stringify!($ty))) }
-            }
-        }
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
 }
 
 text_enum!(Status { Confirmed => "confirmed", Cancelled => "cancelled" });

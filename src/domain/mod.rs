@@ -10,30 +10,17 @@ pub(crate) mod interval;
 pub mod phone;
 pub(crate) mod refusal;
 pub mod rules;
+mod text_enum;
 pub mod time;
 
-pub use appointment::Appointment;
-
-pub use appointment::Channel;
-
-pub use appointment::Status;
-pub use availability::BusyInterval;
-pub use availability::Slot;
-pub use availability::SlotSearch;
-pub use availability::StaffBusy;
-pub use availability::find_slots;
-pub(crate) use business::BookingPolicy;
-pub use business::Business;
-pub(crate) use business::Schedule;
-pub(crate) use business::Service;
-pub use business::StaffMember;
-pub(crate) use business::WeeklyHours;
-pub(crate) use ids::AppointmentId;
-pub(crate) use ids::ServiceId;
-pub(crate) use ids::StaffId;
+pub use appointment::{Appointment, Channel, Status};
+pub use availability::{BusyInterval, Slot, SlotSearch, StaffBusy, find_slots};
+pub(crate) use business::{BookingPolicy, Schedule, Service, WeeklyHours};
+pub use business::{Business, StaffMember};
+pub(crate) use ids::{AppointmentId, ServiceId, StaffId};
 pub use interval::Interval;
 pub use phone::PhoneNumber;
 pub use refusal::Refusal;
 pub use rules::Actor;
-pub(crate) use time::DayMinute;
-pub(crate) use time::TimeRange;
+pub(crate) use text_enum::text_enum;
+pub(crate) use time::{DayMinute, TimeRange};

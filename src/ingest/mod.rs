@@ -18,11 +18,7 @@ mod router;
 mod writer;
 
 pub(crate) use dispatch::Dispatcher;
-
-pub use handler::EventHandler;
-pub use handler::HandlerError;
-pub(crate) use inbox::Accepted;
+pub use handler::{EventHandler, HandlerError};
 pub use inbox::Inbox;
-pub(crate) use inbox::IngestError;
-pub use router::Router;
-pub use router::call_event;
+pub(crate) use inbox::{Accepted, IngestError};
+pub use router::{Router, call_event};

@@ -24,12 +24,8 @@ pub mod reminders;
 pub mod templates;
 mod workers;
 
-pub use confirmations::ConfirmationSettings;
-pub use confirmations::Confirmations;
-pub(crate) use inbound::DeliveryReport;
-pub(crate) use inbound::InboundText;
-pub(crate) use inbound::SmsError;
+pub use confirmations::{ConfirmationSettings, Confirmations};
 pub use inbound::SmsHandler;
+pub(crate) use inbound::{DeliveryReport, InboundText, SmsError};
 pub use outbox::OutboxSettings;
-pub use workers::WorkerExtras;
-pub use workers::Workers;
+pub use workers::{WorkerExtras, Workers};

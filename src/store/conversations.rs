@@ -3,8 +3,9 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
+use super::error::parse_text;
 use super::{Store, StoreError};
-use crate::domain::PhoneNumber;
+use crate::domain::{PhoneNumber, text_enum};
 
 /// Whether a conversation is still going on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,22 +16,7 @@ pub enum ConversationStatus {
     Ended,
 }
 
-impl ConversationStatus {
-    fn as_str(self) -> &'static str {
-        match self {
-            ConversationStatus::Active => "active",
-            ConversationStatus::Ended => "ended",
-        }
-    }
-
-    fn parse(text: &str) -> Result<Self, StoreError> {
-        match text {
-            "active" => Ok(ConversationStatus::Active),
-            "ended" => Ok(ConversationStatus::Ended),
-            other => Err(StoreError::Corrupt { table: "conversations", problem: format!("status {other:?}") }),
-        }
-    }
-}
+text_enum!(ConversationStatus { Active => "active", Ended => "ended" });
 
 /// A stored conversation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,7 +78,7 @@ impl Conversations<'_> {
             Ok(StoredConversation {
                 caller: PhoneNumber::from_stored(r.try_get("caller")?),
                 state: r.try_get("state")?,
-                status: ConversationStatus::parse(&r.try_get::<String, _>("status")?)?,
+                status: parse_text("conversations", &r.try_get::<String, _>("status")?)?,
                 outcome: r.try_get("outcome")?,
                 started_at: DateTime::from_timestamp(r.try_get("started_at")?, 0).unwrap_or_default(),
             })

@@ -46,3 +46,8 @@ impl StoreError {
         matches!(self, StoreError::Query(sqlx::Error::Database(e)) if e.is_unique_violation())
     }
 }
+
+/// A stored word (a status, a channel) read back as its enum; anything else means the row is corrupt.
+pub(super) fn parse_text<T: std::str::FromStr<Err = String>>(table: &'static str, text: &str) -> Result<T, StoreError> {
+    text.parse().map_err(|problem| StoreError::Corrupt { table, problem })
+}

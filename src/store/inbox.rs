@@ -4,7 +4,9 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
+use super::error::parse_text;
 use super::{Store, StoreError};
+use crate::domain::text_enum;
 
 /// A verified event to record.
 #[derive(Debug, Clone)]
@@ -45,16 +47,7 @@ pub enum Outcome {
     Failed,
 }
 
-impl Outcome {
-    /// The stored text.
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Done => "done",
-            Outcome::Skipped => "skipped",
-            Outcome::Failed => "failed",
-        }
-    }
-}
+text_enum!(Outcome { Done => "done", Skipped => "skipped", Failed => "failed" });
 
 /// Where a recorded event stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,10 +62,7 @@ impl EventStatus {
     fn parse(text: &str) -> Result<Self, StoreError> {
         match text {
             "pending" => Ok(EventStatus::Pending),
-            "done" => Ok(EventStatus::Finished(Outcome::Done)),
-            "skipped" => Ok(EventStatus::Finished(Outcome::Skipped)),
-            "failed" => Ok(EventStatus::Finished(Outcome::Failed)),
-            other => Err(StoreError::Corrupt { table: "webhook_events", problem: format!("status {other:?}") }),
+            finished => parse_text("webhook_events", finished).map(EventStatus::Finished),
         }
     }
 }

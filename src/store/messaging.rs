@@ -4,8 +4,9 @@
 use chrono::{DateTime, Utc};
 use sqlx::{AnyExecutor, Row};
 
+use super::error::parse_text;
 use super::{Backend, StaffTx, Store, StoreError};
-use crate::domain::PhoneNumber;
+use crate::domain::{PhoneNumber, text_enum};
 
 /// How a message travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,14 +17,7 @@ pub enum MessageChannel {
     Email,
 }
 
-impl MessageChannel {
-    fn as_str(self) -> &'static str {
-        match self {
-            MessageChannel::Sms => "sms",
-            MessageChannel::Email => "email",
-        }
-    }
-}
+text_enum!(MessageChannel { Sms => "sms", Email => "email" });
 
 /// A message to record in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,23 +86,7 @@ pub enum MessageStatus {
     Blocked,
 }
 
-impl MessageStatus {
-    fn as_str(self) -> &'static str {
-        match self {
-            MessageStatus::Pending => "pending",
-            MessageStatus::Sent => "sent",
-            MessageStatus::Failed => "failed",
-            MessageStatus::Blocked => "blocked",
-        }
-    }
-
-    fn parse(text: &str) -> Result<Self, StoreError> {
-        [MessageStatus::Pending, MessageStatus::Sent, MessageStatus::Failed, MessageStatus::Blocked]
-            .into_iter()
-            .find(|s| s.as_str() == text)
-            .ok_or_else(|| StoreError::Corrupt { table: "outbox", problem: format!("status {text:?}") })
-    }
-}
+text_enum!(MessageStatus { Pending => "pending", Sent => "sent", Failed => "failed", Blocked => "blocked" });
 
 /// A stored message's state (tests and operators).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -230,11 +208,7 @@ impl Outbox<'_> {
                     attempts: r.try_get::<i32, _>("attempts")?.into(),
                     message: NewMessage {
                         cause: r.try_get("cause")?,
-                        channel: if r.try_get::<String, _>("channel")? == "email" {
-                            MessageChannel::Email
-                        } else {
-                            MessageChannel::Sms
-                        },
+                        channel: parse_text("outbox", &r.try_get::<String, _>("channel")?)?,
                         recipient: r.try_get("recipient")?,
                         subject: r.try_get("subject")?,
                         body: r.try_get("body")?,
@@ -302,7 +276,7 @@ impl Outbox<'_> {
                     cause: r.try_get("cause")?,
                     recipient: r.try_get("recipient")?,
                     body: r.try_get("body")?,
-                    status: MessageStatus::parse(&r.try_get::<String, _>("status")?)?,
+                    status: parse_text("outbox", &r.try_get::<String, _>("status")?)?,
                     attempts: r.try_get::<i32, _>("attempts")?.into(),
                 })
             })

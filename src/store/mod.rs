@@ -21,26 +21,14 @@ use std::path::Path;
 use std::time::Duration;
 
 pub use appointments::AppointmentFilter;
-
-pub(crate) use appointments::Appointments;
-
-pub(crate) use appointments::StaffTx;
-pub use conversations::ConversationStatus;
+pub(crate) use appointments::{Appointments, StaffTx};
 pub(crate) use conversations::Conversations;
-pub use conversations::StoredConversation;
+pub use conversations::{ConversationStatus, StoredConversation};
 pub(crate) use error::StoreError;
-pub use inbox::EventStatus;
 pub(crate) use inbox::InboxEvents;
-pub use inbox::NewInboxEvent;
-pub use inbox::Outcome;
-pub(crate) use messaging::MessageChannel;
-pub use messaging::MessageRecord;
-pub use messaging::MessageStatus;
-pub(crate) use messaging::NewMessage;
-pub(crate) use messaging::OptOuts;
-pub(crate) use messaging::Outbox;
-pub(crate) use messaging::OutboxMessage;
-pub(crate) use messaging::SendOutcome;
+pub use inbox::{EventStatus, NewInboxEvent, Outcome};
+pub(crate) use messaging::{MessageChannel, NewMessage, OptOuts, Outbox, OutboxMessage, SendOutcome};
+pub use messaging::{MessageRecord, MessageStatus};
 pub use reminders::ReminderStatus;
 pub(crate) use reminders::Reminders;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};

@@ -4,9 +4,10 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
+use super::error::parse_text;
 use super::messaging::{enqueue, instant};
 use super::{NewMessage, StaffTx, Store, StoreError};
-use crate::domain::AppointmentId;
+use crate::domain::{AppointmentId, text_enum};
 
 /// Where a reminder stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,17 +22,7 @@ pub enum ReminderStatus {
     Cancelled,
 }
 
-impl ReminderStatus {
-    fn parse(text: &str) -> Result<Self, StoreError> {
-        match text {
-            "scheduled" => Ok(Self::Scheduled),
-            "sent" => Ok(Self::Sent),
-            "skipped" => Ok(Self::Skipped),
-            "cancelled" => Ok(Self::Cancelled),
-            other => Err(StoreError::Corrupt { table: "reminders", problem: format!("status {other:?}") }),
-        }
-    }
-}
+text_enum!(ReminderStatus { Scheduled => "scheduled", Sent => "sent", Skipped => "skipped", Cancelled => "cancelled" });
 
 /// A reminder claimed for sending.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,7 +156,7 @@ impl Reminders<'_> {
             .bind(id.to_string())
             .fetch_optional(self.0.pool())
             .await?;
-        row.map(|r| Ok((ReminderStatus::parse(&r.try_get::<String, _>("status")?)?, instant(r.try_get("due_at")?))))
+        row.map(|r| Ok((parse_text("reminders", &r.try_get::<String, _>("status")?)?, instant(r.try_get("due_at")?))))
             .transpose()
     }
 }

@@ -7,28 +7,9 @@ pub(crate) mod error;
 pub mod events;
 pub mod signature;
 
-pub use client::ApiKey;
-
-pub use client::CallAction;
-
-pub use client::OutgoingMessage;
-
-pub use client::RetryPolicy;
-
-pub use client::SentMessage;
-
-pub use client::SpeakStop;
-
-pub use client::TelnyxApi;
-
-pub use client::TelnyxClient;
+pub use client::{ApiKey, CallAction, OutgoingMessage, RetryPolicy, SentMessage, SpeakStop, TelnyxApi, TelnyxClient};
 pub use command::CommandId;
 pub use error::TelnyxError;
-pub use events::CallControlId;
-pub use events::EventKind;
-pub use events::OrderKey;
-pub use events::TelnyxEvent;
-pub use signature::PublicKey;
-pub use signature::SignatureError;
+pub use events::{CallControlId, EventKind, OrderKey, TelnyxEvent};
 pub(crate) use signature::VerifiedWebhook;
-pub use signature::Verifier;
+pub use signature::{PublicKey, SignatureError, Verifier};

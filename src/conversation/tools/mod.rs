@@ -15,7 +15,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, Utc};
 pub(crate) use run::run;
 
 use crate::booking::BookingService;
-use crate::domain::{Channel, PhoneNumber, Refusal, ServiceId, StaffId};
+use crate::domain::{Channel, PhoneNumber, Refusal, ServiceId, StaffId, text_enum};
 
 /// A part of the day, as a caller says it and the slot search filters by it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -28,16 +28,9 @@ pub enum PartOfDay {
     Evening,
 }
 
-impl PartOfDay {
-    /// The tool argument.
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            PartOfDay::Morning => "morning",
-            PartOfDay::Afternoon => "afternoon",
-            PartOfDay::Evening => "evening",
-        }
-    }
+text_enum!(PartOfDay { Morning => "morning", Afternoon => "afternoon", Evening => "evening" });
 
+impl PartOfDay {
     /// Whether a local hour of the day falls in this part.
     pub(crate) fn contains(self, hour: u32) -> bool {
         match self {

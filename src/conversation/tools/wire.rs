@@ -113,12 +113,7 @@ fn time(text: &str) -> Result<NaiveTime, ToolFailure> {
 }
 
 fn part_of_day(text: &str) -> Option<PartOfDay> {
-    match text.to_lowercase().as_str() {
-        "morning" => Some(PartOfDay::Morning),
-        "afternoon" => Some(PartOfDay::Afternoon),
-        "evening" => Some(PartOfDay::Evening),
-        _ => None,
-    }
+    text.to_lowercase().parse().ok()
 }
 
 /// The request the model's call asks for; services and staff are named by id or name, as the

@@ -5,14 +5,9 @@
 mod when;
 mod words;
 
-pub use when::date;
-
-pub use when::part_of_day;
-
-pub use when::time;
-pub use words::words;
-
 pub use crate::conversation::tools::PartOfDay;
+pub use when::{date, part_of_day, time};
+pub use words::words;
 use words::{has, number_word, ordinal, phrase};
 
 use crate::domain::{Business, ServiceId};
