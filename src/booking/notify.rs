@@ -60,7 +60,7 @@ pub(crate) fn confirmation_cause(a: &Appointment, kind: &str) -> String {
 }
 
 /// How the booking service records customer messages.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub(super) struct Notices {
     /// Reminder lead time; `None` = no reminders.
     pub(super) reminder_before: Option<Duration>,

@@ -93,3 +93,39 @@ impl EventHandler for Router {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::telnyx::events::parse;
+
+    fn sample(name: &str) -> TelnyxEvent {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("webhooks-samples").join(name);
+        parse(&std::fs::read(path).unwrap()).unwrap()
+    }
+
+    fn us() -> Region {
+        Region::parse("US").unwrap()
+    }
+
+    #[test]
+    fn an_incoming_call_reaches_voice_with_the_caller_parsed() {
+        let event = sample("01-call.initiated.json");
+        let call = call_event(&event, us()).expect("voice acts on an incoming call");
+        assert_eq!(call.cause, event.id.to_string());
+        let CallHappening::Incoming { from } = call.what else { panic!("{call:?}") };
+        assert!(from.as_str().starts_with("+1") && from.as_str().len() == 12, "{from:?}");
+    }
+
+    #[test]
+    fn only_final_phrases_and_the_events_voice_acts_on_become_call_events() {
+        assert!(call_event(&sample("05-call.transcription.interim.json"), us()).is_none());
+        assert!(call_event(&sample("03-call.speak.started.json"), us()).is_none());
+        assert!(call_event(&sample("10-message.received.json"), us()).is_none());
+        let said = call_event(&sample("06-call.transcription.final.json"), us()).unwrap();
+        assert!(
+            matches!(said.what, CallHappening::CallerSaid { ref words } if !words.is_empty() && words == words.trim())
+        );
+        assert!(matches!(call_event(&sample("07-call.hangup.json"), us()).unwrap().what, CallHappening::HungUp { .. }));
+    }
+}

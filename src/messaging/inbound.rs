@@ -132,6 +132,8 @@ impl SmsHandler {
     pub(crate) async fn delivery_report(&self, report: &DeliveryReport) -> Result<(), SmsError> {
         if report.opted_out {
             opt_out::record(&self.store, &report.to, OptOutSignal::DeliveryFailed, report.at).await?;
+        } else {
+            tracing::info!(to = %report.to.masked(), "delivery report");
         }
         Ok(())
     }

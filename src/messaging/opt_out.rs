@@ -37,7 +37,7 @@ pub(crate) async fn record(
     signal: OptOutSignal,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    tracing::info!(to = %phone.masked(), source = signal.source(), "number opted out");
+    tracing::info!(phone = %phone.masked(), source = signal.source(), "number opted out");
     store.opt_outs().record(phone, signal.source(), now).await
 }
 

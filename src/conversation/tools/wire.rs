@@ -266,3 +266,72 @@ pub(crate) fn to_json(outcome: &ToolOutcome) -> Value {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn business() -> Business {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml");
+        crate::config::Config::load(&path).unwrap().business
+    }
+
+    fn call(request: &ToolRequest) -> ToolCall {
+        let (name, arguments) = call_of(request);
+        ToolCall { id: "c1".into(), name: name.into(), arguments: arguments.to_string() }
+    }
+
+    #[test]
+    fn every_request_the_guided_dialog_records_reads_back_as_the_same_request() {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 8).unwrap();
+        let requests = [
+            ToolRequest::FindSlots(SlotQuery {
+                service: "consultation".parse().unwrap(),
+                from: day,
+                to: Some(day),
+                staff: Some("sarah".parse().unwrap()),
+                part_of_day: Some(PartOfDay::Morning),
+                after: NaiveTime::from_hms_opt(9, 30, 0),
+            }),
+            ToolRequest::Book {
+                slot_id: "s2".into(),
+                customer_name: "Jane Doe".into(),
+                notes: Some("first visit".into()),
+            },
+            ToolRequest::FindMine,
+            ToolRequest::Cancel { appointment_id: "a".into() },
+            ToolRequest::Reschedule { appointment_id: "a".into(), slot_id: "s1".into() },
+            ToolRequest::Transfer { reason: Some("not understood".into()) },
+            ToolRequest::EndCall { reason: None },
+        ];
+        let biz = business();
+        for request in requests {
+            assert_eq!(parse(&call(&request), &biz), Ok(request.clone()), "{request:?}");
+        }
+    }
+
+    #[test]
+    fn the_model_names_services_and_staff_as_it_heard_them_and_wrong_arguments_come_back_as_failures() {
+        let biz = business();
+        let find = |args: Value| {
+            parse(&ToolCall { id: "c".into(), name: "find_available_slots".into(), arguments: args.to_string() }, &biz)
+        };
+        let Ok(ToolRequest::FindSlots(q)) =
+            find(json!({"service": "Consultation", "date_from": "2026-12-08", "staff": "Sarah"}))
+        else {
+            panic!("names resolve");
+        };
+        assert_eq!((q.service.as_str(), q.staff.as_ref().map(|s| s.as_str())), ("consultation", Some("sarah")));
+        let code = |r: Result<ToolRequest, ToolFailure>| r.unwrap_err().kind.code();
+        // The service is read first, as before the tools were typed: an unknown one wins over a bad date.
+        assert_eq!(code(find(json!({"service": "massage", "date_from": "tomorrow"}))), "unknown_service");
+        assert_eq!(code(find(json!({"service": "consultation", "date_from": "tomorrow"}))), "bad_date");
+        assert_eq!(
+            code(find(json!({"service": "consultation", "date_from": "2026-12-08", "after": "9am"}))),
+            "bad_time"
+        );
+        assert_eq!(code(find(json!({"date_from": "2026-12-08"}))), "bad_arguments");
+        let unknown = ToolCall { id: "c".into(), name: "order_pizza".into(), arguments: String::new() };
+        assert_eq!(code(parse(&unknown, &biz)), "unknown_tool");
+    }
+}
