@@ -15,7 +15,7 @@ use super::history::{Message, ToolCall};
 use super::llm::{Delta, Llm};
 use super::prompt::system_prompt;
 use super::speech::{SentenceSplitter, speakable};
-use super::tools::{self, FailureKind, ToolContext, ToolFailure, ToolOutcome, wire};
+use super::tools::{self, FailureKind, ToolContext, ToolFailure, ToolOutcome, ToolRequest, wire};
 use super::{Conversation, Receptionist, Speaker, Turn, TurnError, TurnOutcome};
 use crate::booking::BookingService;
 
@@ -111,42 +111,13 @@ impl Agent {
             }
             for call in calls {
                 let result = if tool_budget == 0 {
-                    let failure = ToolFailure::new(FailureKind::TooManyToolCalls, "answer the caller now");
-                    ToolOutcome::Failed(failure)
+                    ToolOutcome::Failed(ToolFailure::new(FailureKind::TooManyToolCalls, "answer the caller now"))
                 } else {
                     tool_budget -= 1;
                     match wire::parse(&call, biz) {
                         Err(failure) => ToolOutcome::Failed(failure),
                         Ok(request) => {
-                            let mut action = None;
-                            let result = {
-                                let mut cx = ToolContext {
-                                    booking: &self.booking,
-                                    caller: turn.caller,
-                                    slots: &mut conversation.slots,
-                                    cause: turn.cause,
-                                    channel: turn.channel,
-                                    action: &mut action,
-                                };
-                                let running = tools::run(request, &call.id, &mut cx)
-                                    .instrument(tracing::info_span!("tool", name = %call.name));
-                                tokio::pin!(running);
-                                // The timer is checked first, so a tool still running at the limit
-                                // always gets the filler (at most once per turn).
-                                tokio::select! {
-                                    biased;
-                                    _ = tokio::time::sleep(self.settings.filler_after), if !filler_said => {
-                                        filler_said = true;
-                                        outcome.sentences += say(speaker, FILLER, biz.timezone).await;
-                                        running.await
-                                    }
-                                    r = &mut running => r,
-                                }
-                            };
-                            if action.is_some() {
-                                outcome.action = action;
-                            }
-                            result
+                            self.run_tool(request, &call, conversation, turn, &mut outcome, &mut filler_said).await
                         }
                     }
                 };
@@ -154,6 +125,44 @@ impl Agent {
                 conversation.history.push(Message::Tool { call_id: call.id.clone(), content });
             }
         }
+    }
+}
+
+impl Agent {
+    /// Runs one tool call, saying the filler once per turn if it is still running after
+    /// `filler_after`; a call action it asks for goes into `outcome`.
+    async fn run_tool(
+        &self,
+        request: ToolRequest,
+        call: &ToolCall,
+        conversation: &mut Conversation,
+        turn: Turn<'_>,
+        outcome: &mut TurnOutcome,
+        filler_said: &mut bool,
+    ) -> ToolOutcome {
+        let tz = self.booking.business().timezone;
+        let mut action = None;
+        let result = {
+            let mut cx = ToolContext::for_turn(&self.booking, &turn, &mut conversation.slots, &mut action);
+            let running =
+                tools::run(request, &call.id, &mut cx).instrument(tracing::info_span!("tool", name = %call.name));
+            tokio::pin!(running);
+            // The timer is checked first, so a tool still running at the limit always gets the
+            // filler (at most once per turn).
+            tokio::select! {
+                biased;
+                _ = tokio::time::sleep(self.settings.filler_after), if !*filler_said => {
+                    *filler_said = true;
+                    outcome.sentences += say(turn.speaker, FILLER, tz).await;
+                    running.await
+                }
+                r = &mut running => r,
+            }
+        };
+        if action.is_some() {
+            outcome.action = action;
+        }
+        result
     }
 }
 

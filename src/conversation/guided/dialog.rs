@@ -40,14 +40,7 @@ impl Step<'_> {
             ToolCall { id: format!("guided_{}", self.calls), name: name.into(), arguments: arguments.to_string() };
         let mut action = None;
         let result = {
-            let mut cx = ToolContext {
-                booking: self.booking,
-                caller: self.turn.caller,
-                slots: &mut conversation.slots,
-                cause: self.turn.cause,
-                channel: self.turn.channel,
-                action: &mut action,
-            };
+            let mut cx = ToolContext::for_turn(self.booking, &self.turn, &mut conversation.slots, &mut action);
             tools::run(request, &call.id, &mut cx).await
         };
         if action.is_some() {

@@ -15,6 +15,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, Utc};
 pub(crate) use run::run;
 
 use crate::booking::BookingService;
+use crate::conversation::Turn;
 use crate::domain::{Channel, PhoneNumber, Refusal, ServiceId, StaffId, text_enum};
 
 /// A part of the day, as a caller says it and the slot search filters by it.
@@ -259,4 +260,17 @@ pub(crate) struct ToolContext<'a> {
     pub channel: Channel,
     /// Set when a tool wants the call transferred or ended.
     pub action: &'a mut Option<AfterTurn>,
+}
+
+impl<'a> ToolContext<'a> {
+    /// The context of one turn: its caller, cause and channel, the conversation's offered slots,
+    /// and where a tool's call action goes.
+    pub(crate) fn for_turn(
+        booking: &'a BookingService,
+        turn: &Turn<'a>,
+        slots: &'a mut HashMap<String, OfferedSlot>,
+        action: &'a mut Option<AfterTurn>,
+    ) -> Self {
+        Self { booking, caller: turn.caller, slots, cause: turn.cause, channel: turn.channel, action }
+    }
 }
