@@ -109,6 +109,22 @@ fn sample_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
     Ok(files)
 }
 
+/// The reason in a server's error body (`{"error": code, "message": text}`, SPEC §10), or what
+/// the body starts with when it is not one.
+fn server_reason(body: &[u8]) -> String {
+    #[derive(serde::Deserialize)]
+    struct ErrorBody {
+        error: String,
+        #[serde(default)]
+        message: String,
+    }
+    match serde_json::from_slice::<ErrorBody>(body) {
+        Ok(e) if e.message.is_empty() => e.error,
+        Ok(e) => format!("{}: {}", e.error, e.message),
+        Err(_) => String::from_utf8_lossy(&body[..body.len().min(120)]).trim().to_string(),
+    }
+}
+
 pub(super) async fn replay(args: ReplayArgs) -> Result<(), CliError> {
     let key = read_signing_key(&args.key_file)?;
     let files = sample_files(&args.paths)?;
@@ -129,15 +145,18 @@ pub(super) async fn replay(args: ReplayArgs) -> Result<(), CliError> {
                 .body(body.clone())
                 .send()
         });
-        let mut statuses: Vec<String> = futures::future::join_all(sends)
-            .await
-            .into_iter()
-            .map(|r| match r {
-                Ok(resp) => resp.status().as_u16().to_string(),
+        let mut statuses: Vec<String> = Vec::new();
+        for sent in futures::future::join_all(sends).await {
+            statuses.push(match sent {
+                Ok(resp) if resp.status().is_success() => resp.status().as_u16().to_string(),
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    format!("{status} {}", server_reason(&resp.bytes().await.unwrap_or_default()))
+                }
                 Err(e) if e.is_connect() => "connection refused".to_string(),
                 Err(e) => format!("error: {e}"),
-            })
-            .collect();
+            });
+        }
         failures += statuses.iter().filter(|s| !s.starts_with('2')).count();
         statuses.sort();
         statuses.dedup_by(|a, b| a == b);

@@ -1,8 +1,13 @@
 //! `POST /webhooks/telnyx` (SPEC §7): read at most 64 KiB of raw body, verify the signature over
 //! those exact bytes, then parse, record and acknowledge. The response never waits for handling.
-//! Statuses: 401 bad or missing signature, 400 malformed after a valid signature, 413 too large,
+//! Statuses: 401 bad or missing signature, 400 when a verified body is not a JSON object with
+//! `data.id` (any such object is recorded, however odd its payload: SPEC §7), 413 too large,
 //! 503 when too much is in flight (Telnyx retries), 500 when the store fails (Telnyx retries),
 //! 200 otherwise (new, duplicate or unknown event type).
+
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::BytesMut;
@@ -12,8 +17,35 @@ use super::{AppState, MAX_BODY, error};
 use crate::ingest::{Accepted, IngestError};
 use crate::telnyx::signature::{SIGNATURE_HEADER, TIMESTAMP_HEADER};
 
+/// How often one rejection reason is logged at most (a flood of bad requests must not flood the log).
+const LOG_EVERY: Duration = Duration::from_secs(10);
+
+/// Counts a rejected request and logs its reason (never the body, never a number or a text): the
+/// first of each reason at once, then at most once per [`LOG_EVERY`] with how many came between.
 fn reject(reason: &'static str) {
     metrics::counter!("webhooks_rejected_total", "reason" => reason).increment(1);
+    static LAST: OnceLock<Mutex<HashMap<&'static str, (Instant, u64)>>> = OnceLock::new();
+    let report = {
+        let mut last = LAST.get_or_init(Default::default).lock().expect("rejection log lock");
+        let now = Instant::now();
+        match last.get_mut(reason) {
+            Some((at, skipped)) if now.duration_since(*at) < LOG_EVERY => {
+                *skipped += 1;
+                None
+            }
+            Some((at, skipped)) => {
+                *at = now;
+                Some(std::mem::take(skipped))
+            }
+            None => {
+                last.insert(reason, (now, 0));
+                Some(0)
+            }
+        }
+    };
+    if let Some(also) = report {
+        tracing::info!(reason, also_since_last_report = also, "webhook rejected");
+    }
 }
 
 pub(super) async fn telnyx(req: HttpRequest, mut payload: web::Payload, state: web::Data<AppState>) -> HttpResponse {
@@ -62,7 +94,7 @@ pub(super) async fn telnyx(req: HttpRequest, mut payload: web::Payload, state: w
         Err(IngestError::Malformed(e)) => {
             reject("malformed");
             tracing::debug!(error = %e, "malformed webhook");
-            error(400, "malformed_event", "the body is not a Telnyx v2 webhook event")
+            error(400, "malformed_event", "the body is not a JSON object with data.id (a Telnyx v2 webhook event)")
         }
         Err(IngestError::Busy) => {
             reject("busy");

@@ -68,6 +68,9 @@ impl EventHandler for LoggingHandler {
     async fn handle(&self, event: &TelnyxEvent) -> Result<(), HandlerError> {
         match &event.kind {
             EventKind::Unknown => tracing::debug!(event_type = %event.event_type, "ignored unknown event type"),
+            EventKind::Unreadable { reason } => {
+                tracing::info!(event_type = %event.event_type, reason, "ignored an event we cannot act on")
+            }
             kind => tracing::info!(
                 event_type = %event.event_type,
                 call = kind.call().map(|c| c.call_control_id.as_str()),

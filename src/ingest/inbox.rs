@@ -10,12 +10,12 @@ use std::time::Duration;
 use super::writer::{InboxRecord, InboxWriter};
 use tokio::sync::Semaphore;
 
-use super::dispatch::{Dispatcher, Job};
+use super::dispatch::{Dispatcher, Job, metric_type};
 use super::recent::RecentIds;
 use crate::clock::Clock;
 use crate::store::{Store, StoreError};
-use crate::telnyx::VerifiedWebhook;
 use crate::telnyx::events::{self, ParseError};
+use crate::telnyx::{EventKind, VerifiedWebhook};
 
 /// How long an instance owns an event it recorded before others may take it over.
 pub(crate) const LEASE: Duration = Duration::from_secs(600);
@@ -80,6 +80,16 @@ impl Inbox {
     /// Parses, records and dispatches one verified webhook.
     pub(crate) async fn accept(&self, webhook: VerifiedWebhook) -> Result<Accepted, IngestError> {
         let event = events::parse(webhook.body())?;
+        let not_understood = match &event.kind {
+            EventKind::Unknown => Some("unknown_event_type"),
+            EventKind::Unreadable { reason } => Some(*reason),
+            _ => None,
+        };
+        if let Some(reason) = not_understood {
+            let event_type = metric_type(&event.event_type);
+            metrics::counter!("webhooks_not_understood_total", "event_type" => event_type, "reason" => reason)
+                .increment(1);
+        }
         if self.recent.contains(event.id.as_str()) {
             return Ok(Accepted::Duplicate);
         }

@@ -59,8 +59,13 @@ impl EventHandler for Router {
     async fn handle(&self, event: &TelnyxEvent) -> Result<(), HandlerError> {
         match &event.kind {
             EventKind::MessageReceived(message) => {
-                let Ok(from) = PhoneNumber::parse(&message.from, self.region) else {
-                    tracing::info!("text from a sender that is not a phone number; ignored");
+                // Replies go out as texts from the business number: a message on another channel
+                // (WhatsApp, RCS) or from a sender that is not a number cannot be answered.
+                let from = PhoneNumber::parse(&message.from, self.region).ok();
+                let Some(from) = from.filter(|_| message.channel.is_phone_text()) else {
+                    let channel = message.channel.label();
+                    tracing::info!(channel, "a message we cannot answer by text (channel or sender); ignored");
+                    metrics::counter!("texts_unsupported_total", "channel" => channel).increment(1);
                     return Ok(());
                 };
                 let text = InboundText {

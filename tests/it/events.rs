@@ -2,6 +2,7 @@
 
 use crate::support;
 
+use appointment_setter::telnyx::events::TextChannel;
 use appointment_setter::telnyx::events::parse;
 use appointment_setter::telnyx::{EventKind, OrderKey};
 use support::webhooks::{sample, sample_names};
@@ -53,21 +54,79 @@ fn texts_carry_sender_text_and_opt_out_marker_and_order_by_sender() {
 }
 
 #[test]
-fn unknown_event_types_parse_as_unknown_and_malformed_bodies_fail() {
+fn unknown_event_types_parse_as_unknown_and_only_bodies_without_an_event_id_fail() {
     let fax = br#"{"data":{"event_type":"fax.delivered","id":"f-1","payload":{"x":1}},"meta":{"attempt":3}}"#;
     let e = parse(fax).unwrap();
     assert_eq!(e.kind, EventKind::Unknown);
     assert_eq!(e.attempt, 3);
+    // SPEC §7: only a body that is not a JSON object with a valid `data.id` is refused (400).
     for bad in [
         &b"not json"[..],
         br#"{"data":{}}"#,
-        br#"{"data":{"event_type":"call.answered","id":"x"}}"#,
-        br#"{"data":{"event_type":"call.answered","id":"x","payload":{}}}"#,
-        br#"{"data":{"event_type":"message.received","id":"x","payload":{"text":"hi"}}}"#,
+        br#"{"data":null}"#,
         br#"{"data":{"event_type":"call.hangup","id":"","payload":{"call_control_id":"c"}}}"#,
         br#"{"data":{"event_type":"call.hangup","id":"has space","payload":{"call_control_id":"c"}}}"#,
+        br#"{"data":{"event_type":"call.hangup","id":7}}"#,
         br#"[1,2,3]"#,
     ] {
         assert!(parse(bad).is_err(), "{}", String::from_utf8_lossy(bad));
     }
+}
+
+/// A signed event Telnyx will retry and then fail over if we answer 400: each parses.
+fn lenient(body: &str) -> EventKind {
+    parse(body.as_bytes()).unwrap_or_else(|e| panic!("{body}: {e}")).kind
+}
+
+#[test]
+fn known_events_we_cannot_act_on_parse_as_unreadable_with_a_fixed_reason() {
+    for (body, reason) in [
+        (r#"{"data":{"event_type":"call.answered","id":"x"}}"#, "no payload"),
+        (r#"{"data":{"event_type":"call.answered","id":"x","payload":{}}}"#, "no call_control_id"),
+        (
+            r#"{"data":{"event_type":"call.answered","id":"x","payload":{"call_control_id":null}}}"#,
+            "no call_control_id",
+        ),
+        (r#"{"data":{"event_type":"call.hangup","id":"x","payload":[1]}}"#, "a payload of an unexpected shape"),
+        (r#"{"data":{"event_type":"message.sent","id":"x","payload":"sent"}}"#, "a payload of an unexpected shape"),
+    ] {
+        assert_eq!(lenient(body), EventKind::Unreadable { reason }, "{body}");
+    }
+    let odd = parse(br#"{"data":{"id":"x","event_type":null,"occurred_at":5},"meta":{"attempt":"one"}}"#).unwrap();
+    assert_eq!((odd.kind, odd.event_type.as_str(), odd.occurred_at, odd.attempt), (EventKind::Unknown, "", None, 1));
+}
+
+#[test]
+fn nulls_single_items_and_non_phone_parties_read_as_their_defaults() {
+    let nulls = r#"{"data":{"event_type":"message.received","id":"m1","payload":{"id":null,"type":"SMS",
+        "from":{"phone_number":"+13125550123"},"to":null,"cc":null,"media":null,"errors":null,"text":null}}}"#;
+    let EventKind::MessageReceived(m) = lenient(nulls) else { panic!() };
+    assert_eq!((m.from.as_str(), m.to.len(), m.text.as_str()), ("+13125550123", 0, ""));
+    assert_eq!(m.channel, TextChannel::Sms);
+
+    let whatsapp = r#"{"data":{"event_type":"message.received","id":"m2","payload":{"type":"WhatsApp",
+        "from":{"phone_number":"+13125550123"},"to":"+13125550100","text":"hola"}}}"#;
+    let EventKind::MessageReceived(m) = lenient(whatsapp) else { panic!() };
+    assert_eq!((m.channel, m.to), (TextChannel::Other("whatsapp".into()), vec!["+13125550100".to_string()]));
+
+    let rcs = r#"{"data":{"event_type":"message.received","id":"m3","payload":{"type":"RCS",
+        "from":{"agent_id":"clinic-agent"},"to":[{"agent_id":"x"},{"phone_number":"+13125550100"}],"text":"hi"}}}"#;
+    let EventKind::MessageReceived(m) = lenient(rcs) else { panic!() };
+    assert_eq!((m.from.as_str(), m.to), ("", vec!["+13125550100".to_string()]));
+    assert!(!m.channel.is_phone_text());
+
+    let report = r#"{"data":{"event_type":"message.finalized","id":"m4","payload":{"id":"out-1",
+        "to":{"phone_number":"+13125550123","status":"delivery_failed"},"errors":{"code":40300}}}}"#;
+    let EventKind::MessageFinalized(s) = lenient(report) else { panic!() };
+    assert_eq!(
+        (s.to.as_deref(), s.status.as_deref(), s.error_codes),
+        (Some("+13125550123"), Some("delivery_failed"), vec!["40300".to_string()])
+    );
+
+    let transcript = r#"{"data":{"event_type":"call.transcription","id":"t1","payload":{"call_control_id":"v3:c",
+        "transcription_data":{"transcript":null,"is_final":null,"confidence":null}}}}"#;
+    let EventKind::CallTranscription { transcript, is_final, .. } = lenient(transcript) else { panic!() };
+    assert_eq!((transcript.as_str(), is_final), ("", false));
+    let no_data = r#"{"data":{"event_type":"call.transcription","id":"t2","payload":{"call_control_id":"v3:c","transcription_data":null}}}"#;
+    assert!(matches!(lenient(no_data), EventKind::CallTranscription { is_final: false, .. }));
 }

@@ -353,3 +353,26 @@ async fn booking_confirmations_reach_the_customer_once() {
     assert_eq!(t.texts_to(who).len(), 2);
     t.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whatsapp_or_rcs_message_is_acknowledged_counted_and_not_answered_by_text() {
+    let db = TestDb::sqlite().await;
+    let t = start(&db).await;
+    let who = "+13125550131";
+    for (id, kind, from) in [
+        ("wa-1", "WhatsApp", serde_json::json!({"phone_number": who})),
+        ("rcs-1", "RCS", serde_json::json!({"agent_id": "someone"})),
+    ] {
+        let body = serde_json::json!({"data": {"event_type": "message.received", "id": id,
+            "payload": {"type": kind, "from": from, "to": "+13125550100", "text": "HELP"}}});
+        assert_eq!(t.post(&serde_json::to_vec(&body).unwrap()).await, 200, "{kind}");
+    }
+    t.inbox.drain().await;
+    assert!(t.store.outbox().messages_to(who).await.unwrap().is_empty(), "no text goes back to a WhatsApp sender");
+    let metrics = appointment_setter::observability::metrics().render();
+    assert!(metrics.contains(r#"texts_unsupported_total{channel="whatsapp"}"#), "{metrics}");
+    assert!(metrics.contains(r#"texts_unsupported_total{channel="rcs"}"#), "{metrics}");
+    // The same words as a text are answered.
+    assert_eq!(t.text("sms-1", who, "HELP", None).await, 200);
+    assert_eq!(t.settled(who, 1).await.len(), 1);
+}

@@ -68,7 +68,7 @@ async fn statuses_follow_the_spec() {
     tampered[20] ^= 1;
     assert_eq!(server.post(&tampered, Some(&ts), Some(&sig)).await, 401, "tampered");
     assert_eq!(server.post_signed(b"{not json").await, 400, "malformed after a valid signature");
-    assert_eq!(server.post_signed(br#"{"data":{"id":"x"}}"#).await, 400, "not an event");
+    assert_eq!(server.post_signed(br#"{"data":{"event_type":"message.received"}}"#).await, 400, "no event id");
     let big = vec![b' '; 64 * 1024 + 1];
     assert_eq!(server.post_signed(&big).await, 413, "too large");
     let unknown = br#"{"data":{"event_type":"fax.delivered","id":"fax-1","payload":{}}}"#;
@@ -96,6 +96,33 @@ async fn statuses_follow_the_spec() {
     }
     let recorder = server.stop().await;
     assert_eq!(recorder.count(), 2, "only the two accepted events were handled");
+}
+
+#[tokio::test]
+async fn every_signed_object_with_an_event_id_is_recorded_and_acknowledged_however_odd_its_payload() {
+    let db = TestDb::sqlite().await;
+    let store = db.store().await;
+    let server = spawn_server(store.clone(), 1000).await;
+    let odd: [&[u8]; 5] = [
+        br#"{"data":{"id":"odd-1"}}"#,
+        br#"{"data":{"event_type":"call.answered","id":"odd-2"}}"#,
+        br#"{"data":{"event_type":"message.received","id":"odd-3","payload":{"type":"WhatsApp","from":{"phone_number":"+13125550123"},"to":"+13125550100","text":"hola","errors":null,"media":null}}}"#,
+        br#"{"data":{"event_type":"message.received","id":"odd-4","payload":{"type":"RCS","from":{"agent_id":"a"},"to":[{"agent_id":"b"}],"text":"hi"}}}"#,
+        br#"{"data":{"event_type":"call.transcription","id":"odd-5","payload":{"call_control_id":"v3:c","transcription_data":{"transcript":null,"is_final":null}}}}"#,
+    ];
+    for body in odd {
+        assert_eq!(server.post_signed(body).await, 200, "{}", String::from_utf8_lossy(body));
+    }
+    let (_, metrics) = server.get("/metrics").await;
+    assert!(
+        metrics.contains(r#"webhooks_not_understood_total{event_type="call.answered",reason="no payload"}"#),
+        "{metrics}"
+    );
+    let recorder = server.stop().await;
+    assert_eq!(recorder.count(), 5, "every one was recorded and handed on");
+    for n in 1..=5 {
+        assert!(store.inbox().status(&format!("odd-{n}")).await.unwrap().is_some(), "odd-{n} is in the inbox");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -323,4 +350,28 @@ async fn finished_events_are_purged_after_retention_and_pending_ones_are_kept() 
         assert_eq!(store.inbox().status("old-pending").await.unwrap(), Some(EventStatus::Pending));
         assert_eq!(store.inbox().status("new-done").await.unwrap(), Some(EventStatus::Finished(Outcome::Done)));
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_prints_the_servers_reason_for_every_refused_sample() {
+    let db = TestDb::sqlite().await;
+    let server = spawn_server(db.store().await, 1000).await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("other-key");
+    let bin = env!("CARGO_BIN_EXE_appointment-setter");
+    let made = tokio::process::Command::new(bin).arg("keygen").arg("--out").arg(&key).output().await.unwrap();
+    assert!(made.status.success());
+    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("webhooks-samples/10-message.received.json");
+    let url = format!("{}/webhooks/telnyx", server.url);
+    let out = tokio::process::Command::new(bin)
+        .args(["replay", "--url", &url, "--key-file"])
+        .arg(&key)
+        .arg(&sample)
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "a refused sample fails the command");
+    assert!(stdout.contains("10-message.received.json") && stdout.contains("401 invalid_signature: "), "{stdout}");
+    server.stop().await;
 }

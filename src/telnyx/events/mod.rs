@@ -86,12 +86,51 @@ pub struct CallRef {
     pub client_state: Option<String>,
 }
 
-/// An SMS we received.
+/// How a message travelled, from the payload's `type`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TextChannel {
+    /// A text message (also when `type` is missing).
+    Sms,
+    /// A picture message.
+    Mms,
+    /// Anything else Telnyx delivers on the same webhook (WhatsApp, RCS, ...), as sent, lower-case.
+    Other(String),
+}
+
+impl TextChannel {
+    fn from_type(kind: Option<&str>) -> Self {
+        match kind.map(str::to_ascii_lowercase).as_deref() {
+            None | Some("" | "sms") => TextChannel::Sms,
+            Some("mms") => TextChannel::Mms,
+            Some(other) => TextChannel::Other(other.to_string()),
+        }
+    }
+
+    /// Whether we can answer it with a text from the business number.
+    pub fn is_phone_text(&self) -> bool {
+        matches!(self, TextChannel::Sms | TextChannel::Mms)
+    }
+
+    /// The channel as a metric label (bounded: unknown channels are `other`).
+    pub fn label(&self) -> &'static str {
+        match self {
+            TextChannel::Sms => "sms",
+            TextChannel::Mms => "mms",
+            TextChannel::Other(c) if c == "whatsapp" => "whatsapp",
+            TextChannel::Other(c) if c == "rcs" => "rcs",
+            TextChannel::Other(_) => "other",
+        }
+    }
+}
+
+/// A message we received.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InboundMessage {
     /// Telnyx message id.
     pub message_id: Option<String>,
-    /// Sender number as sent (E.164 for SMS).
+    /// How it travelled.
+    pub channel: TextChannel,
+    /// Sender number as sent (E.164 for SMS); empty when the sender is not a number (an RCS agent).
     pub from: String,
     /// Our numbers it was sent to.
     pub to: Vec<String>,
@@ -185,6 +224,12 @@ pub enum EventKind {
     MessageFinalized(OutboundStatus),
     /// Any other event type: acknowledged and counted, nothing else.
     Unknown,
+    /// A known event type whose payload we cannot act on (e.g. a call event without a
+    /// `call_control_id`): recorded, acknowledged and counted, nothing else.
+    Unreadable {
+        /// Why, as a fixed phrase (never a value from the payload).
+        reason: &'static str,
+    },
 }
 
 /// Events that must be processed in order share a key: one call, or one phone number.
