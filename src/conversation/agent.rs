@@ -4,13 +4,13 @@
 //! tool calls and a deadline per turn. Cancelling the future (barge-in) stops the stream and any
 //! further speech.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::StreamExt as _;
 use tracing::Instrument as _;
 
+use super::assemble::ToolCallAssembler;
 use super::history::{Message, ToolCall};
 use super::llm::{Delta, Llm};
 use super::prompt::system_prompt;
@@ -65,7 +65,7 @@ impl Agent {
             let mut stream = self.llm.stream(&system, &conversation.history, &specs).await?;
             let mut splitter = SentenceSplitter::default();
             let mut text = String::new();
-            let mut calls: BTreeMap<u32, ToolCall> = BTreeMap::new();
+            let mut calls = ToolCallAssembler::default();
             while let Some(delta) = stream.next().await {
                 match delta? {
                     Delta::Text(t) => {
@@ -74,37 +74,13 @@ impl Agent {
                             outcome.sentences += say(speaker, &sentence, biz.timezone).await;
                         }
                     }
-                    Delta::ToolCall { index, id, name, arguments } => {
-                        let call = calls.entry(index).or_insert_with(|| ToolCall {
-                            id: String::new(),
-                            name: String::new(),
-                            arguments: String::new(),
-                        });
-                        if let Some(id) = id {
-                            call.id = id;
-                        }
-                        if let Some(name) = name {
-                            call.name.push_str(&name);
-                        }
-                        if let Some(arguments) = arguments {
-                            call.arguments.push_str(&arguments);
-                        }
-                    }
+                    Delta::ToolCall { index, id, name, arguments } => calls.push(index, id, name, arguments),
                 }
             }
             if let Some(rest) = splitter.finish() {
                 outcome.sentences += say(speaker, &rest, biz.timezone).await;
             }
-            let calls: Vec<ToolCall> = calls
-                .into_values()
-                .enumerate()
-                .map(|(i, mut c)| {
-                    if c.id.is_empty() {
-                        c.id = format!("call_{i}");
-                    }
-                    c
-                })
-                .collect();
+            let calls = calls.finish();
             conversation.history.push(Message::Assistant { text: text.trim().to_string(), tool_calls: calls.clone() });
             if calls.is_empty() {
                 return Ok(outcome);

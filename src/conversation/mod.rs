@@ -10,6 +10,7 @@
 //! fallback uses both; nothing below imports the fallback or the trait's users.
 
 mod agent;
+mod assemble;
 mod fallback;
 pub mod guided;
 mod history;

@@ -18,6 +18,7 @@ mod google_emulator;
 mod google_resilience;
 mod google_staff_edits;
 mod guided;
+mod llm_dialects;
 mod reminders;
 mod serve_processes;
 mod signature;

@@ -20,6 +20,23 @@ pub enum Step {
     Tool { index: u32, id: &'static str, name: &'static str, args: Vec<String> },
     /// Wait before the next chunk.
     Delay(Duration),
+    /// Bytes sent as they are (a server's own dialect: odd chunks, CRLF, comments).
+    Raw(String),
+}
+
+/// A chunk with the usual envelope around `choices` (which may be empty), as one SSE event
+/// ending in `eol` (`"\n"` or `"\r\n"`).
+pub fn raw_chunk(choices: Value, eol: &str) -> Step {
+    let body = json!({
+        "id": "chatcmpl-raw", "object": "chat.completion.chunk", "created": 1_800_000_000u32, "model": "fake",
+        "choices": choices
+    });
+    Step::Raw(format!("data: {body}{eol}{eol}"))
+}
+
+/// A delta in the first choice.
+pub fn raw_delta(delta: Value) -> Step {
+    raw_chunk(json!([{"index": 0, "delta": delta, "finish_reason": null}]), "\n")
 }
 
 /// A scripted answer to one request.
@@ -81,6 +98,7 @@ async fn completions(body: web::Json<Value>, state: web::Data<Arc<State>>) -> Ht
             let out = loop {
                 match steps.next() {
                     Some(Step::Delay(d)) => tokio::time::sleep(d).await,
+                    Some(Step::Raw(bytes)) => break vec![Bytes::from(bytes)],
                     Some(Step::Text(t)) => break vec![chunk(json!({"role": "assistant", "content": t}), None)],
                     Some(Step::Tool { index, id, name, args }) => {
                         let mut parts = vec![chunk(
