@@ -147,7 +147,13 @@ async fn list(ctx: &Context, args: ListArgs) -> Result<(), CliError> {
         include_cancelled: args.include_cancelled,
         ..AppointmentFilter::default()
     };
-    let found = ctx.booking.list(&filter).await?;
+    // A customer's appointments are read back from the calendar first, as texts and calls do
+    // (staff may have moved or deleted the event there); the whole book is listed as stored.
+    let found = if filter.phone.is_some() {
+        ctx.booking.list_current(&filter).await?
+    } else {
+        ctx.booking.list(&filter).await?
+    };
     if args.json {
         let out: Vec<_> = found.iter().map(|a| AppointmentJson::new(biz, a, None)).collect();
         print_json(&out)?;

@@ -214,3 +214,35 @@ async fn an_event_someone_put_in_google_at_the_same_moment_makes_ours_step_back(
     assert!(matches!(result, Err(CalendarError::Conflict)), "{result:?}");
     assert_eq!(emu.event(SARAH, &event_id(&ours)).unwrap()["status"], "cancelled", "ours was taken back out");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calendar_ids_with_reserved_characters_reach_their_own_calendar_for_every_call() {
+    // Google's holiday and resource calendars have `#`; ids may hold `/`, `?` or `%` too.
+    let odd = "front desk/#1?x=%41@group.calendar.google.com";
+    let others = ["miguel@accuthink.example", "priya@accuthink.example"];
+    let emu = GoogleEmulator::start(&[odd, others[0], others[1], "front desk"]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (seed, _) = emu.seed_backend(dir.path()).await;
+    let mut business = (*seed).clone();
+    business.staff.iter_mut().find(|s| s.id.as_str() == "sarah").unwrap().calendar_id = Some(odd.to_string());
+    let business = Arc::new(business);
+    let google = GoogleCalendar::connect(&emu.key_file(dir.path()), Some(&emu.api_base()), business.clone())
+        .await
+        .unwrap()
+        .with_busy_cache(std::time::Duration::ZERO);
+    let db = TestDb::sqlite().await;
+    let booking = booking_on(google, business, &db).await;
+
+    let a = booking.book(request_with("consultation", "sarah", chicago(2026, 12, 8, 9, 0))).await.unwrap().appointment;
+    assert!(emu.event(odd, &event_id(&a)).is_some(), "inserted into the calendar named by the whole id");
+    let moved = booking
+        .reschedule(a.id, chicago(2026, 12, 8, 10, 0), &Actor::Staff { force: false }, Tell::Nothing)
+        .await
+        .unwrap();
+    let event = emu.event(odd, &event_id(&a)).unwrap();
+    let start = event["start"]["dateTime"].as_str().unwrap().parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+    assert_eq!(start, moved.start, "moved there");
+    booking.cancel(a.id, &Actor::Staff { force: false }, Tell::Nothing).await.unwrap();
+    assert!(emu.event(odd, &event_id(&a)).is_none_or(|e| e["status"] == "cancelled"), "deleted there");
+    assert!(emu.event("front desk", &event_id(&a)).is_none(), "never in a calendar named by a piece of the id");
+}

@@ -211,3 +211,50 @@ async fn our_moves_are_conditional_on_the_etag_and_re_read_after_a_staff_edit() 
         later.start
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_listing_of_a_customer_shows_what_staff_did_in_google() {
+    let emu = GoogleEmulator::start(&[SARAH, "miguel@accuthink.example", "priya@accuthink.example"]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml"))
+            .unwrap()
+            .replace(r#"backend = "local""#, r#"backend = "google""#);
+    std::fs::write(dir.path().join("appointment-setter.toml"), config).unwrap();
+    let key = emu.key_file(dir.path());
+    let run = |args: &'static [&'static str]| {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_appointment-setter"));
+        cmd.arg("--config").arg(dir.path().join("appointment-setter.toml")).args(["--now", "2026-12-07T14:00:00Z"]);
+        cmd.args(args).env("GOOGLE_SERVICE_ACCOUNT_FILE", &key).env("GOOGLE_API_BASE", emu.api_base());
+        cmd.env_remove("DATABASE_URL").env_remove("APPOINTMENT_SETTER_CONFIG");
+        async move {
+            let out = cmd.output().await.unwrap();
+            assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+            serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+        }
+    };
+    let booked = run(&[
+        "appointments",
+        "book",
+        "--service",
+        "standard",
+        "--start",
+        "2026-12-08T09:00",
+        "--phone",
+        "+13125550123",
+        "--name",
+        "Jane Doe",
+        "--staff",
+        "sarah",
+        "--json",
+    ])
+    .await;
+    // Our event id is the appointment's UUID as 32 hex digits.
+    let event = booked["id"].as_str().unwrap().replace('-', "");
+    assert!(emu.event(SARAH, &event).is_some());
+    emu.staff_delete(SARAH, &event);
+    let listed = run(&["appointments", "list", "--phone", "+13125550123", "--json"]).await;
+    assert_eq!(listed.as_array().unwrap().len(), 0, "the event staff deleted is no longer listed: {listed}");
+    let all = run(&["appointments", "list", "--phone", "+13125550123", "--include-cancelled", "--json"]).await;
+    assert_eq!(all[0]["status"], "cancelled", "{all}");
+}

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use google_calendar3::api::{Event, EventDateTime, EventExtendedProperties, Scope};
 
 use super::call::{Failure, classify};
-use super::{APPOINTMENT_PROPERTY, GoogleCalendar, SCOPE, connect_error, event_id, is_ours};
+use super::{APPOINTMENT_PROPERTY, GoogleCalendar, SCOPE, connect_error, event_id, is_ours, path_segment};
 use crate::calendar::{CalendarError, EventState};
 use crate::domain::time::{DayMinute, resolve_local};
 use crate::domain::{Appointment, Interval, PhoneNumber, StaffMember};
@@ -31,7 +31,7 @@ impl GoogleCalendar {
         let (_, created) = self
             .call(staff, calendar, |d| async move {
                 let mut d = d;
-                let insert = self.hub.events().insert(event.clone(), calendar);
+                let insert = self.hub.events().insert(event.clone(), &path_segment(calendar));
                 insert.send_updates("none").add_scope(Scope::Full).delegate(&mut d).doit().await
             })
             .await?;
@@ -42,7 +42,7 @@ impl GoogleCalendar {
     pub(super) async fn delete(&self, staff: &StaffMember, calendar: &str, id: &str) -> Result<(), Failure> {
         self.call(staff, calendar, |d| async move {
             let mut d = d;
-            let delete = self.hub.events().delete(calendar, id);
+            let delete = self.hub.events().delete(&path_segment(calendar), &path_segment(id));
             delete.send_updates("none").add_scope(Scope::Full).delegate(&mut d).doit().await
         })
         .await
@@ -101,7 +101,7 @@ impl GoogleCalendar {
                     let mut list = self
                         .hub
                         .events()
-                        .list(calendar)
+                        .list(&path_segment(calendar))
                         .time_min(q.from)
                         .single_events(true)
                         .order_by("startTime")
@@ -192,7 +192,13 @@ impl GoogleCalendar {
         let got = self
             .call(staff, calendar, |d| async move {
                 let mut d = d;
-                self.hub.events().get(calendar, id).add_scope(Scope::Full).delegate(&mut d).doit().await
+                self.hub
+                    .events()
+                    .get(&path_segment(calendar), &path_segment(id))
+                    .add_scope(Scope::Full)
+                    .delegate(&mut d)
+                    .doit()
+                    .await
             })
             .await;
         match got {
@@ -211,9 +217,9 @@ impl GoogleCalendar {
         change: &Event,
         etag: Option<String>,
     ) -> Result<Event, Failure> {
-        let mut url = reqwest::Url::parse(&self.api_base)
+        let path = format!("calendars/{}/events/{}", path_segment(calendar), path_segment(id));
+        let mut url = reqwest::Url::parse(&format!("{}/{path}", self.api_base.trim_end_matches('/')))
             .map_err(|e| Failure::new(0, "config", connect_error(format!("GOOGLE_API_BASE: {e}"))))?;
-        url.path_segments_mut().expect("http base").pop_if_empty().extend(["calendars", calendar, "events", id]);
         url.query_pairs_mut().append_pair("sendUpdates", "none");
         // Only the fields we change: a null in a PATCH would clear what staff wrote (google-calendar3
         // strips them the same way).

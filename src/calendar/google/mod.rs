@@ -56,6 +56,20 @@ pub struct GoogleCalendar {
     service_account: String,
 }
 
+/// What stays unencoded in a path segment: RFC 3986's unreserved characters (and `@`, common in
+/// calendar ids and allowed there).
+const SEGMENT: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~').remove(b'@');
+
+/// A calendar or event id as one URL path segment. google-calendar3 pastes ids into its paths
+/// unencoded (`calendars/{calendarId}/events`, a plain string replace), so a `#`, `?`, `/` or `%`
+/// in a calendar id (Google's holiday and resource calendars have `#`) would address another
+/// resource — an insert into `calendars/front`, a clean-up deleting a whole calendar. Every id we
+/// hand the library, and every path we build ourselves, goes through here.
+pub(super) fn path_segment(id: &str) -> String {
+    percent_encoding::utf8_percent_encode(id, SEGMENT).to_string()
+}
+
 fn connect_error(e: impl std::fmt::Display) -> CalendarError {
     CalendarError::Unavailable(format!("cannot set up Google Calendar: {e}"))
 }
