@@ -47,26 +47,24 @@ impl SmtpSender {
 }
 
 /// Builds the MIME message.
-pub(crate) fn message(
-    from: &Mailbox,
-    to: &str,
-    subject: &str,
-    body: &str,
-    ics: Option<&str>,
-) -> Result<Message, EmailError> {
+pub fn message(from: &Mailbox, to: &str, subject: &str, body: &str, ics: Option<&str>) -> Result<Message, EmailError> {
     let to: Mailbox = to.parse().map_err(|e| EmailError::Permanent(format!("recipient {to:?}: {e}")))?;
-    let mut parts = MultiPart::mixed().singlepart(SinglePart::plain(body.to_string()));
-    if let Some(ics) = ics {
-        let kind = format!("text/calendar; method={}; charset=UTF-8", Method::of(ics).as_str());
-        let kind = ContentType::parse(&kind).map_err(|e| EmailError::Permanent(e.to_string()))?;
-        parts = parts.singlepart(Attachment::new("invite.ics".into()).body(ics.to_string(), kind));
-    }
-    Message::builder()
-        .from(from.clone())
-        .to(to)
-        .subject(subject)
-        .multipart(parts)
-        .map_err(|e| EmailError::Permanent(e.to_string()))
+    let builder = Message::builder().from(from.clone()).to(to).subject(subject).message_id(None);
+    let built = match ics {
+        None => builder.singlepart(SinglePart::plain(body.to_string())),
+        Some(ics) => {
+            // Gmail and Outlook show an invitation from a `text/calendar; method=…` alternative
+            // to the text; the same invite attached as a file serves every other client.
+            let kind = format!("text/calendar; method={}; charset=UTF-8", Method::of(ics).as_str());
+            let kind = ContentType::parse(&kind).map_err(|e| EmailError::Permanent(e.to_string()))?;
+            let alternative = MultiPart::alternative()
+                .singlepart(SinglePart::plain(body.to_string()))
+                .singlepart(SinglePart::builder().header(kind.clone()).body(ics.to_string()));
+            let attachment = Attachment::new("invite.ics".into()).body(ics.to_string(), kind);
+            builder.multipart(MultiPart::mixed().multipart(alternative).singlepart(attachment))
+        }
+    };
+    built.map_err(|e| EmailError::Permanent(e.to_string()))
 }
 
 #[async_trait]

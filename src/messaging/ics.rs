@@ -4,7 +4,8 @@
 //! in CRLF and are folded at 75 octets by the `icalendar` crate.
 
 use chrono::{DateTime, Utc};
-use icalendar::{Calendar, Component, EventLike, EventStatus};
+use icalendar::{Calendar, Component, EventLike, EventStatus, Property};
+use lettre::message::Mailbox;
 
 use crate::domain::{Appointment, Business, Status};
 
@@ -37,6 +38,25 @@ pub fn uid(a: &Appointment) -> String {
     format!("{}@appointment-setter", a.id)
 }
 
+/// `key` (ORGANIZER, ATTENDEE) for `address` with display name `name`; a parameter value may not
+/// hold a double quote, so one in a name is dropped (the crate quotes `,` `;` `:` itself).
+fn person(key: &str, address: &str, name: Option<&str>) -> Property {
+    let mut p = Property::new(key, format!("mailto:{address}"));
+    if let Some(name) = name.map(|n| n.replace('"', "")).filter(|n| !n.trim().is_empty()) {
+        p.add_parameter("CN", name.trim());
+    }
+    p
+}
+
+/// The organizer from the sending address (`SMTP_FROM`, e.g. `Clinic <appointments@clinic.example>`):
+/// the address in the `mailto:` URI, the display name as `CN`.
+fn organizer(from: &str) -> Property {
+    match from.parse::<Mailbox>() {
+        Ok(m) => person("ORGANIZER", &m.email.to_string(), m.name.as_deref()),
+        Err(_) => person("ORGANIZER", from.trim(), None),
+    }
+}
+
 /// The invite for `a` in its current state, stamped `now`; `organizer` is the sending address.
 pub fn invite(biz: &Business, a: &Appointment, organizer: &str, now: DateTime<Utc>) -> String {
     let service = biz.service(&a.service_id).map_or(a.service_id.as_str(), |s| s.name.as_str());
@@ -60,11 +80,21 @@ pub fn invite(biz: &Business, a: &Appointment, organizer: &str, now: DateTime<Ut
         .starts(a.start)
         .ends(a.end)
         .status(if method == Method::Cancel { EventStatus::Cancelled } else { EventStatus::Confirmed })
-        .add_property("ORGANIZER", format!("mailto:{organizer}"))
+        .append_property(self::organizer(organizer))
         .add_property("TRANSP", "OPAQUE");
-    let mut calendar = Calendar::new();
-    calendar.append_property(("METHOD", method.as_str()));
+    // iTIP (RFC 5546) wants the attendee in REQUEST and CANCEL; Gmail and Outlook show an
+    // invitation only with one. The customer need not answer.
+    if let Some(email) = &a.customer_email {
+        let mut attendee = person("ATTENDEE", email, Some(&a.customer_name));
+        attendee.add_parameter("ROLE", "REQ-PARTICIPANT").add_parameter("RSVP", "FALSE");
+        event.append_property(attendee);
+    }
+    // `Calendar::new` would add the crate's own PRODID beside ours; strict parsers reject two.
+    let mut calendar = Calendar::empty();
+    calendar.append_property(("VERSION", "2.0"));
     calendar.append_property(("PRODID", "-//appointment-setter//EN"));
+    calendar.append_property(("CALSCALE", "GREGORIAN"));
+    calendar.append_property(("METHOD", method.as_str()));
     calendar.push(event.done());
     calendar.done().to_string()
 }

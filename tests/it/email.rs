@@ -145,3 +145,60 @@ async fn booked_moved_and_cancelled_invites_reach_the_customer_by_email() {
     }
     assert_eq!(sequences, ["0", "1", "2"]);
 }
+
+/// The value and parameters of the first `name` property of the first VEVENT.
+fn property(text: &str, name: &str) -> (String, Vec<(String, Vec<String>)>) {
+    let mut parser = ical::IcalParser::new(std::io::BufReader::new(text.as_bytes()));
+    let calendar = parser.next().expect("a calendar").expect("parses");
+    let p = calendar.events[0].properties.iter().find(|p| p.name == name).unwrap_or_else(|| panic!("{name} in {text}"));
+    (p.value.clone().unwrap_or_default(), p.params.clone().unwrap_or_default())
+}
+
+fn param<'a>(params: &'a [(String, Vec<String>)], name: &str) -> Option<&'a str> {
+    params.iter().find(|(n, _)| n == name).and_then(|(_, v)| v.first()).map(String::as_str)
+}
+
+#[test]
+fn invites_have_one_prodid_a_mailto_organizer_with_its_name_and_the_customer_as_attendee() {
+    let biz = seed();
+    let a = Appointment { customer_name: "Jane Doe".into(), ..appointment(&biz) };
+    let from = "Accuthink Clinic <appointments@accuthink.example>";
+    for a in [a.clone(), Appointment { status: Status::Cancelled, sequence: 1, ..a }] {
+        let text = ics::invite(&biz, &a, from, chicago(2026, 12, 7, 8, 0));
+        let (cal, _) = parse_ics(&text);
+        assert_eq!(cal.iter().filter(|(n, _)| n == "PRODID").count(), 1, "one PRODID: {text}");
+        let (organizer, params) = property(&text, "ORGANIZER");
+        assert_eq!(
+            (organizer.as_str(), param(&params, "CN")),
+            ("mailto:appointments@accuthink.example", Some("Accuthink Clinic"))
+        );
+        let (attendee, params) = property(&text, "ATTENDEE");
+        assert_eq!(attendee, "mailto:jane@example.com", "the customer is invited (iTIP needs an attendee)");
+        assert_eq!((param(&params, "CN"), param(&params, "RSVP")), (Some("Jane Doe"), Some("FALSE")));
+    }
+}
+
+#[test]
+fn the_mail_carries_a_message_id_and_the_invite_as_an_alternative_calendar_part() {
+    let biz = seed();
+    let a = appointment(&biz);
+    let invite = ics::invite(&biz, &a, "appointments@accuthink.example", chicago(2026, 12, 7, 8, 0));
+    let from: lettre::message::Mailbox = "Accuthink Clinic <appointments@accuthink.example>".parse().unwrap();
+    let mail =
+        appointment_setter::messaging::email::message(&from, "jane@example.com", "Booked", "See you.", Some(&invite))
+            .unwrap()
+            .formatted();
+    let parsed = mail_parser::MessageParser::default().parse(&mail).unwrap();
+    assert!(parsed.message_id().is_some_and(|id| id.contains('@')), "a Message-ID");
+    let calendar_parts: Vec<_> = parsed
+        .parts
+        .iter()
+        .filter(|p| p.content_type().is_some_and(|t| t.ctype() == "text" && t.subtype() == Some("calendar")))
+        .collect();
+    assert!(!calendar_parts.is_empty());
+    let text = String::from_utf8_lossy(&mail);
+    let alternative = text.find("multipart/alternative").expect("an alternative part");
+    let calendar = text[alternative..].find("text/calendar; method=REQUEST").expect("the invite inside it");
+    let plain = text[alternative..].find("text/plain").expect("the text beside it");
+    assert!(plain < calendar, "plain text first, the calendar as the richer alternative");
+}
