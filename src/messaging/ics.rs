@@ -52,7 +52,7 @@ fn person(key: &str, address: &str, name: Option<&str>) -> Property {
 /// the address in the `mailto:` URI, the display name as `CN`.
 fn organizer(from: &str) -> Property {
     match from.parse::<Mailbox>() {
-        Ok(m) => person("ORGANIZER", &m.email.to_string(), m.name.as_deref()),
+        Ok(m) => person("ORGANIZER", m.email.as_ref(), m.name.as_deref()),
         Err(_) => person("ORGANIZER", from.trim(), None),
     }
 }
