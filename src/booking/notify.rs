@@ -17,6 +17,9 @@ pub enum Tell {
     Nothing,
     /// The standard confirmation for the change.
     Confirmation,
+    /// Only the email confirmation with its invite, when the customer gave an address (staff
+    /// booking with `--email` but without `--notify`: no text).
+    EmailOnly,
     /// A text composed by the caller (e.g. the SMS reply listing other appointments).
     Custom {
         /// The text.

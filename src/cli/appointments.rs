@@ -195,6 +195,7 @@ async fn book(ctx: &Context, args: BookArgs) -> Result<(), CliError> {
     if name.is_empty() {
         return Err(CliError::Usage("--name: must not be empty".into()));
     }
+    let email_given = args.email.as_deref().is_some_and(|e| !e.trim().is_empty());
     let req = BookRequest {
         service: parse("--service", &args.service)?,
         staff: args.staff.as_deref().map(|s| parse("--staff", s)).transpose()?,
@@ -206,7 +207,8 @@ async fn book(ctx: &Context, args: BookArgs) -> Result<(), CliError> {
         actor: Actor::Staff { force: args.force },
         idempotency_key: Some(args.idempotency_key.unwrap_or_else(|| format!("cli:{}", uuid::Uuid::new_v4()))),
         customer_email: args.email,
-        tell: tell(args.notify),
+        // `--email` asks for the invite by itself; `--notify` adds the text.
+        tell: if !args.notify && email_given { Tell::EmailOnly } else { tell(args.notify) },
     };
     let booked = ctx.booking.book(req).await?;
     let biz = ctx.booking.business();

@@ -15,7 +15,7 @@ use crate::messaging::email::{EmailSender, SmtpSender};
 use crate::messaging::{OutboxSettings, SmsHandler, WorkerExtras, Workers};
 use crate::startup::{self, ServerParts};
 use crate::telnyx::client::DEFAULT_API_BASE;
-use crate::telnyx::{ApiKey, PublicKey, RetryPolicy, TelnyxClient, Verifier};
+use crate::telnyx::{ApiKey, PublicKey, RetryPolicy, TelnyxApi, TelnyxClient, Verifier};
 use crate::voice::VoiceHandler;
 
 /// Default listen address.
@@ -83,28 +83,23 @@ pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
             None
         }
     };
-    let messaging = match telnyx.clone() {
-        Some(client) => {
-            let settings = OutboxSettings {
-                per_second: NonZeroU32::new(per_second)
-                    .ok_or_else(|| CliError::Usage("SMS_MAX_PER_SECOND must be at least 1".into()))?,
-                ..OutboxSettings::default()
-            };
-            let business = Arc::new(ctx.config.business.clone());
-            let email = email_sender()?;
-            // Reminders first read the event back (staff edits in Google win; free on the local backend).
-            let reconciler = Some(booking.clone());
-            Some(Workers::start(
-                ctx.store.clone(),
-                business,
-                client,
-                clock.clone(),
-                settings,
-                wake.clone(),
-                WorkerExtras { email, reconciler, recorded: None },
-            ))
-        }
-        None => None,
+    // Texts need Telnyx, email needs SMTP: the senders run when either is configured (without
+    // Telnyx, texts are recorded and stay pending; email still goes out).
+    let email = email_sender()?;
+    let messaging = if telnyx.is_some() || email.is_some() {
+        let settings = OutboxSettings {
+            per_second: NonZeroU32::new(per_second)
+                .ok_or_else(|| CliError::Usage("SMS_MAX_PER_SECOND must be at least 1".into()))?,
+            ..OutboxSettings::default()
+        };
+        let business = Arc::new(ctx.config.business.clone());
+        // Reminders first read the event back (staff edits in Google win; free on the local backend).
+        let reconciler = Some(booking.clone());
+        let texts = telnyx.clone().map(|client| client as Arc<dyn TelnyxApi>);
+        let extras = WorkerExtras { email, reconciler, recorded: None };
+        Some(Workers::start(ctx.store.clone(), business, texts, clock.clone(), settings, wake.clone(), extras))
+    } else {
+        None
     };
 
     let business = Arc::new(ctx.config.business.clone());

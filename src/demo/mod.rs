@@ -195,7 +195,7 @@ pub(crate) async fn run(config: Config, clock: Arc<dyn Clock>, script: Vec<Line>
     let messaging = Workers::start(
         store.clone(),
         business.clone(),
-        telnyx.clone(),
+        Some(telnyx.clone()),
         clock.clone(),
         settings,
         wake.clone(),

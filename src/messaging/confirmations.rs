@@ -52,7 +52,7 @@ impl ConfirmationWriter for Confirmations {
         let (text, ignore_opt_out) = match tell {
             Tell::Nothing => return Vec::new(),
             Tell::Confirmation if !self.settings.confirmations => return Vec::new(),
-            Tell::Confirmation => (standard(), false),
+            Tell::Confirmation | Tell::EmailOnly => (standard(), false),
             Tell::Custom { text, ignore_opt_out } => (text.clone(), *ignore_opt_out),
         };
         let mut out = Vec::new();
@@ -66,6 +66,9 @@ impl ConfirmationWriter for Confirmations {
                 attachment: Some(ics::invite(biz, a, from, now)),
                 ignore_opt_out: true,
             });
+        }
+        if *tell == Tell::EmailOnly {
+            return out;
         }
         out.push(NewMessage {
             cause: confirmation_cause(a, change.as_str()),

@@ -53,7 +53,8 @@ impl Default for OutboxSettings {
 /// Sends what the outbox holds.
 pub struct OutboxWorker {
     store: Store,
-    telnyx: Arc<dyn TelnyxApi>,
+    /// Sends texts; without it texts stay pending (recorded, not sent) and only email goes out.
+    telnyx: Option<Arc<dyn TelnyxApi>>,
     sender: Option<PhoneNumber>,
     clock: Arc<dyn Clock>,
     settings: OutboxSettings,
@@ -75,6 +76,23 @@ impl OutboxWorker {
         settings: OutboxSettings,
         wake: Arc<Notify>,
     ) -> Self {
+        Self::build(store, Some(telnyx), sender, clock, settings, wake)
+    }
+
+    /// A worker that sends only email (no Telnyx API key): texts are left pending for a worker
+    /// that can send them.
+    pub(crate) fn email_only(store: Store, clock: Arc<dyn Clock>, settings: OutboxSettings, wake: Arc<Notify>) -> Self {
+        Self::build(store, None, None, clock, settings, wake)
+    }
+
+    fn build(
+        store: Store,
+        telnyx: Option<Arc<dyn TelnyxApi>>,
+        sender: Option<PhoneNumber>,
+        clock: Arc<dyn Clock>,
+        settings: OutboxSettings,
+        wake: Arc<Notify>,
+    ) -> Self {
         Self {
             store,
             telnyx,
@@ -87,6 +105,12 @@ impl OutboxWorker {
             email: None,
             recorded: None,
         }
+    }
+
+    /// What this worker can send: email always (it fails as not configured without a sender), texts
+    /// only with Telnyx.
+    fn channels(&self) -> &'static [MessageChannel] {
+        if self.telnyx.is_some() { &[MessageChannel::Sms, MessageChannel::Email] } else { &[MessageChannel::Email] }
     }
 
     /// Bumps `recorded` after every send outcome is recorded.
@@ -107,7 +131,7 @@ impl OutboxWorker {
         loop {
             let now = self.clock.now();
             let lease = chrono::Duration::from_std(self.settings.lease).unwrap_or_default();
-            let batch = self.store.outbox().claim_due(&self.instance, now, now + lease, 256).await?;
+            let batch = self.store.outbox().claim_due(self.channels(), &self.instance, now, now + lease, 256).await?;
             if batch.is_empty() {
                 return Ok(total);
             }
@@ -174,10 +198,14 @@ impl OutboxWorker {
         let Some(from) = &self.sender else {
             return SendOutcome::Failed { error: "business.phone_number is not configured".into() };
         };
+        let Some(telnyx) = &self.telnyx else {
+            // Not claimed without Telnyx (see `channels`); a row here means the claim changed.
+            return self.retry(m, "TELNYX_API_KEY is not set".into());
+        };
         self.limiter.until_ready().await;
         let message =
             OutgoingMessage { from: from.to_string(), to: m.message.recipient.clone(), text: m.message.body.clone() };
-        match self.telnyx.send_message(&message).await {
+        match telnyx.send_message(&message).await {
             Ok(sent) => SendOutcome::Sent { provider_id: Some(sent.id).filter(|id| !id.is_empty()) },
             Err(TelnyxError::OptedOut) => {
                 if let Err(e) = opt_out::record(&self.store, &phone, OptOutSignal::SendRefused, self.clock.now()).await
@@ -215,6 +243,6 @@ impl Worker for OutboxWorker {
     }
 
     async fn next_due(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
-        self.store.outbox().next_due().await
+        self.store.outbox().next_due(self.channels()).await
     }
 }

@@ -32,25 +32,29 @@ pub struct Workers {
 }
 
 impl Workers {
-    /// Starts both loops; `wake` is the signal appointment changes and replies notify.
+    /// Starts both loops; `wake` is the signal appointment changes and replies notify. Without
+    /// `telnyx` texts are recorded but stay pending, and email (with `extras.email`) still goes out.
     pub fn start(
         store: Store,
         business: Arc<Business>,
-        telnyx: Arc<dyn TelnyxApi>,
+        telnyx: Option<Arc<dyn TelnyxApi>>,
         clock: Arc<dyn Clock>,
         settings: OutboxSettings,
         wake: Arc<tokio::sync::Notify>,
         extras: WorkerExtras,
     ) -> Self {
         let stop = CancellationToken::new();
-        let mut outbox = OutboxWorker::new(
-            store.clone(),
-            telnyx,
-            business.phone_number.clone(),
-            clock.clone(),
-            settings,
-            wake.clone(),
-        );
+        let mut outbox = match telnyx {
+            Some(telnyx) => OutboxWorker::new(
+                store.clone(),
+                telnyx,
+                business.phone_number.clone(),
+                clock.clone(),
+                settings,
+                wake.clone(),
+            ),
+            None => OutboxWorker::email_only(store.clone(), clock.clone(), settings, wake.clone()),
+        };
         if let Some(email) = extras.email {
             outbox = outbox.with_email(email);
         }

@@ -103,6 +103,15 @@ pub struct MessageRecord {
     pub attempts: i64,
 }
 
+/// `channel IN (...)` for `channels` (our own fixed words, never input); no channels match nothing.
+fn channel_in(channels: &[MessageChannel]) -> String {
+    if channels.is_empty() {
+        return "1 = 0".into();
+    }
+    let words: Vec<String> = channels.iter().map(|c| format!("'{}'", c.as_str())).collect();
+    format!("channel IN ({})", words.join(", "))
+}
+
 pub(super) fn instant(secs: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(secs, 0).unwrap_or_default()
 }
@@ -184,17 +193,19 @@ impl Outbox<'_> {
     /// Claims up to `limit` messages due at `now` for `instance` until `lease_until`.
     pub(crate) async fn claim_due(
         &self,
+        channels: &[MessageChannel],
         instance: &str,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<OutboxMessage>, StoreError> {
+        let due = format!("status = 'pending' AND next_attempt_at <= $3 AND {}", channel_in(channels));
         let rows = self
             .0
             .claim(
                 "outbox",
                 "id",
-                "status = 'pending' AND next_attempt_at <= $3",
+                &due,
                 "next_attempt_at, id",
                 "id, cause, channel, recipient, subject, body, attachment, ignore_opt_out, attempts",
                 (instance, now, lease_until, limit),
@@ -252,13 +263,13 @@ impl Outbox<'_> {
     }
 
     /// When the next pending message is due, if any.
-    pub(crate) async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let row = sqlx::query(
+    pub(crate) async fn next_due(&self, channels: &[MessageChannel]) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let sql = format!(
             "SELECT MIN(CASE WHEN claimed_until > next_attempt_at THEN claimed_until ELSE next_attempt_at END) AS due \
-             FROM outbox WHERE status = 'pending'",
-        )
-        .fetch_one(self.0.pool())
-        .await?;
+             FROM outbox WHERE status = 'pending' AND {}",
+            channel_in(channels)
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(self.0.pool()).await?;
         Ok(row.try_get::<Option<i64>, _>("due")?.map(instant))
     }
 

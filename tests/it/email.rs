@@ -14,7 +14,8 @@ use appointment_setter::domain::{Actor, Appointment, Business, Channel, Status};
 use appointment_setter::messaging::email::SmtpSender;
 use appointment_setter::messaging::ics;
 use appointment_setter::messaging::outbox::{OutboxSettings, OutboxWorker};
-use appointment_setter::messaging::{ConfirmationSettings, Confirmations};
+use appointment_setter::messaging::{ConfirmationSettings, Confirmations, WorkerExtras, Workers};
+use appointment_setter::store::MessageStatus;
 use appointment_setter::telnyx::{ApiKey, RetryPolicy, TelnyxClient};
 use mail_parser::MimeHeaders;
 use support::smtp_sink::SmtpSink;
@@ -201,4 +202,63 @@ fn the_mail_carries_a_message_id_and_the_invite_as_an_alternative_calendar_part(
     let calendar = text[alternative..].find("text/calendar; method=REQUEST").expect("the invite inside it");
     let plain = text[alternative..].find("text/plain").expect("the text beside it");
     assert!(plain < calendar, "plain text first, the calendar as the richer alternative");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn email_goes_out_without_a_telnyx_key_while_texts_wait() {
+    let db = TestDb::sqlite().await;
+    let store = db.store().await;
+    let biz = Arc::new(seed());
+    let clock = Arc::new(ManualClock::new(chicago(2026, 12, 7, 8, 0)));
+    let settings =
+        ConfirmationSettings { email_from: Some("appointments@accuthink.example".into()), ..Default::default() };
+    let wake = Arc::new(tokio::sync::Notify::new());
+    let booking = BookingService::new(biz.clone(), store.clone(), Arc::new(LocalCalendar), clock.clone())
+        .with_confirmations(Confirmations::writer(biz.clone(), settings))
+        .with_change_signal(wake.clone());
+    let sink = SmtpSink::start().await;
+    let recorded = tokio::sync::watch::Sender::new(0);
+    let email = SmtpSender::new(&sink.url, "appointments@accuthink.example").unwrap();
+    let extras = WorkerExtras { email: Some(Arc::new(email)), recorded: Some(recorded.clone()), ..Default::default() };
+    let workers =
+        Workers::start(store.clone(), biz.clone(), None, clock.clone(), OutboxSettings::default(), wake, extras);
+    let mut req = support::request_with("consultation", "sarah", chicago(2026, 12, 8, 9, 0));
+    req.customer_email = Some("jane@example.com".into());
+    req.tell = Tell::Confirmation;
+    booking.book(req).await.unwrap();
+    let mut signals = [recorded.subscribe()];
+    support::until("the email", &mut signals, async || !sink.mails().is_empty(), String::new).await;
+    workers.shutdown().await;
+    assert_eq!(sink.mails()[0].rcpt, ["jane@example.com"]);
+    let texts = store.outbox().messages_to("+13125550123").await.unwrap();
+    assert_eq!(texts.len(), 1, "the text is recorded");
+    assert_eq!(texts[0].status, MessageStatus::Pending, "and waits for a Telnyx key");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn booking_with_email_on_the_command_line_sends_the_invite_without_a_text() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml"),
+        dir.path().join("appointment-setter.toml"),
+    )
+    .unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_appointment-setter"))
+        .arg("--config")
+        .arg(dir.path().join("appointment-setter.toml"))
+        .args(["--now", "2026-12-07T14:00:00Z", "appointments", "book", "--service", "standard", "--staff", "sarah"])
+        .args(["--start", "2026-12-08T09:00", "--phone", "+13125550123", "--name", "Jane Doe"])
+        .args(["--email", "jane@example.com"])
+        .env("SMTP_URL", "smtp://127.0.0.1:9")
+        .env("SMTP_FROM", "appointments@accuthink.example")
+        .env_remove("DATABASE_URL")
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let url = appointment_setter::store::sqlite_url(&dir.path().join("appointment-setter.db"));
+    let store = appointment_setter::store::Store::connect(&url).await.unwrap();
+    let mails = store.outbox().messages_to("jane@example.com").await.unwrap();
+    assert_eq!(mails.len(), 1, "the invite is recorded for sending");
+    assert!(store.outbox().messages_to("+13125550123").await.unwrap().is_empty(), "no text without --notify");
 }

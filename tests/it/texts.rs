@@ -76,7 +76,7 @@ async fn start(db: &TestDb) -> Texts {
     let messaging = Workers::start(
         store.clone(),
         business.clone(),
-        Arc::new(client),
+        Some(Arc::new(client)),
         clock.clone(),
         settings,
         wake.clone(),

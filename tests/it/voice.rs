@@ -60,7 +60,7 @@ async fn start_with(db: &TestDb, timeouts: CallTimeouts) -> Phone {
     let messaging = Workers::start(
         store.clone(),
         business.clone(),
-        telnyx.clone(),
+        Some(telnyx.clone()),
         clock.clone(),
         OutboxSettings::default(),
         wake.clone(),
