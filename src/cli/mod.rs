@@ -72,10 +72,10 @@ pub(crate) struct DemoArgs {
 
 async fn demo(config: Option<PathBuf>, now: Option<DateTime<Utc>>, args: DemoArgs) -> Result<(), CliError> {
     let config = crate::config::Config::load(&crate::config::resolve_path(config))?;
-    let clock: std::sync::Arc<dyn crate::clock::Clock> = match now {
-        Some(t) => std::sync::Arc::new(crate::clock::FixedClock(t)),
-        None => std::sync::Arc::new(crate::clock::SystemClock),
-    };
+    // The story runs on its own clock (printed in the transcript) unless `--now` pins it.
+    use crate::clock::Clock as _;
+    let at = now.unwrap_or_else(|| crate::demo::story_time(&config.business, crate::clock::SystemClock.now()));
+    let clock: std::sync::Arc<dyn crate::clock::Clock> = std::sync::Arc::new(crate::clock::FixedClock(at));
     let script = match &args.script {
         Some(path) => crate::demo::parse_script(
             &std::fs::read_to_string(path).map_err(|e| CliError::Usage(format!("--script {}: {e}", path.display())))?,

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, anyhow, bail};
+use chrono::{DateTime, Days, Timelike, Utc};
 use ed25519_dalek::SigningKey;
 use serde_json::{Value, json};
 
@@ -19,7 +20,8 @@ use crate::calendar::LocalCalendar;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::conversation::Message;
-use crate::domain::time::human;
+use crate::domain::time::{human, resolve_local};
+use crate::domain::{Business, DayMinute};
 use crate::ingest::Router;
 use crate::messaging::{ConfirmationSettings, Confirmations, OutboxSettings, SmsHandler, Workers};
 use crate::startup::{self, ServerParts};
@@ -172,6 +174,23 @@ fn describe_tool(name: &str, arguments: &str, result: Option<&str>) -> String {
         }
     });
     format!("  · {name}({args}) → {}", outcome.unwrap_or_else(|| "…".into()))
+}
+
+/// When the story happens without `--now`: 08:00 on the first day from today whose next day opens
+/// before noon, so the caller's "tomorrow morning" can be booked and, being a day ahead, cancelled
+/// by text within the policy — on any day the demo is run. The transcript prints it.
+pub(crate) fn story_time(biz: &Business, real_now: DateTime<Utc>) -> DateTime<Utc> {
+    let today = biz.today(real_now);
+    let eight = DayMinute::from_hm(8, 0).expect("08:00 is a time");
+    let morning_opens = |date| {
+        biz.staff
+            .iter()
+            .any(|s| biz.opening_ranges(s, date).any(|(open, _)| open.with_timezone(&biz.timezone).hour() < 12))
+    };
+    (0..28)
+        .map(|n| today + Days::new(n))
+        .find(|d| morning_opens(*d + Days::new(1)))
+        .map_or(real_now, |d| resolve_local(biz.timezone, d, eight))
 }
 
 /// Runs the demo and returns the transcript.
@@ -336,4 +355,31 @@ pub(crate) async fn run(config: Config, clock: Arc<dyn Clock>, script: Vec<Line>
     store.close().await;
     tracing::info!(seconds = started.elapsed().as_secs_f64(), "demo finished");
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_story_starts_at_eight_the_day_before_a_morning_opening_on_any_day() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml");
+        let biz = Config::load(&path).unwrap().business;
+        let tz = biz.timezone;
+        for day in 0..14 {
+            // Every hour of two weeks, Monday 2026-12-07 onwards.
+            for hour in [0, 7, 8, 13, 23] {
+                let real: DateTime<Utc> = "2026-12-07T06:00:00Z".parse::<DateTime<Utc>>().unwrap()
+                    + chrono::Duration::days(day)
+                    + chrono::Duration::hours(hour);
+                let at = story_time(&biz, real);
+                let local = at.with_timezone(&tz);
+                assert_eq!((local.hour(), local.minute()), (8, 0), "{real}");
+                assert!(local.date_naive() >= biz.today(real), "never before today: {real} → {local}");
+                let next = local.date_naive() + Days::new(1);
+                let opens = biz.staff.iter().flat_map(|s| biz.opening_ranges(s, next)).map(|(o, _)| o).min().unwrap();
+                assert!(opens - at >= chrono::Duration::hours(24), "cancelling the next morning is allowed: {local}");
+            }
+        }
+    }
 }

@@ -46,3 +46,22 @@ fn the_demo_plays_another_script() {
     assert!(text.contains("appointments:\n  (none)"), "{text}");
     assert!(!dir.path().join("appointment-setter.db").exists());
 }
+
+#[test]
+fn without_a_fixed_clock_the_demo_tells_the_whole_story_on_its_own_clock() {
+    let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml");
+    let out = Command::new(BIN)
+        .arg("--config")
+        .arg(&config)
+        .arg("demo")
+        .env_remove("OPENAI_BASE_URL")
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let transcript = String::from_utf8(out.stdout).unwrap();
+    assert!(transcript.contains("now: "), "{transcript}");
+    assert!(transcript.contains("booked for"), "booked by phone:\n{transcript}");
+    assert!(transcript.contains("is cancelled"), "cancelled by text within the policy:\n{transcript}");
+}
