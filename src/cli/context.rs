@@ -32,6 +32,18 @@ pub(crate) struct Context {
     pub booking: BookingService,
     /// The calendar backend (for `check`).
     pub calendar: Arc<dyn Calendar>,
+    /// The folder of a throwaway database, removed when the command ends.
+    _scratch: Option<tempfile::TempDir>,
+}
+
+/// Which database a command works on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Database {
+    /// `DATABASE_URL`, else the SQLite file next to the config, with the configured calendar.
+    Configured,
+    /// A fresh SQLite file in a temporary folder and the local calendar: nothing the command does
+    /// reaches the business's data or its staff calendars (`chat` without `--live`).
+    Throwaway,
 }
 
 /// The booking service as `[sms]` and the environment configure its messages: confirmations (and
@@ -48,11 +60,17 @@ pub(crate) fn with_messages(booking: BookingService, config: &Config) -> Booking
 }
 
 impl Context {
-    /// Loads the config, opens (and migrates) the store and builds the booking service.
-    pub(crate) async fn open(config_path: Option<PathBuf>, now: Option<DateTime<Utc>>) -> Result<Self, CliError> {
+    /// Loads the config, opens (and migrates) `database` and builds the booking service.
+    pub(crate) async fn open(
+        config_path: Option<PathBuf>,
+        now: Option<DateTime<Utc>>,
+        database: Database,
+    ) -> Result<Self, CliError> {
         let config_path = config::resolve_path(config_path);
         let config = Arc::new(Config::load(&config_path)?);
+        let throwaway = database == Database::Throwaway;
         let calendar: Arc<dyn Calendar> = match config.calendar.backend {
+            _ if throwaway => Arc::new(LocalCalendar),
             CalendarBackend::Local => Arc::new(LocalCalendar),
             CalendarBackend::Google => {
                 let key = std::env::var("GOOGLE_SERVICE_ACCOUNT_FILE").map_err(|_| {
@@ -74,7 +92,15 @@ impl Context {
                 Arc::new(google)
             }
         };
-        let database_url = store::database_url(std::env::var("DATABASE_URL").ok(), &config_path);
+        let scratch = if throwaway {
+            Some(tempfile::tempdir().map_err(|e| CliError::Failed(anyhow::anyhow!("a temporary folder: {e}")))?)
+        } else {
+            None
+        };
+        let database_url = match &scratch {
+            Some(dir) => store::sqlite_url(&dir.path().join("throwaway.db")),
+            None => store::database_url(std::env::var("DATABASE_URL").ok(), &config_path),
+        };
         let store = Store::connect(&database_url).await.context("opening the database")?;
         let clock: Arc<dyn Clock> = match now {
             Some(t) => Arc::new(FixedClock(t)),
@@ -82,7 +108,7 @@ impl Context {
         };
         let business = Arc::new(config.business.clone());
         let booking = with_messages(BookingService::new(business, store.clone(), calendar.clone(), clock), &config);
-        Ok(Self { config_path, config, database_url, store, booking, calendar })
+        Ok(Self { config_path, config, database_url, store, booking, calendar, _scratch: scratch })
     }
 
     /// Closes the database cleanly.

@@ -169,7 +169,11 @@ pub(crate) async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Demo(args) => return demo(cli.config, cli.now, args).await,
         _ => {}
     }
-    let ctx = Context::open(cli.config, cli.now).await?;
+    let database = match &cli.command {
+        Command::Chat(args) if !args.live => context::Database::Throwaway,
+        _ => context::Database::Configured,
+    };
+    let ctx = Context::open(cli.config, cli.now, database).await?;
     let result = match cli.command {
         Command::Slots(args) => slots::run(&ctx, args).await,
         Command::Appointments(cmd) => appointments::run(&ctx, cmd).await,

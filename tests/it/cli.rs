@@ -408,8 +408,9 @@ async fn chat_talks_to_the_receptionist_through_the_configured_llm() {
 fn chat_without_an_llm_uses_the_guided_dialog() {
     use std::io::Write as _;
     let w = Workdir::new();
+    // `--live`: the booking is real, so the listing below sees it.
     let mut child = w
-        .command(&["chat"])
+        .command(&["chat", "--live"])
         .env_remove("OPENAI_BASE_URL")
         .env_remove("OPENAI_API_KEY")
         .stdin(std::process::Stdio::piped())
@@ -431,4 +432,38 @@ fn chat_without_an_llm_uses_the_guided_dialog() {
     assert!(text.contains("receptionist: You're all set!"), "{text}");
     let listed = w.json(&["appointments", "list", "--json"]);
     assert_eq!(listed[0]["customer_name"], "Jane Doe");
+}
+
+#[test]
+fn chat_uses_a_throwaway_database_unless_live_and_echoes_piped_lines() {
+    use std::io::Write as _;
+    let w = Workdir::new();
+    let lines = "I'd like a consultation tomorrow morning\nthe 9 am one\nJane Doe\nyes\n";
+    let chat = |extra: &[&str]| {
+        let mut cmd = w.command(&[&["chat"][..], extra].concat());
+        cmd.env_remove("OPENAI_BASE_URL").env_remove("OPENAI_API_KEY");
+        let mut child = cmd
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(lines.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        (String::from_utf8_lossy(&out.stdout).into_owned(), stderr(&out))
+    };
+    let (transcript, note) = chat(&[]);
+    assert!(note.contains("throwaway database"), "{note}");
+    assert!(
+        transcript.contains("caller: I'd like a consultation tomorrow morning"),
+        "piped lines echoed:\n{transcript}"
+    );
+    assert!(transcript.contains("You're all set"), "{transcript}");
+    assert!(!w.dir.path().join("appointment-setter.db").exists(), "nothing written next to the config");
+
+    let (transcript, note) = chat(&["--live"]);
+    assert!(note.contains("LIVE"), "{note}");
+    assert!(transcript.contains("You're all set"), "{transcript}");
+    assert_eq!(w.json(&["appointments", "list", "--json"]).as_array().unwrap().len(), 1, "--live books for real");
 }
