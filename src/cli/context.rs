@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Timelike, Utc};
 
 use super::CliError;
@@ -16,7 +15,7 @@ use crate::domain::DayMinute;
 use crate::domain::phone::PhoneNumber;
 use crate::domain::time::resolve_local;
 use crate::messaging::{ConfirmationSettings, Confirmations};
-use crate::store::{self, Store};
+use crate::store::{self, Store, StoreError};
 
 /// The wired application for one command.
 pub(crate) struct Context {
@@ -101,7 +100,14 @@ impl Context {
             Some(dir) => store::sqlite_url(&dir.path().join("throwaway.db")),
             None => store::database_url(std::env::var("DATABASE_URL").ok(), &config_path),
         };
-        let store = Store::connect(&database_url).await.context("opening the database")?;
+        // A database that cannot be opened as configured is a set-up problem (exit 2) with one line
+        // saying what to fix; anything else going wrong while opening is a failure (exit 1).
+        let store = Store::connect(&database_url).await.map_err(|e| match e {
+            StoreError::Unavailable { .. } | StoreError::UnsupportedUrl(_) | StoreError::Connect { .. } => {
+                CliError::Usage(e.to_string())
+            }
+            other => CliError::Failed(anyhow::Error::new(other).context("opening the database")),
+        })?;
         let clock: Arc<dyn Clock> = match now {
             Some(t) => Arc::new(FixedClock(t)),
             None => Arc::new(SystemClock),

@@ -14,6 +14,14 @@ pub enum StoreError {
         /// The driver error.
         source: sqlx::Error,
     },
+    /// The database cannot be used as configured: what is wrong, in words an owner can act on.
+    #[error("cannot open the database {url}: {problem}")]
+    Unavailable {
+        /// The URL, password removed.
+        url: String,
+        /// What is wrong and what to do.
+        problem: String,
+    },
     /// Migrations failed.
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

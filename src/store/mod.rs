@@ -15,6 +15,7 @@ mod conversations;
 mod error;
 mod inbox;
 mod messaging;
+mod open;
 mod reminders;
 
 use std::path::Path;
@@ -102,6 +103,7 @@ impl Store {
                 })
             });
         }
+        open::probe(url, backend, &options).await?;
         let pool = pool.connect_with(options).await.map_err(|e| StoreError::connect(url, e))?;
         let store = Self { pool, backend };
         store.migrate().await?;

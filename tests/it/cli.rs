@@ -467,3 +467,26 @@ fn chat_uses_a_throwaway_database_unless_live_and_echoes_piped_lines() {
     assert!(transcript.contains("You're all set"), "{transcript}");
     assert_eq!(w.json(&["appointments", "list", "--json"]).as_array().unwrap().len(), 1, "--live books for real");
 }
+
+#[test]
+fn a_database_that_cannot_be_used_is_one_line_saying_what_to_fix_and_exit_2() {
+    let w = Workdir::new();
+    std::fs::write(w.dir.path().join("notes.db"), "shopping list, not a database").unwrap();
+    // A server that accepts the connection and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_url = format!("postgres://postgres@127.0.0.1:{}/x", silent.local_addr().unwrap().port());
+    let missing = format!("sqlite://{}/no/such/folder/x.db", w.dir.path().display());
+    let not_sqlite = format!("sqlite://{}/notes.db", w.dir.path().display());
+    for (url, says) in [
+        (missing.as_str(), "does not exist: create it"),
+        (not_sqlite.as_str(), "is not a SQLite database"),
+        ("postgres://postgres@127.0.0.1:1/x", "cannot reach the database server"),
+        (silent_url.as_str(), "no answer within 5 s"),
+    ] {
+        let out = w.command(&["slots", "--service", "consultation"]).env("DATABASE_URL", url).output().unwrap();
+        let text = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{url}: {text}");
+        assert!(text.contains(says) && text.lines().count() == 1, "{url}: {text}");
+    }
+    drop(silent);
+}
