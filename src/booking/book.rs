@@ -20,7 +20,7 @@ impl BookingService {
         if let Some(key) = &req.idempotency_key
             && let Some(existing) = self.store.appointments().by_idempotency_key(key).await?
         {
-            return self.replayed(existing, &req.tell).await;
+            return self.replayed(existing, &req).await;
         }
         let now = self.clock.now();
         check_timing(&self.business, req.start, now, &req.actor).map_err(|r| self.timing_refusal(r, req.start, now))?;
@@ -36,7 +36,7 @@ impl BookingService {
         if let Some(key) = &req.idempotency_key
             && let Some(existing) = tx.by_idempotency_key(key).await?
         {
-            return self.replayed(existing, &req.tell).await;
+            return self.replayed(existing, &req).await;
         }
         let stored = tx.confirmed_for_staff(&ids, range.start, range.end).await?;
         let chosen = in_hours
@@ -67,9 +67,9 @@ impl BookingService {
             end: wanted.end,
             buffer_minutes: service.buffer.num_minutes(),
             customer_name: req.customer_name.trim().to_string(),
-            customer_phone: req.customer_phone,
-            customer_email: req.customer_email.filter(|e| !e.trim().is_empty()),
-            notes: req.notes.filter(|n| !n.trim().is_empty()),
+            customer_phone: req.customer_phone.clone(),
+            customer_email: req.customer_email.clone().filter(|e| !e.trim().is_empty()),
+            notes: req.notes.clone().filter(|n| !n.trim().is_empty()),
             status: Status::Confirmed,
             booked_via: req.channel,
             external_event_id: None,
@@ -87,7 +87,7 @@ impl BookingService {
                 drop(tx);
                 let key = req.idempotency_key.as_deref().expect("checked");
                 let existing = self.store.appointments().by_idempotency_key(key).await?.ok_or(e)?;
-                return self.replayed(existing, &req.tell).await;
+                return self.replayed(existing, &req).await;
             }
             Err(e) => return Err(e.into()),
         }
@@ -101,10 +101,23 @@ impl BookingService {
     }
 
     /// A repeated request: the same appointment, and its confirmation if an interrupted first
-    /// attempt never recorded it (recording is idempotent by cause).
-    async fn replayed(&self, existing: Appointment, tell: &Tell) -> Result<Booked, BookingError> {
+    /// attempt never recorded it (recording is idempotent by cause). A key reused for a different
+    /// booking (another service, time, customer or staff member) is refused, not answered with the
+    /// old appointment.
+    async fn replayed(&self, existing: Appointment, req: &BookRequest) -> Result<Booked, BookingError> {
+        let same = existing.service_id == req.service
+            && existing.start == req.start
+            && existing.customer_phone == req.customer_phone
+            && req.staff.as_ref().is_none_or(|s| *s == existing.staff_id);
+        if !same {
+            let key = req.idempotency_key.as_deref().unwrap_or_default();
+            return Err(BookingError::refused(
+                Refusal::IdempotencyConflict,
+                messages::idempotency_conflict(key, &existing),
+            ));
+        }
         if existing.status == Status::Confirmed && existing.sequence == 0 {
-            self.confirm_booking(&existing, tell, self.clock.now()).await?;
+            self.confirm_booking(&existing, &req.tell, self.clock.now()).await?;
         }
         Ok(Booked { appointment: existing, created: false })
     }

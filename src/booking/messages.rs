@@ -1,18 +1,18 @@
 //! The sentences that go with refusals: what happened and what to do instead.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::time::human;
-use crate::domain::{Business, Refusal, ServiceId, StaffId};
+use crate::domain::{Appointment, Business, Refusal, ServiceId, StaffId, StaffMember};
 
 pub(super) fn unknown_service(biz: &Business, id: &ServiceId) -> String {
     let known: Vec<&str> = biz.services.iter().map(|s| s.id.as_str()).collect();
-    format!("there is no service {id:?}; known services: {}", known.join(", "))
+    format!("there is no service \"{id}\"; known services: {}", known.join(", "))
 }
 
 pub(super) fn unknown_staff(biz: &Business, id: &StaffId) -> String {
     let known: Vec<&str> = biz.staff.iter().map(|s| s.id.as_str()).collect();
-    format!("there is no staff member {id:?}; known staff: {}", known.join(", "))
+    format!("there is no staff member \"{id}\"; known staff: {}", known.join(", "))
 }
 
 pub(super) fn slot_unavailable(biz: &Business, start: DateTime<Utc>) -> String {
@@ -48,6 +48,22 @@ pub(super) fn hours(biz: &Business, reason: Refusal, start: DateTime<Utc>) -> St
             biz.policy.slot_interval.num_minutes()
         )
     }
+}
+
+pub(super) fn not_working(biz: &Business, staff: &[&StaffMember], day: NaiveDate) -> String {
+    let when = day.format("%a, %b %-d, %Y");
+    match staff {
+        [one] => format!("{} does not work on {when}; {} is open then, with other staff", one.name, biz.name),
+        _ => format!("nobody who offers this works on {when}"),
+    }
+}
+
+pub(super) fn idempotency_conflict(key: &str, existing: &Appointment) -> String {
+    format!(
+        "the idempotency key {key:?} was already used for another booking ({} at {}); use a new key for a new booking",
+        existing.service_id,
+        existing.start.to_rfc3339()
+    )
 }
 
 pub(super) fn too_late(biz: &Business) -> String {

@@ -28,7 +28,7 @@ pub(crate) use notify::{Change, ConfirmationWriter};
 use crate::calendar::Calendar;
 use crate::clock::Clock;
 use crate::domain::rules::check_hours;
-use crate::domain::time::resolve_local;
+use crate::domain::time::{local_date, resolve_local};
 use crate::domain::{
     Actor, Appointment, AppointmentId, Business, Channel, DayMinute, Interval, PhoneNumber, Refusal, Service,
     ServiceId, StaffId, StaffMember, Status,
@@ -151,7 +151,7 @@ impl BookingService {
                 })?;
                 if !member.offers(&service.id) {
                     return Err(BookingError::refused(
-                        Refusal::UnknownStaff,
+                        Refusal::ServiceNotOffered,
                         format!("{} does not offer {}", member.name, service.name),
                     ));
                 }
@@ -183,6 +183,13 @@ impl BookingService {
             .copied()
             .collect();
         if ok.is_empty() {
+            let day = local_date(self.business.timezone, start);
+            if best == Refusal::Closed && self.business.open_on(day) {
+                return Err(BookingError::refused(
+                    Refusal::NotWorking,
+                    messages::not_working(&self.business, members, day),
+                ));
+            }
             return Err(BookingError::refused(best, messages::hours(&self.business, best, start)));
         }
         Ok(ok)

@@ -120,6 +120,8 @@ impl CliError {
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_) | CliError::Config(_) => 2,
+            // Naming a service or staff member the config does not have is a usage mistake.
+            CliError::Refused { reason: Refusal::UnknownService | Refusal::UnknownStaff, .. } => 2,
             CliError::Refused { .. } => 3,
             CliError::Failed(_) => 1,
         }

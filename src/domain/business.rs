@@ -119,6 +119,14 @@ impl Business {
         self.staff.iter().position(|s| &s.id == id)
     }
 
+    /// Whether the business itself opens on `date` (a closed date, or no special or weekly hours
+    /// that day, is closed), whoever works then.
+    pub(crate) fn open_on(&self, date: NaiveDate) -> bool {
+        let s = &self.schedule;
+        !s.closed_dates.contains(&date)
+            && s.special.get(&date).map_or_else(|| !s.weekly.for_date(date).is_empty(), |r| !r.is_empty())
+    }
+
     /// Local opening ranges of `staff` on `date` (SPEC §4.1 precedence: closed, special, staff
     /// week, business week).
     pub(crate) fn local_ranges<'a>(&'a self, staff: &'a StaffMember, date: NaiveDate) -> &'a [TimeRange] {

@@ -12,16 +12,22 @@ pub enum Refusal {
     TooSoon,
     /// The start is beyond the booking window.
     TooFarAhead,
-    /// The business (or this staff member) is closed that day.
+    /// The business is closed that day.
     Closed,
+    /// The business is open that day, but the chosen staff member does not work then.
+    NotWorking,
     /// The interval is not inside one opening range or not on the slot grid.
     OutsideHours,
     /// The staff member is busy then (another appointment, its buffer, or calendar busy time).
     SlotUnavailable,
     /// No such service.
     UnknownService,
-    /// No such staff member, or they do not offer the service.
+    /// No such staff member.
     UnknownStaff,
+    /// The staff member exists but does not offer the service.
+    ServiceNotOffered,
+    /// The idempotency key was already used for a different booking.
+    IdempotencyConflict,
     /// A customer tried to cancel or move an appointment too close to its start.
     TooLateToCancel,
     /// No such appointment (or it belongs to someone else).
@@ -38,10 +44,13 @@ impl Refusal {
             Refusal::TooSoon => "too_soon",
             Refusal::TooFarAhead => "too_far_ahead",
             Refusal::Closed => "closed",
+            Refusal::NotWorking => "not_working",
             Refusal::OutsideHours => "outside_hours",
             Refusal::SlotUnavailable => "slot_unavailable",
             Refusal::UnknownService => "unknown_service",
             Refusal::UnknownStaff => "unknown_staff",
+            Refusal::ServiceNotOffered => "service_not_offered",
+            Refusal::IdempotencyConflict => "idempotency_conflict",
             Refusal::TooLateToCancel => "too_late_to_cancel",
             Refusal::NotFound => "not_found",
             Refusal::AlreadyCancelled => "already_cancelled",

@@ -52,7 +52,7 @@ async fn every_rule_refuses_with_its_own_reason() {
             ("after hours", request("consultation", chicago(2026, 12, 7, 17, 0)), Refusal::OutsideHours),
             ("service", request("massage", chicago(2026, 12, 7, 9, 0)), Refusal::UnknownService),
             ("staff", request_with("consultation", "nobody", chicago(2026, 12, 7, 9, 0)), Refusal::UnknownStaff),
-            ("not offered", request_with("extended", "miguel", chicago(2026, 12, 7, 9, 0)), Refusal::UnknownStaff),
+            ("not offered", request_with("extended", "miguel", chicago(2026, 12, 7, 9, 0)), Refusal::ServiceNotOffered),
         ];
         for (name, req, want) in cases {
             assert_eq!(refusal(s.book(req).await), want, "{}: {name}", db.label);
@@ -61,6 +61,41 @@ async fn every_rule_refuses_with_its_own_reason() {
         let clash = s.book(request_with("consultation", "sarah", chicago(2026, 12, 7, 9, 30))).await;
         assert_eq!(refusal(clash), Refusal::SlotUnavailable, "{}: buffer", db.label);
         assert_eq!(s.list(&AppointmentFilter::default()).await.unwrap().len(), 1, "{}: nothing else written", db.label);
+    }
+}
+
+#[tokio::test]
+async fn refusals_say_what_is_true_a_staff_member_off_that_day_and_a_key_reused_for_another_booking() {
+    for db in TestDb::all_backends().await {
+        // Priya works Tuesday to Saturday; the business opens on weekdays.
+        let priya = r#"
+[[staff]]
+id = "sarah"
+name = "Sarah Chen"
+[[staff]]
+id = "priya"
+name = "Priya Patel"
+hours = { tuesday = ["10:00-12:00"], saturday = ["09:00-13:00"] }
+"#;
+        let s = service(&db, seed_business(priya), now()).await;
+        let monday = s.book(request_with("consultation", "priya", chicago(2026, 12, 7, 10, 0))).await.unwrap_err();
+        assert_eq!(monday.refusal(), Some(Refusal::NotWorking), "{}: {monday}", db.label);
+        assert!(monday.to_string().contains("Priya Patel does not work on Mon, Dec 7, 2026"), "{monday}");
+        let sunday = s.book(request_with("consultation", "priya", chicago(2026, 12, 6, 10, 0))).await.unwrap_err();
+        assert_eq!(sunday.refusal(), Some(Refusal::Closed), "{}: the business is closed on Sundays", db.label);
+
+        let mut first = request_with("consultation", "sarah", chicago(2026, 12, 7, 9, 0));
+        first.idempotency_key = Some("k-1".into());
+        let booked = s.book(first.clone()).await.unwrap();
+        assert!(
+            !s.book(first.clone()).await.unwrap().created,
+            "{}: the same request again is the same booking",
+            db.label
+        );
+        let other = BookRequest { start: chicago(2026, 12, 7, 14, 0), ..first };
+        let reused = s.book(other).await.unwrap_err();
+        assert_eq!(reused.refusal(), Some(Refusal::IdempotencyConflict), "{}: {reused}", db.label);
+        assert_eq!(s.list(&AppointmentFilter::default()).await.unwrap(), [booked.appointment], "{}", db.label);
     }
 }
 
