@@ -8,6 +8,7 @@ use super::notify::Change;
 use super::search::combined_busy;
 use super::{BookRequest, Booked, BookingError, BookingService, Tell, messages};
 use crate::calendar::CalendarError;
+use crate::domain::customer::{clean_email, clean_name};
 use crate::domain::rules::{check_timing, is_free};
 use crate::domain::time::local_date;
 use crate::domain::{Appointment, AppointmentId, Interval, Refusal, StaffId, StaffMember, Status};
@@ -15,6 +16,9 @@ use crate::domain::{Appointment, AppointmentId, Interval, Refusal, StaffId, Staf
 impl BookingService {
     /// Books an appointment, re-checking every rule at commit (SPEC §4.7).
     pub async fn book(&self, req: BookRequest) -> Result<Booked, BookingError> {
+        let invalid = |field| move |problem| BookingError::Invalid { field, problem };
+        let customer_name = clean_name(&req.customer_name).map_err(invalid("name"))?;
+        let customer_email = clean_email(req.customer_email.as_deref()).map_err(invalid("email"))?;
         let service = self.service(&req.service)?;
         let members = self.staff_for(service, req.staff.as_ref())?;
         if let Some(key) = &req.idempotency_key
@@ -66,9 +70,9 @@ impl BookingService {
             start: wanted.start,
             end: wanted.end,
             buffer_minutes: service.buffer.num_minutes(),
-            customer_name: req.customer_name.trim().to_string(),
+            customer_name,
             customer_phone: req.customer_phone.clone(),
-            customer_email: req.customer_email.clone().filter(|e| !e.trim().is_empty()),
+            customer_email,
             notes: req.notes.clone().filter(|n| !n.trim().is_empty()),
             status: Status::Confirmed,
             booked_via: req.channel,

@@ -15,6 +15,14 @@ pub enum BookingError {
         /// A sentence for people.
         message: String,
     },
+    /// What the customer gave cannot be stored (a name too long, not an email address).
+    #[error("{field}: {problem}")]
+    Invalid {
+        /// Which input (`name`, `email`).
+        field: &'static str,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

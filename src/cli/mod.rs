@@ -132,6 +132,7 @@ impl From<BookingError> for CliError {
     fn from(e: BookingError) -> Self {
         match e {
             BookingError::Refused { reason, message } => CliError::Refused { reason, message },
+            BookingError::Invalid { field, problem } => CliError::Usage(format!("--{field}: {problem}")),
             other => CliError::Failed(other.into()),
         }
     }

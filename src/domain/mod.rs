@@ -5,6 +5,7 @@
 pub(crate) mod appointment;
 pub(crate) mod availability;
 pub(crate) mod business;
+pub mod customer;
 pub(crate) mod ids;
 pub(crate) mod interval;
 pub mod phone;

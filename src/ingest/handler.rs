@@ -42,7 +42,7 @@ impl From<SmsError> for HandlerError {
         match e {
             SmsError::Store(e) => e.into(),
             SmsError::Booking(BookingError::Store(e)) => e.into(),
-            SmsError::Booking(e @ BookingError::Refused { .. }) => {
+            SmsError::Booking(e @ (BookingError::Refused { .. } | BookingError::Invalid { .. })) => {
                 Self { cause: FailureCause::Refused, retryable: false, message: e.to_string() }
             }
             SmsError::Booking(e @ BookingError::Calendar(_)) => {

@@ -100,6 +100,27 @@ hours = { tuesday = ["10:00-12:00"], saturday = ["09:00-13:00"] }
 }
 
 #[tokio::test]
+async fn names_are_stored_clean_and_bad_names_or_emails_are_refused_before_anything_is_written() {
+    let db = TestDb::sqlite().await;
+    let s = svc(&db).await;
+    let mut req = request_with("consultation", "sarah", chicago(2026, 12, 7, 9, 0));
+    req.customer_name = "  Jane\u{7}\t Doe\n".into();
+    req.customer_email = Some(" jane@example.com ".into());
+    let a = s.book(req.clone()).await.unwrap().appointment;
+    assert_eq!((a.customer_name.as_str(), a.customer_email.as_deref()), ("Jane Doe", Some("jane@example.com")));
+    for (name, email) in [("x".repeat(101), None), ("Jane".to_string(), Some("not an address"))] {
+        let bad = BookRequest {
+            customer_name: name,
+            customer_email: email.map(String::from),
+            start: chicago(2026, 12, 7, 14, 0),
+            ..req.clone()
+        };
+        assert!(matches!(s.book(bad).await, Err(BookingError::Invalid { .. })));
+    }
+    assert_eq!(s.list(&AppointmentFilter::default()).await.unwrap().len(), 1, "nothing else written");
+}
+
+#[tokio::test]
 async fn staff_may_force_past_notice_and_window_but_never_into_a_conflict() {
     for db in TestDb::all_backends().await {
         let s = svc(&db).await;

@@ -160,6 +160,10 @@ fn one_idempotency_key_books_once_across_processes() {
     assert_eq!(second["created"], false);
 }
 
+/// A name one character over the limit.
+const LONG_NAME: &str =
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+
 #[test]
 fn bad_input_exits_2_or_3_with_a_clear_message() {
     let w = Workdir::new();
@@ -263,6 +267,40 @@ fn bad_input_exits_2_or_3_with_a_clear_message() {
             ],
             3,
             "too_soon",
+        ),
+        (
+            &[
+                "appointments",
+                "book",
+                "--service",
+                "consultation",
+                "--start",
+                "2026-12-08T09:00",
+                "--phone",
+                "3125550123",
+                "--name",
+                LONG_NAME,
+            ],
+            2,
+            "--name: at most 100 characters",
+        ),
+        (
+            &[
+                "appointments",
+                "book",
+                "--service",
+                "consultation",
+                "--start",
+                "2026-12-08T09:00",
+                "--phone",
+                "3125550123",
+                "--name",
+                "J",
+                "--email",
+                "jane-at-example.com",
+            ],
+            2,
+            "--email: \"jane-at-example.com\" is not an email address",
         ),
         (&["appointments", "cancel", "nope"], 2, "not an appointment id"),
         (&["appointments", "cancel", "0f8fad5b-d9cb-469f-a165-70867728950e"], 3, "not_found"),

@@ -44,6 +44,9 @@ pub(crate) async fn run(request: ToolRequest, call_id: &str, cx: &mut ToolContex
 fn refusal(e: BookingError) -> ToolFailure {
     match e {
         BookingError::Refused { reason, message } => ToolFailure::new(FailureKind::Refused(reason), message),
+        BookingError::Invalid { field, problem } => {
+            ToolFailure::new(FailureKind::BadArguments, format!("{field}: {problem}; ask the caller again"))
+        }
         other => {
             tracing::warn!(error = %other, "tool failed");
             ToolFailure::new(FailureKind::TemporarilyUnavailable, "the calendar is not available right now")
