@@ -31,8 +31,12 @@ pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
         Backend::Sqlite => "SQLite",
         Backend::Postgres => "PostgreSQL",
     };
-    match ctx.store.ping().await {
-        Ok(()) => println!("ok    database  {db} at {} (migrations applied)", redact_url(&ctx.database_url)),
+    let usable = match ctx.store.ping().await {
+        Ok(()) => ctx.store.check_writable().await.map_err(|e| format!("cannot write: {e}")),
+        Err(e) => Err(e.to_string()),
+    };
+    match usable {
+        Ok(()) => println!("ok    database  {db} at {} (migrations applied, writable)", redact_url(&ctx.database_url)),
         Err(e) => {
             println!("FAIL  database  {db} at {}: {e}", redact_url(&ctx.database_url));
             failed.push("database");

@@ -158,6 +158,19 @@ impl Store {
         self.backend
     }
 
+    /// Does the database take writes? A row is written and rolled back (for `check`: a
+    /// read-only file or a read-only replica fails here, not at the first booking).
+    pub(crate) async fn check_writable(&self) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO opt_outs (phone, source, opted_out_at) VALUES ('+0', 'check', 0) ON CONFLICT (phone) DO NOTHING",
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.rollback().await?;
+        Ok(())
+    }
+
     /// Is the database reachable?
     pub(crate) async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;

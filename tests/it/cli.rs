@@ -73,6 +73,7 @@ fn the_example_config_passes_check() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("3 services, 3 staff"), "{text}");
     assert!(text.contains("All checks passed"), "{text}");
+    assert!(text.contains("(migrations applied, writable)"), "check proves it can write: {text}");
     assert!(w.dir.path().join("appointment-setter.db").exists(), "the database sits next to the config");
 }
 
