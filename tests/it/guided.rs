@@ -110,6 +110,22 @@ async fn a_caller_who_says_everything_at_once_books_in_two_turns() {
 }
 
 #[tokio::test]
+async fn a_yes_to_offered_times_asks_which_and_keeps_them() {
+    let db = TestDb::sqlite().await;
+    let service = booking(&db).await;
+    let guided = GuidedDialog::new(service.clone());
+    let mut call = Call::new(&guided, service);
+    let (offer, _) = call.say("I'd like a consultation tomorrow morning").await;
+    assert!(offer.contains("I have 9:00 AM, 9:15 AM, or 9:30 AM"), "{offer}");
+    let (reply, _) = call.say("yes").await;
+    assert_eq!(reply, "Which time would you like: 9:00 AM, 9:15 AM, or 9:30 AM?");
+    let (reply, _) = call.say("the second one").await;
+    assert_eq!(reply, "May I have your name, please?", "the offer was kept");
+    let (reply, _) = call.say("Jane Doe").await;
+    assert!(reply.contains("Tuesday, December 8 at 9:15 AM for Jane Doe"), "{reply}");
+}
+
+#[tokio::test]
 async fn step_by_step_booking_asks_one_thing_at_a_time_and_offers_at_most_three_times() {
     let db = TestDb::sqlite().await;
     let service = booking(&db).await;

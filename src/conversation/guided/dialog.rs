@@ -151,11 +151,23 @@ impl GuidedDialog {
                     let time = u::time(&w)?;
                     s.offered.iter().position(|o| clock_part(&o.spoken) == time.format("%-I:%M %p").to_string())
                 });
-                if let Some(i) = picked {
-                    s.chosen = Some(s.offered[i].clone());
-                    understood = true;
-                } else {
-                    understood = self.listen(&mut s, text);
+                match (picked, answer) {
+                    (Some(i), _) => {
+                        s.chosen = Some(s.offered[i].clone());
+                        understood = true;
+                    }
+                    // "Yes" to one offered time takes it; to several, it asks which, keeping them.
+                    (None, Some(true)) if s.offered.len() == 1 => {
+                        s.chosen = Some(s.offered[0].clone());
+                        understood = true;
+                    }
+                    (None, Some(true)) => {
+                        let times: Vec<String> = s.offered.iter().map(|o| clock_part(&o.spoken).to_string()).collect();
+                        t.say(format!("Which time would you like: {}?", list(&times)));
+                        conversation.guided = s;
+                        return;
+                    }
+                    (None, _) => understood = self.listen(&mut s, text),
                 }
             }
             Awaiting::Target => {
