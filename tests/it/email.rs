@@ -15,7 +15,7 @@ use appointment_setter::messaging::email::SmtpSender;
 use appointment_setter::messaging::ics;
 use appointment_setter::messaging::outbox::{OutboxSettings, OutboxWorker};
 use appointment_setter::messaging::{ConfirmationSettings, Confirmations, WorkerExtras, Workers};
-use appointment_setter::store::MessageStatus;
+use appointment_setter::store::{MessageStatus, Store};
 use appointment_setter::telnyx::{ApiKey, RetryPolicy, TelnyxClient};
 use mail_parser::MimeHeaders;
 use support::smtp_sink::SmtpSink;
@@ -42,6 +42,14 @@ fn parse_ics(text: &str) -> (Props, Props) {
 
 fn get<'a>(props: &'a [(String, String)], name: &str) -> &'a str {
     props.iter().find(|(n, _)| n == name).map_or("", |(_, v)| v.as_str())
+}
+
+/// A booking service whose confirmations also go by email, from the clinic's address.
+fn emailing(biz: &Arc<Business>, store: &Store, clock: &Arc<ManualClock>) -> BookingService {
+    let settings =
+        ConfirmationSettings { email_from: Some("appointments@accuthink.example".into()), ..Default::default() };
+    BookingService::new(biz.clone(), store.clone(), Arc::new(LocalCalendar), clock.clone())
+        .with_confirmations(Confirmations::writer(biz.clone(), settings))
 }
 
 fn appointment(biz: &Business) -> Appointment {
@@ -84,10 +92,7 @@ async fn booked_moved_and_cancelled_invites_reach_the_customer_by_email() {
     let store = db.store().await;
     let biz = Arc::new(seed());
     let clock = Arc::new(ManualClock::new(chicago(2026, 12, 7, 8, 0)));
-    let settings =
-        ConfirmationSettings { email_from: Some("appointments@accuthink.example".into()), ..Default::default() };
-    let booking = BookingService::new(biz.clone(), store.clone(), Arc::new(LocalCalendar), clock.clone())
-        .with_confirmations(Confirmations::writer(biz.clone(), settings));
+    let booking = emailing(&biz, &store, &clock);
     let sink = SmtpSink::start().await;
     // SMS goes to an unreachable API; only email is looked at here.
     let telnyx = TelnyxClient::new(
@@ -210,12 +215,8 @@ async fn email_goes_out_without_a_telnyx_key_while_texts_wait() {
     let store = db.store().await;
     let biz = Arc::new(seed());
     let clock = Arc::new(ManualClock::new(chicago(2026, 12, 7, 8, 0)));
-    let settings =
-        ConfirmationSettings { email_from: Some("appointments@accuthink.example".into()), ..Default::default() };
     let wake = Arc::new(tokio::sync::Notify::new());
-    let booking = BookingService::new(biz.clone(), store.clone(), Arc::new(LocalCalendar), clock.clone())
-        .with_confirmations(Confirmations::writer(biz.clone(), settings))
-        .with_change_signal(wake.clone());
+    let booking = emailing(&biz, &store, &clock).with_change_signal(wake.clone());
     let sink = SmtpSink::start().await;
     let recorded = tokio::sync::watch::Sender::new(0);
     let email = SmtpSender::new(&sink.url, "appointments@accuthink.example").unwrap();
