@@ -85,6 +85,8 @@ fn dates() {
         ("the 12th", Some(d(12, 12))),
         ("the third", Some(d(1, 3))),
         ("january first", Some(d(1, 1))),
+        ("The first one, please.", None),
+        ("the second option", None),
         ("sometime soon", None),
     ];
     for (text, want) in cases {
@@ -108,6 +110,11 @@ fn times_and_parts_of_day() {
         ("around 11", t(11, 0)),
         ("at four", t(16, 0)),
         ("half past two", t(14, 30)),
+        ("quarter past two", t(14, 15)),
+        ("a quarter after 10", t(10, 15)),
+        ("quarter to three", t(14, 45)),
+        ("at a quarter of ten in the morning", t(9, 45)),
+        ("quarter to one", t(12, 45)),
         ("noon", t(12, 0)),
         ("3 o'clock", t(15, 0)),
         ("I want to come in", None),
@@ -164,8 +171,59 @@ fn yes_no_choices_and_names() {
         ("it's Maria Garcia-Lopez, thanks", false, Some("Maria Garcia-lopez")),
         ("Jane Doe", true, Some("Jane Doe")),
         ("yes please", false, None),
+        ("yes", true, None),
+        ("2 pm", true, None),
+        ("tomorrow at three", true, None),
+        ("It's for an Extended Session", false, None),
+        ("I'm looking for Tuesday", false, None),
+        ("I'm 10 minutes late", false, None),
+        ("I called him yesterday", false, None),
+        ("Jane Doe tomorrow at 2", true, Some("Jane Doe")),
+        ("İstanbul is where I'm Ayşe", false, Some("Ayşe")),
     ];
     for (text, expecting, want) in names {
         assert_eq!(understand::name(text, *expecting).as_deref(), *want, "{text:?}");
+    }
+}
+
+#[test]
+fn shifts_staff_and_other_languages() {
+    use understand::Shift;
+    let shifts: &[(&str, Option<Shift>)] = &[
+        ("as early as possible", Some(Shift::Earliest)),
+        ("what's the soonest you have", Some(Shift::Earliest)),
+        ("the first available", Some(Shift::Earliest)),
+        ("anything later?", Some(Shift::Later)),
+        ("do you have anything earlier", Some(Shift::Earlier)),
+        ("tomorrow at 2", None),
+    ];
+    for (text, want) in shifts {
+        assert_eq!(understand::shift(&words(text)), *want, "{text:?}");
+    }
+    let biz = seed();
+    let staff: &[(&str, Option<&str>)] = &[
+        ("with Sarah please", Some("sarah")),
+        ("can I see Priya Patel", Some("priya")),
+        ("Dr. Chen", Some("sarah")),
+        ("my name is Sarah Jones", None),
+        ("priya", None),
+    ];
+    for (text, want) in staff {
+        assert_eq!(understand::staff(&words(text), &biz).as_ref().map(|s| s.as_str()), *want, "{text:?}");
+    }
+    let languages: &[(&str, bool)] = &[
+        ("Hola, quiero una cita para mañana", true),
+        ("Bonjour, je voudrais un rendez-vous", true),
+        ("Guten Tag, ich möchte einen Termin", true),
+        ("Olá, queria marcar uma consulta", true),
+        ("我想预约", true),
+        ("Здравствуйте", true),
+        ("blorp", false),
+        ("What's the weather like?", false),
+        ("My name is José García", false),
+        ("a consultation with Sarah para", false),
+    ];
+    for (text, want) in languages {
+        assert_eq!(understand::foreign(text), *want, "{text:?}");
     }
 }

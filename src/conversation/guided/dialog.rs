@@ -7,7 +7,7 @@
 use async_trait::async_trait;
 
 use super::state::{Awaiting, GuidedState};
-use super::understand::{self as u, Intent};
+use super::understand::{self as u, Intent, Shift};
 use crate::booking::BookingService;
 use crate::conversation::tools::{self, AfterTurn, ToolContext, ToolOutcome, ToolRequest, wire};
 use crate::conversation::{Conversation, Message, Receptionist, ToolCall, Turn, TurnError, TurnOutcome};
@@ -92,11 +92,40 @@ impl GuidedDialog {
         }
         if let Some(date) = u::date(&w, today) {
             if s.date != Some(date) {
-                s.offered.clear();
-                s.chosen = None;
+                s.drop_offers();
+                s.after = None;
+                s.before = None;
             }
             s.date = Some(date);
             understood = true;
+        }
+        if let Some(staff) = u::staff(&w, self.booking.business()) {
+            if s.staff.as_deref() != Some(staff.as_str()) {
+                s.drop_offers();
+            }
+            s.staff = Some(staff.to_string());
+            understood = true;
+        }
+        match u::shift(&w) {
+            Some(Shift::Earliest) => {
+                s.earliest = true;
+                s.drop_offers();
+                understood = true;
+            }
+            // "Anything later?" moves past the times offered; without an offer it means nothing.
+            Some(Shift::Later) if !s.offered.is_empty() => {
+                s.after = s.offered.iter().map(|o| o.at).max().map(|t| t + chrono::Duration::minutes(1));
+                s.before = None;
+                s.drop_offers();
+                understood = true;
+            }
+            Some(Shift::Earlier) if !s.offered.is_empty() => {
+                s.before = s.offered.iter().map(|o| o.at).min();
+                s.after = None;
+                s.drop_offers();
+                understood = true;
+            }
+            _ => {}
         }
         if let Some(part) = u::part_of_day(&w) {
             s.part = Some(part);
@@ -117,6 +146,11 @@ impl GuidedDialog {
         let mut s = std::mem::take(&mut conversation.guided);
         s.active = true;
         let w = u::words(text);
+        if s.awaiting != Awaiting::Name && u::foreign(text) {
+            self.other_language(conversation, t).await;
+            conversation.guided = s;
+            return;
+        }
         let answer = u::yes_no(&w);
         let understood: bool;
         match s.awaiting {
@@ -154,6 +188,8 @@ impl GuidedDialog {
                 match (picked, answer) {
                     (Some(i), _) => {
                         s.chosen = Some(s.offered[i].clone());
+                        // "The second one, I'm Jane."
+                        s.name = u::name(text, false).or(s.name.take());
                         understood = true;
                     }
                     // "Yes" to one offered time takes it; to several, it asks which, keeping them.
@@ -178,21 +214,19 @@ impl GuidedDialog {
                     understood = self.listen(&mut s, text);
                 }
             }
-            Awaiting::Name => {
-                s.name = u::name(text, true);
-                understood = s.name.is_some();
-            }
+            // A name, or something else the caller wants to change ("tomorrow instead").
+            Awaiting::Name => match u::name(text, true) {
+                Some(name) => {
+                    s.name = Some(name);
+                    understood = true;
+                }
+                None => understood = self.listen(&mut s, text),
+            },
             Awaiting::Anything => understood = self.listen(&mut s, text),
         }
         if !understood {
             s.misunderstood += 1;
-            if s.misunderstood >= 2 && self.booking.business().transfer_number.is_some() {
-                t.say("I'm sorry, I'm having trouble understanding. Let me transfer you to someone who can help.");
-                t.tool(conversation, ToolRequest::Transfer { reason: Some("not understood".into()) }).await;
-                conversation.guided = s;
-                return;
-            }
-            t.say("Sorry, I didn't catch that. I can book, move or cancel an appointment. What would you like to do?");
+            self.not_understood(conversation, &s, t, w.len()).await;
             conversation.guided = s;
             return;
         }

@@ -1,17 +1,21 @@
 //! What the guided dialog does once it knows enough: ask for the next missing thing, offer times,
 //! read back, and carry out a booking, a cancellation or a move through the typed tools.
 
-use chrono::{NaiveTime, Timelike};
-
 use super::dialog::{GuidedDialog, Step, clock_part, list};
-use super::state::{Awaiting, GuidedState, Offer, Target};
+use super::state::{Awaiting, GuidedState, Target};
 use super::understand::Intent;
 use crate::conversation::Conversation;
-use crate::conversation::tools::{FailureKind, SlotQuery, ToolOutcome, ToolRequest};
+use crate::conversation::tools::{FailureKind, ToolOutcome, ToolRequest};
 use crate::domain::Refusal;
 
+/// "a Consultation", "an Extended Session".
+pub(super) fn with_article(name: &str) -> String {
+    let vowel = name.chars().next().is_some_and(|c| "AEIOUaeiou".contains(c));
+    format!("{} {name}", if vowel { "an" } else { "a" })
+}
+
 impl GuidedDialog {
-    fn service_name(&self, id: &str) -> String {
+    pub(super) fn service_name(&self, id: &str) -> String {
         self.booking.business().services.iter().find(|s| s.id.as_str() == id).map_or(id.to_string(), |s| s.name.clone())
     }
 
@@ -56,7 +60,7 @@ impl GuidedDialog {
             Some(Intent::Find) => {
                 let mine: Vec<String> = match t.tool(conversation, ToolRequest::FindMine).await {
                     ToolOutcome::Appointments(list) => {
-                        list.iter().take(3).map(|a| format!("a {} on {}", a.service, a.spoken)).collect()
+                        list.iter().take(3).map(|a| format!("{} on {}", with_article(&a.service), a.spoken)).collect()
                     }
                     _ => Vec::new(),
                 };
@@ -90,85 +94,16 @@ impl GuidedDialog {
             t.say("May I have your name, please?");
             return;
         }
-        let spoken = s.chosen.clone().expect("chosen above").spoken;
+        let chosen = s.chosen.clone().expect("chosen above");
+        // Who it is with is said back when the caller asked for someone.
+        let with = if s.staff.is_some() { format!(" with {}", chosen.staff_name) } else { String::new() };
         s.awaiting = Awaiting::Confirm;
         t.say(format!(
-            "To confirm: a {} on {} for {}. Shall I book it?",
-            self.service_name(&service),
-            spoken,
+            "To confirm: {}{with} on {} for {}. Shall I book it?",
+            with_article(&self.service_name(&service)),
+            chosen.spoken,
             s.name.clone().unwrap_or_default()
         ));
-    }
-
-    /// Searches and offers up to three times, or picks the requested time. True when a slot is
-    /// chosen.
-    async fn offer(
-        &self,
-        conversation: &mut Conversation,
-        s: &mut GuidedState,
-        t: &mut Step<'_>,
-        service: &str,
-    ) -> bool {
-        let Some(date) = s.date else {
-            s.awaiting = Awaiting::Anything;
-            t.say(format!("What day would you like to come in for your {}?", self.service_name(service)));
-            return false;
-        };
-        let Ok(service_id) = service.parse() else {
-            s.service = None;
-            s.awaiting = Awaiting::Anything;
-            t.say("Which service would you like?");
-            return false;
-        };
-        let query = SlotQuery {
-            service: service_id,
-            from: date,
-            to: Some(date),
-            staff: None,
-            part_of_day: if s.time.is_none() { s.part } else { None },
-            after: s.time,
-        };
-        let found = t.tool(conversation, ToolRequest::FindSlots(query)).await;
-        let (slots, error): (Vec<(Offer, NaiveTime)>, Option<String>) = match found {
-            ToolOutcome::Slots(slots) => (
-                slots.into_iter().map(|x| (Offer { slot_id: x.slot_id, spoken: x.spoken }, x.start.time())).collect(),
-                None,
-            ),
-            ToolOutcome::Failed(f) => (Vec::new(), Some(f.message)),
-            _ => (Vec::new(), None),
-        };
-        if let Some(time) = s.time
-            && let Some((offer, _)) =
-                slots.iter().find(|(_, at)| at.hour() == time.hour() && at.minute() == time.minute())
-        {
-            s.chosen = Some(offer.clone());
-            return true;
-        }
-        if slots.is_empty() {
-            s.date = None;
-            s.awaiting = Awaiting::Anything;
-            let error = error.map(|m| format!(" ({m})")).unwrap_or_default();
-            t.say(format!(
-                "I'm sorry, there's nothing free on {}{error}. What other day would work?",
-                date.format("%A, %B %-d")
-            ));
-            return false;
-        }
-        // One option per time (whoever is free first), spread over what is free.
-        let mut distinct: Vec<(Offer, NaiveTime)> = Vec::new();
-        for slot in slots {
-            if !distinct.iter().any(|(_, at)| *at == slot.1) {
-                distinct.push(slot);
-            }
-        }
-        let step = (distinct.len() / 3).max(1);
-        s.offered = distinct.into_iter().step_by(step).take(3).map(|(offer, _)| offer).collect();
-        s.awaiting = Awaiting::Choice;
-        let times: Vec<String> = s.offered.iter().map(|o| clock_part(&o.spoken).to_string()).collect();
-        let opening = if s.time.is_some() { "That time isn't available, but on" } else { "On" };
-        t.say(format!("{opening} {} I have {}. Which would you like?", date.format("%A, %B %-d"), list(&times)));
-        s.time = None;
-        false
     }
 
     async fn change_flow(&self, conversation: &mut Conversation, s: &mut GuidedState, t: &mut Step<'_>) {
@@ -248,5 +183,52 @@ impl GuidedDialog {
             }
         }
         *s = s.fresh();
+    }
+}
+
+impl GuidedDialog {
+    /// Answers what was not understood: the question again, once a polite redirect for an
+    /// off-topic line, then a transfer, or without anyone to transfer to, a goodbye.
+    pub(super) async fn not_understood(
+        &self,
+        conversation: &mut Conversation,
+        s: &GuidedState,
+        t: &mut Step<'_>,
+        words: usize,
+    ) {
+        let can_transfer = self.booking.business().transfer_number.is_some();
+        match s.misunderstood {
+            n if n >= 2 && can_transfer => {
+                t.say("I'm sorry, I'm having trouble understanding. Let me transfer you to someone who can help.");
+                t.tool(conversation, ToolRequest::Transfer { reason: Some("not understood".into()) }).await;
+            }
+            n if n >= 3 => {
+                t.say("I'm sorry I couldn't help today. Please call back or text us any time. Goodbye!");
+                t.tool(conversation, ToolRequest::EndCall { reason: Some("not understood".into()) }).await;
+            }
+            2 => t.say("I'm sorry, I can only help with appointments here. To book one, tell me the service and the day."),
+            _ if s.awaiting == Awaiting::Name => t.say("Sorry, I didn't catch your name. Could you say it again?"),
+            _ if s.awaiting == Awaiting::Choice => {
+                let times: Vec<String> = s.offered.iter().map(|o| clock_part(&o.spoken).to_string()).collect();
+                t.say(format!("Sorry, which time would you like: {}?", list(&times)));
+            }
+            // A whole sentence about something else: one polite redirect.
+            _ if words >= 3 => t.say(
+                "I'm sorry, I can't help with that. I can book, move or cancel an appointment. Would you like to do one of those?",
+            ),
+            _ => t.say("Sorry, I didn't catch that. I can book, move or cancel an appointment. What would you like to do?"),
+        }
+    }
+
+    /// A caller speaking another language: one short answer offering a transfer, then the end.
+    pub(super) async fn other_language(&self, conversation: &mut Conversation, t: &mut Step<'_>) {
+        t.say("I'm sorry, I can only help in English.");
+        if self.booking.business().transfer_number.is_some() {
+            t.say("Let me transfer you to someone who can help.");
+            t.tool(conversation, ToolRequest::Transfer { reason: Some("other language".into()) }).await;
+        } else {
+            t.say("Please call back or send us a text, and we'll get back to you. Goodbye!");
+            t.tool(conversation, ToolRequest::EndCall { reason: Some("other language".into()) }).await;
+        }
     }
 }

@@ -5,6 +5,7 @@
 
 mod dialog;
 mod flows;
+mod offers;
 mod state;
 pub mod understand;
 

@@ -22,11 +22,14 @@ pub(crate) enum Awaiting {
     Target,
 }
 
-/// An offered slot: its short id and how it was said.
+/// An offered slot: its short id, how it was said, its local time and who it is with.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub(super) struct Offer {
     pub(super) slot_id: String,
     pub(super) spoken: String,
+    pub(super) at: NaiveTime,
+    pub(super) staff_name: String,
 }
 
 /// One of the caller's appointments: its id, how it is described, and its service.
@@ -37,8 +40,9 @@ pub(super) struct Target {
     pub(super) service: String,
 }
 
-/// What the dialog knows so far (stored with the conversation).
+/// What the dialog knows so far (stored with the conversation; fields added later default).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct GuidedState {
     /// The guided dialog is answering this conversation.
     pub active: bool,
@@ -48,6 +52,13 @@ pub struct GuidedState {
     pub(super) part: Option<PartOfDay>,
     pub(super) time: Option<NaiveTime>,
     pub(super) name: Option<String>,
+    /// The staff member the caller asked for (their id).
+    pub(super) staff: Option<String>,
+    /// "As early as possible": the first free times, from today when no day was named.
+    pub(super) earliest: bool,
+    /// "Anything later/earlier?": only times after / before these.
+    pub(super) after: Option<NaiveTime>,
+    pub(super) before: Option<NaiveTime>,
     /// Slots offered (at most three) and the chosen one.
     pub(super) offered: Vec<Offer>,
     pub(super) chosen: Option<Offer>,
@@ -56,6 +67,14 @@ pub struct GuidedState {
     pub(super) target: Option<Target>,
     pub(super) awaiting: Awaiting,
     pub(super) misunderstood: u8,
+}
+
+impl GuidedState {
+    /// Forgets the offered and chosen times (the caller changed what they want).
+    pub(super) fn drop_offers(&mut self) {
+        self.offered.clear();
+        self.chosen = None;
+    }
 }
 
 impl GuidedState {

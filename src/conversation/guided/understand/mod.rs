@@ -2,15 +2,17 @@
 //! yes/no, choices and names, tolerant of speech-to-text quirks ("to" for "two", "p.m.", numbers as
 //! words). Pure functions over the words and an injected "today".
 
+mod language;
 mod when;
 mod words;
 
 pub use crate::conversation::tools::PartOfDay;
+pub use language::foreign;
 pub use when::{date, part_of_day, time};
 pub use words::words;
 use words::{has, number_word, ordinal, phrase};
 
-use crate::domain::{Business, ServiceId};
+use crate::domain::{Business, ServiceId, StaffId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Intent {
@@ -139,6 +141,51 @@ pub fn service(words: &[String], biz: &Business) -> Option<ServiceId> {
     None
 }
 
+/// A caller steering the offered times: "as early as possible", "anything later?".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Shift {
+    /// The first free time, on the named day or from today.
+    Earliest,
+    /// Times after the ones offered.
+    Later,
+    /// Times before the ones offered.
+    Earlier,
+}
+
+/// How the words steer the offered times, if they do.
+pub fn shift(words: &[String]) -> Option<Shift> {
+    let text = words.join(" ");
+    let earliest = ["as early as", "as soon as", "earliest", "soonest", "first available", "next available"];
+    if earliest.iter().any(|p| text.contains(p)) {
+        Some(Shift::Earliest)
+    } else if has(words, &["later"]) || phrase(words, "anything after") {
+        Some(Shift::Later)
+    } else if has(words, &["earlier", "sooner"]) || phrase(words, "anything before") {
+        Some(Shift::Earlier)
+    } else {
+        None
+    }
+}
+
+/// A staff member the caller asks for: "with Sarah", "can I see Priya Patel", "Dr. Chen please".
+pub fn staff(words: &[String], biz: &Business) -> Option<StaffId> {
+    let asks = ["with", "see", "by", "prefer", "dr", "doctor", "ms", "mr", "mrs", "miss"];
+    for (i, w) in words.iter().enumerate() {
+        let Some(member) = biz
+            .staff
+            .iter()
+            .find(|m| m.id.as_str() == w || m.name.to_lowercase().split_whitespace().any(|part| part == w))
+        else {
+            continue;
+        };
+        let before = &words[i.saturating_sub(2)..i];
+        if before.iter().any(|b| asks.contains(&b.as_str())) {
+            return Some(member.id.clone());
+        }
+    }
+    None
+}
+
 /// Which of `n` offered options the words pick ("the first one", "second", "number 3", "the last").
 pub fn choice(words: &[String], n: usize) -> Option<usize> {
     if has(words, &["last", "latter"]) && n > 0 {
@@ -154,23 +201,129 @@ pub fn choice(words: &[String], n: usize) -> Option<usize> {
     None
 }
 
+/// Words that are never part of a name: answers, numbers, days, times and the small words around
+/// them ("it's for an Extended Session", "I'm looking for Tuesday", "yes", "2 pm").
+const NOT_NAMES: &[&str] = &[
+    "and",
+    "please",
+    "thanks",
+    "thank",
+    "yes",
+    "yeah",
+    "yep",
+    "sure",
+    "ok",
+    "okay",
+    "no",
+    "nope",
+    "not",
+    "for",
+    "a",
+    "an",
+    "the",
+    "to",
+    "at",
+    "on",
+    "in",
+    "with",
+    "about",
+    "calling",
+    "looking",
+    "trying",
+    "wondering",
+    "hoping",
+    "going",
+    "just",
+    "here",
+    "free",
+    "available",
+    "interested",
+    "sorry",
+    "fine",
+    "good",
+    "great",
+    "busy",
+    "back",
+    "late",
+    "ready",
+    "new",
+    "sure",
+    "still",
+    "also",
+    "so",
+    "that",
+    "this",
+    "it",
+    "me",
+    "my",
+    "your",
+    "you",
+    "we",
+    "today",
+    "tomorrow",
+    "tonight",
+    "morning",
+    "afternoon",
+    "evening",
+    "noon",
+    "am",
+    "pm",
+    "next",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "first",
+    "second",
+    "third",
+    "last",
+    "half",
+    "quarter",
+    "past",
+    "o'clock",
+    "book",
+    "booking",
+    "appointment",
+    "cancel",
+    "change",
+    "move",
+    "reschedule",
+];
+
 /// A name the caller gives: "my name is Jane Doe", "I'm Jane", "this is Jane", "it's Jane Doe",
-/// or just "Jane Doe" when `expecting` a name.
+/// or just "Jane Doe" when `expecting` a name. Answers, times and days are never names.
 pub fn name(text: &str, expecting: bool) -> Option<String> {
     let cleaned: String =
-        text.chars().map(|c| if c.is_alphabetic() || c == '\'' || c == '-' || c == ' ' { c } else { ' ' }).collect();
-    let lower = cleaned.to_lowercase();
-    let markers = ["my name is ", "name's ", "i am ", "i'm ", "im ", "this is ", "it's ", "its ", "call me "];
-    let start = markers.iter().filter_map(|m| lower.find(m).map(|i| i + m.len())).min();
+        text.chars().map(|c| if c.is_alphanumeric() || c == '\'' || c == '-' || c == ' ' { c } else { ' ' }).collect();
+    // ASCII lower-casing keeps byte offsets, so a marker's place in `lower` is its place in `cleaned`.
+    let lower = format!(" {}", cleaned.to_ascii_lowercase());
+    let markers = [" my name is ", " name's ", " i am ", " i'm ", " im ", " this is ", " it's ", " its ", " call me "];
+    let start = markers.iter().filter_map(|m| lower.find(m).map(|i| i + m.len() - 1)).min();
     let rest = match start {
-        Some(i) => &cleaned[i..],
+        Some(i) => cleaned.get(i..).unwrap_or_default(),
         None if expecting => cleaned.as_str(),
         None => return None,
     };
-    let stop = ["and", "please", "thanks", "thank", "yes", "yeah", "sure", "ok", "okay"];
     let parts: Vec<String> = rest
         .split_whitespace()
-        .take_while(|w| !stop.contains(&w.to_lowercase().as_str()))
+        .take_while(|w| {
+            !NOT_NAMES.contains(&w.to_lowercase().trim_matches('\'')) && !w.chars().any(|c| c.is_ascii_digit())
+        })
         .take(3)
         .map(|w| {
             let mut c = w.chars();

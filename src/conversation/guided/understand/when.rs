@@ -76,12 +76,19 @@ pub fn date(words: &[String], today: NaiveDate) -> Option<NaiveDate> {
             return Some(next_weekday(today, *wd, i > 0 && words[i - 1] == "this"));
         }
     }
-    // "the 12th": the next date with that day of the month.
+    // "the 12th": the next date with that day of the month ("the first one" picks an option).
+    let choosing = |i: usize| {
+        words
+            .get(i + 1)
+            .is_some_and(|n| matches!(n.as_str(), "one" | "option" | "time" | "slot" | "appointment" | "choice"))
+    };
     let day = words
         .iter()
         .enumerate()
-        .find_map(|(i, w)| (w == "the").then(|| words.get(i + 1).and_then(|n| ordinal(n))).flatten())
-        .or_else(|| words.first().and_then(|w| ordinal(w)))?;
+        .find_map(|(i, w)| {
+            (w == "the").then(|| words.get(i + 1).and_then(|n| ordinal(n)).filter(|_| !choosing(i + 1))).flatten()
+        })
+        .or_else(|| words.first().and_then(|w| ordinal(w)).filter(|_| !choosing(0)))?;
     let mut d = today;
     for _ in 0..62 {
         if d.day() == day {
@@ -105,16 +112,30 @@ pub fn part_of_day(words: &[String]) -> Option<PartOfDay> {
     }
 }
 
-/// A clock time in the words: "2 pm", "2:30", "two thirty", "half past two", "noon", "9 in the
-/// morning". Hours 1–7 without am/pm are read as afternoon (business hours).
+/// "quarter past two" (2:15), "a quarter after 2", "quarter to three" (2:45), "quarter of three".
+fn quarter(words: &[String]) -> Option<(u32, u32)> {
+    let i = words.iter().position(|w| w == "quarter")?;
+    let hour = words.get(i + 2).and_then(|w| number_word(w)).filter(|h| (1..=12).contains(h))?;
+    match words.get(i + 1).map(String::as_str)? {
+        "past" | "after" => Some((hour, 15)),
+        "to" | "till" | "til" | "before" | "of" => Some((if hour == 1 { 12 } else { hour - 1 }, 45)),
+        _ => None,
+    }
+}
+
+/// A clock time in the words: "2 pm", "2:30", "two thirty", "half past two", "quarter to three",
+/// "noon", "9 in the morning". Hours 1–7 without am/pm are read as afternoon (business hours).
 pub fn time(words: &[String]) -> Option<NaiveTime> {
     if has(words, &["noon", "midday"]) {
         return NaiveTime::from_hms_opt(12, 0, 0);
     }
     let pm = has(words, &["pm", "afternoon", "evening"]);
     let am = has(words, &["am", "morning"]);
-    let mut found: Option<(u32, u32)> = None;
+    let mut found: Option<(u32, u32)> = quarter(words);
     for (i, w) in words.iter().enumerate() {
+        if found.is_some() {
+            break;
+        }
         if let Some((h, m)) = w.split_once(':')
             && let (Ok(h), Ok(m)) = (h.parse::<u32>(), m.parse::<u32>())
         {
