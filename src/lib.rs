@@ -1,9 +1,9 @@
 //! appointment-setter: an AI receptionist for a small appointment-based business.
 //!
 //! `main.rs` only calls [`cli::main`]; everything else is here so tests and benches can reach it.
-//! What is `pub` is what the binary, the tests, the benches and the examples use; the rest is
-//! `pub(crate)`. The parts, top to bottom (a part names only parts below it; `tests/it/architecture.rs`
-//! checks), one line each:
+//! What is `pub` is what the binary, the tests, the benches, the fuzz targets and the examples
+//! use; the rest is `pub(crate)`. The parts, top to bottom (a part names only parts below it;
+//! `tests/it/architecture.rs` checks), one line each:
 //!
 //! - [`cli`]: the commands, their output and exit codes; wires the parts together per command.
 //! - [`http`]: the actix-web edge: `/webhooks/telnyx`, health, metrics, error bodies.

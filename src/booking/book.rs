@@ -21,28 +21,42 @@ impl BookingService {
         let customer_email = clean_email(req.customer_email.as_deref()).map_err(invalid("email"))?;
         let service = self.service(&req.service)?;
         let members = self.staff_for(service, req.staff.as_ref())?;
-        if let Some(key) = &req.idempotency_key
-            && let Some(existing) = self.store.appointments().by_idempotency_key(key).await?
-        {
-            return self.replayed(existing, &req).await;
-        }
         let now = self.clock.now();
-        check_timing(&self.business, req.start, now, &req.actor).map_err(|r| self.timing_refusal(r, req.start, now))?;
         let wanted = Interval::starting_at(req.start, service.duration);
-        let in_hours = self.in_hours(service, &members, req.start)?;
-
         let day = local_date(self.business.timezone, req.start);
         let range = self.day_range(day);
+        // The rules and the calendar, before the lock. A request repeated after its time passed
+        // or while the calendar is down still gets its booking: the key is looked up when
+        // anything here refuses (and otherwise under the lock, in the same statement as the
+        // busy time, so a first request costs no extra round trip).
+        let checked = async {
+            check_timing(&self.business, req.start, now, &req.actor)
+                .map_err(|r| self.timing_refusal(r, req.start, now))?;
+            let in_hours = self.in_hours(service, &members, req.start)?;
+            let calendars = self.calendar_busy(&in_hours, range).await?;
+            Ok::<_, BookingError>((in_hours, calendars))
+        };
+        let (in_hours, calendars) = match checked.await {
+            Ok(checked) => checked,
+            Err(refused) => {
+                return match &req.idempotency_key {
+                    Some(key) => match self.store.appointments().by_idempotency_key(key).await? {
+                        Some(existing) => self.replayed(existing, &req).await,
+                        None => Err(refused),
+                    },
+                    None => Err(refused),
+                };
+            }
+        };
         let ids: Vec<&StaffId> = in_hours.iter().map(|m| &m.id).collect();
-        let calendars = self.calendar_busy(&in_hours, range).await?;
 
         let mut tx = self.store.begin_for_staff(&ids).await?;
-        if let Some(key) = &req.idempotency_key
-            && let Some(existing) = tx.by_idempotency_key(key).await?
-        {
+        let (stored, earlier) =
+            tx.booking_snapshot(&ids, range.start, range.end, req.idempotency_key.as_deref()).await?;
+        if let Some(existing) = earlier {
+            drop(tx);
             return self.replayed(existing, &req).await;
         }
-        let stored = tx.confirmed_for_staff(&ids, range.start, range.end).await?;
         let chosen = in_hours
             .iter()
             .zip(&calendars)

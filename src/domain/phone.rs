@@ -44,7 +44,13 @@ impl PhoneNumber {
         if !parsed.is_valid() {
             return Err(PhoneError::Invalid(text.to_string()));
         }
-        Ok(Self(parsed.format().mode(phonenumber::Mode::E164).to_string()))
+        let e164 = parsed.format().mode(phonenumber::Mode::E164).to_string();
+        // libphonenumber's metadata allows some national numbers (Germany's) so long that the
+        // whole number exceeds E.164's 15 digits, which no carrier routes (found by fuzzing).
+        if e164.len() > 16 {
+            return Err(PhoneError::Invalid(text.to_string()));
+        }
+        Ok(Self(e164))
     }
 
     /// A number written in E.164 (`+` and 8 to 15 digits, first digit not 0), checked by shape
@@ -112,6 +118,15 @@ mod tests {
         assert!(PhoneNumber::parse("123", us()).is_err());
         assert!(PhoneNumber::parse("+1 012 555 0100", us()).is_err());
         assert!(Region::parse("XX").is_err());
+    }
+
+    #[test]
+    fn numbers_longer_than_e164_allows_are_refused() {
+        // libphonenumber's German metadata accepts this; E.164 caps numbers at 15 digits (found
+        // by fuzzing).
+        let de = Region::parse("DE").unwrap();
+        assert!(matches!(PhoneNumber::parse("(6666666666350 23", de), Err(PhoneError::Invalid(_))));
+        assert_eq!(PhoneNumber::parse("030 901820", de).unwrap().as_str(), "+4930901820");
     }
 
     #[test]

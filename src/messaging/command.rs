@@ -3,7 +3,7 @@
 
 /// A parsed text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum SmsCommand {
+pub enum SmsCommand {
     /// Cancel the n-th upcoming appointment (1 = the next one).
     Cancel(usize),
     /// STOP family: no more texts.
@@ -106,7 +106,7 @@ fn cancellation(words: &[&str]) -> Option<usize> {
 }
 
 /// Parses a customer's text.
-pub(crate) fn parse(text: &str) -> SmsCommand {
+pub fn parse(text: &str) -> SmsCommand {
     let normalized = normalize(text);
     let n = normalized.as_str();
     if OPT_OUT.contains(&n) {
@@ -127,7 +127,7 @@ pub(crate) fn parse(text: &str) -> SmsCommand {
 
 /// True when the whole text is a carrier opt-out keyword (bare `CANCEL` included): Telnyx may
 /// already have blocked replies, so the one confirmation is attempted regardless of our record.
-pub(crate) fn is_carrier_keyword(text: &str) -> bool {
+pub fn is_carrier_keyword(text: &str) -> bool {
     let n = normalize(text);
     OPT_OUT.contains(&n.as_str()) || n == "cancel"
 }

@@ -12,7 +12,7 @@
 //! wording into it through [`crate::booking::ConfirmationWriter`].
 
 mod background;
-pub(crate) mod command;
+pub mod command;
 mod confirmations;
 pub mod email;
 pub mod gsm7;

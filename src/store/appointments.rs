@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, AnyExecutor, Row, Transaction};
 
 use super::{Store, StoreError};
-use crate::domain::{Appointment, AppointmentId, PhoneNumber, StaffId};
+use crate::domain::{Appointment, AppointmentId, PhoneNumber, StaffId, Status};
 
 const COLUMNS: &str = "id, service_id, staff_id, start_at, end_at, buffer_minutes, customer_name, \
      customer_phone, customer_email, notes, status, booked_via, external_event_id, idempotency_key, created_at, updated_at, sequence";
@@ -135,9 +135,45 @@ impl StaffTx {
         confirmed_for_staff(&mut *self.tx, staff, from, to).await
     }
 
-    /// The appointment created by a request with this idempotency key.
-    pub(crate) async fn by_idempotency_key(&mut self, key: &str) -> Result<Option<Appointment>, StoreError> {
-        get(&mut *self.tx, "idempotency_key", key.to_string()).await
+    /// What a booking checks under the lock, in one statement: the confirmed appointments of
+    /// `staff` overlapping `[from, to)`, and the appointment an earlier request with `key` made.
+    pub(crate) async fn booking_snapshot(
+        &mut self,
+        staff: &[&StaffId],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        key: Option<&str>,
+    ) -> Result<(Vec<Appointment>, Option<Appointment>), StoreError> {
+        let Some(key) = key else {
+            return Ok((confirmed_for_staff(&mut *self.tx, staff, from, to).await?, None));
+        };
+        let placeholders: Vec<String> = (0..staff.len()).map(|i| format!("${}", i + 5)).collect();
+        let staff_in = if staff.is_empty() { "NULL".to_string() } else { placeholders.join(", ") };
+        let sql = format!(
+            "SELECT {COLUMNS} FROM appointments WHERE idempotency_key = $4 OR (status = 'confirmed' \
+             AND start_at < $1 AND end_at > $2 AND start_at > $3 AND staff_id IN ({staff_in})) ORDER BY start_at"
+        );
+        let earliest = from - LONGEST_APPOINTMENT;
+        let mut binds = vec![
+            Bind::Int(to.timestamp()),
+            Bind::Int(from.timestamp()),
+            Bind::Int(earliest.timestamp()),
+            Bind::Text(key.to_string()),
+        ];
+        binds.extend(staff.iter().map(|s| Bind::Text(s.to_string())));
+        let mut rows = fetch_all(&mut *self.tx, &sql, binds).await?;
+        let earlier = rows.iter().position(|a| a.idempotency_key.as_deref() == Some(key)).map(|i| rows.remove(i));
+        // The earlier booking counts as busy time only if it is one of the confirmed ones asked for.
+        if let Some(a) = &earlier
+            && a.status == Status::Confirmed
+            && a.start < to
+            && a.end > from
+            && staff.iter().any(|s| **s == a.staff_id)
+        {
+            rows.push(a.clone());
+            rows.sort_by_key(|a| a.start);
+        }
+        Ok((rows, earlier))
     }
 
     /// One appointment.

@@ -158,6 +158,25 @@ async fn the_same_idempotency_key_twice_books_once() {
     }
 }
 
+#[tokio::test]
+async fn a_request_repeated_after_its_rules_would_refuse_it_still_gets_its_booking() {
+    for db in TestDb::all_backends().await {
+        let req = BookRequest {
+            idempotency_key: Some("call-9:tool-1".into()),
+            ..request("consultation", chicago(2026, 12, 7, 9, 0))
+        };
+        let first = svc(&db).await.book(req.clone()).await.unwrap();
+        // The client retries an hour before the appointment: too late for a new booking.
+        let later = service(&db, seed_business(TWO_STAFF), chicago(2026, 12, 7, 8, 0)).await;
+        let mut fresh = req.clone();
+        fresh.idempotency_key = Some("call-9:tool-2".into());
+        assert_eq!(refusal(later.book(fresh).await), Refusal::TooSoon, "{}", db.label);
+        let again = later.book(req).await.unwrap();
+        assert!(!again.created, "{}", db.label);
+        assert_eq!(again.appointment.id, first.appointment.id, "{}", db.label);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_requests_with_one_idempotency_key_create_one_appointment() {
     for db in TestDb::all_backends().await {

@@ -229,3 +229,17 @@ async fn cancelling_or_moving_during_an_outage_changes_nothing_and_works_once_go
         texts.iter().map(|m| &m.cause).collect::<Vec<_>>()
     );
 }
+
+#[tokio::test]
+async fn a_repeated_request_gets_its_booking_while_google_is_down() {
+    let s = setup(|g| g.with_deadline(Duration::from_millis(800))).await;
+    let mut req = request_with("consultation", "sarah", chicago(2026, 12, 8, 9, 0));
+    req.idempotency_key = Some("call-3:tool-2".into());
+    let first = s.booking.book(req.clone()).await.unwrap();
+    s.emu.fail_next(std::iter::repeat_n(Fault::status(503, "backendError"), 40));
+    let again = s.booking.book(req).await.expect("the retry is answered from our record");
+    assert!(!again.created);
+    assert_eq!(again.appointment.id, first.appointment.id);
+    s.emu.clear_faults();
+    assert_eq!(s.emu.live_events(SARAH).len(), 1);
+}

@@ -235,7 +235,11 @@ fn message_received(raw: Option<&RawValue>) -> Result<EventKind, &'static str> {
 
 /// Parses a verified body into an event.
 pub fn parse(body: &[u8]) -> Result<TelnyxEvent, ParseError> {
-    let env: Envelope<'_> = serde_json::from_slice(body).map_err(|e| ParseError::Malformed(e.to_string()))?;
+    // serde_json skips unknown fields without checking their UTF-8, so a body that is not JSON
+    // (invalid UTF-8 in an ignored string) would pass; the inbox stores bodies as text (found by
+    // fuzzing: the event model and the inbox disagreed).
+    let body = std::str::from_utf8(body).map_err(|e| ParseError::Malformed(e.to_string()))?;
+    let env: Envelope<'_> = serde_json::from_str(body).map_err(|e| ParseError::Malformed(e.to_string()))?;
     let d = env.data;
     let id = EventId::parse(&d.id)?;
     let event_type = d.event_type.unwrap_or_default();
