@@ -68,6 +68,9 @@ fn unknown_event_types_parse_as_unknown_and_only_bodies_without_an_event_id_fail
         br#"{"data":{"event_type":"call.hangup","id":"has space","payload":{"call_control_id":"c"}}}"#,
         br#"{"data":{"event_type":"call.hangup","id":7}}"#,
         br#"[1,2,3]"#,
+        // Arrays are not objects, although serde reads structs from them (found by fuzzing).
+        br#"[["e-1"]]"#,
+        br#"{"data":["e-1","call.hangup"]}"#,
         // Not UTF-8 inside a field we ignore is still not JSON (found by fuzzing).
         b"{\"data\":{\"id\":\"e-1\",\"event_type\":\"call.hangup\",\"junk\":\"\xff\xfe\"}}",
     ] {

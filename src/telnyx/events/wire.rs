@@ -46,8 +46,10 @@ fn one_or_many<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<V
 
 #[derive(Deserialize)]
 struct Envelope<'a> {
+    /// Read as raw JSON first: serde reads a struct from an array too (`[["id"]]`), and only an
+    /// object is an event (found by fuzzing).
     #[serde(borrow)]
-    data: Data<'a>,
+    data: &'a RawValue,
     #[serde(borrow, default)]
     meta: Option<&'a RawValue>,
 }
@@ -239,8 +241,16 @@ pub fn parse(body: &[u8]) -> Result<TelnyxEvent, ParseError> {
     // (invalid UTF-8 in an ignored string) would pass; the inbox stores bodies as text (found by
     // fuzzing: the event model and the inbox disagreed).
     let body = std::str::from_utf8(body).map_err(|e| ParseError::Malformed(e.to_string()))?;
-    let env: Envelope<'_> = serde_json::from_str(body).map_err(|e| ParseError::Malformed(e.to_string()))?;
-    let d = env.data;
+    let malformed = |e: serde_json::Error| ParseError::Malformed(e.to_string());
+    let object = |json: &str| json.trim_start().starts_with('{');
+    if !object(body) {
+        return Err(ParseError::Malformed("the body is not a JSON object".into()));
+    }
+    let env: Envelope<'_> = serde_json::from_str(body).map_err(malformed)?;
+    if !object(env.data.get()) {
+        return Err(ParseError::Malformed("data is not a JSON object".into()));
+    }
+    let d: Data<'_> = serde_json::from_str(env.data.get()).map_err(malformed)?;
     let id = EventId::parse(&d.id)?;
     let event_type = d.event_type.unwrap_or_default();
     let kind = match event_type.as_str() {
