@@ -45,9 +45,15 @@ impl PhoneNumber {
             return Err(PhoneError::Invalid(text.to_string()));
         }
         let e164 = parsed.format().mode(phonenumber::Mode::E164).to_string();
-        // libphonenumber's metadata allows some national numbers (Germany's) so long that the
-        // whole number exceeds E.164's 15 digits, which no carrier routes (found by fuzzing).
-        if e164.len() > 16 {
+        // Found by fuzzing: libphonenumber's metadata allows some national numbers (Germany's) so
+        // long that the whole number exceeds E.164's 15 digits, which no carrier routes; and it
+        // reads some punctuated spellings ("+(3-3-111x555123") as valid numbers whose E.164 form
+        // is not. What we keep must be valid as it is written down.
+        let valid_as_kept = e164.len() <= 16
+            && phonenumber::parse(Some(region.0), &e164).is_ok_and(|again| {
+                again.is_valid() && again.format().mode(phonenumber::Mode::E164).to_string() == e164
+            });
+        if !valid_as_kept {
             return Err(PhoneError::Invalid(text.to_string()));
         }
         Ok(Self(e164))
@@ -127,6 +133,16 @@ mod tests {
         let de = Region::parse("DE").unwrap();
         assert!(matches!(PhoneNumber::parse("(6666666666350 23", de), Err(PhoneError::Invalid(_))));
         assert_eq!(PhoneNumber::parse("030 901820", de).unwrap().as_str(), "+4930901820");
+    }
+
+    #[test]
+    fn a_number_is_kept_only_if_its_e164_form_is_valid_too() {
+        for region in ["US", "GB", "DE"] {
+            let region = Region::parse(region).unwrap();
+            if let Ok(number) = PhoneNumber::parse("+(3-3-111x555123 xx", region) {
+                assert_eq!(PhoneNumber::parse(number.as_str(), region).as_ref(), Ok(&number));
+            }
+        }
     }
 
     #[test]
