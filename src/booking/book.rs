@@ -52,27 +52,28 @@ impl BookingService {
 
         let mut tx = self.store.begin_for_staff(&ids).await?;
         let (stored, earlier) =
-            tx.booking_snapshot(&ids, range.start, range.end, req.idempotency_key.as_deref()).await?;
+            tx.booking_snapshot(&ids, wanted, service.buffer, req.idempotency_key.as_deref()).await?;
         if let Some(existing) = earlier {
             drop(tx);
             return self.replayed(existing, &req).await;
         }
-        let chosen = in_hours
+        let free: Vec<&StaffMember> = in_hours
             .iter()
             .zip(&calendars)
-            .filter_map(|(m, calendar)| {
-                let busy = combined_busy(m, calendar, &stored, None);
-                is_free(service, &wanted, &busy).then(|| {
-                    let that_day = stored
-                        .iter()
-                        .filter(|a| a.staff_id == m.id && local_date(self.business.timezone, a.start) == day)
-                        .count();
-                    (that_day, *m)
-                })
-            })
-            // min_by_key keeps the first of equals: config order breaks ties.
-            .min_by_key(|(count, _)| *count)
-            .map(|(_, m)| m)
+            .filter(|(m, calendar)| is_free(service, &wanted, &combined_busy(m, calendar, &stored, None)))
+            .map(|(m, _)| *m)
+            .collect();
+        // Several free: the least busy that day (counted only then); config order breaks ties.
+        let counts = match free.len() {
+            0 | 1 => Vec::new(),
+            _ => tx.confirmed_counts(&free.iter().map(|m| &m.id).collect::<Vec<_>>(), range.start, range.end).await?,
+        };
+        let count = |m: &StaffMember| counts.iter().find(|(id, _)| id == m.id.as_str()).map_or(0, |(_, n)| *n);
+        let chosen = free
+            .iter()
+            // min_by_key keeps the first of equals.
+            .min_by_key(|m| count(m))
+            .copied()
             .ok_or_else(|| {
                 BookingError::refused(Refusal::SlotUnavailable, messages::slot_unavailable(&self.business, req.start))
             })?;

@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, AnyExecutor, Row, Transaction};
 
 use super::{Store, StoreError};
-use crate::domain::{Appointment, AppointmentId, PhoneNumber, StaffId, Status};
+use crate::domain::{Appointment, AppointmentId, Interval, PhoneNumber, StaffId};
 
 const COLUMNS: &str = "id, service_id, staff_id, start_at, end_at, buffer_minutes, customer_name, \
      customer_phone, customer_email, notes, status, booked_via, external_event_id, idempotency_key, created_at, updated_at, sequence";
@@ -136,44 +136,73 @@ impl StaffTx {
     }
 
     /// What a booking checks under the lock, in one statement: the confirmed appointments of
-    /// `staff` overlapping `[from, to)`, and the appointment an earlier request with `key` made.
+    /// `staff` that could conflict with `wanted` (each widened by the larger of its own buffer
+    /// and `buffer`, as the availability rules widen them), and the appointment an earlier
+    /// request with `key` made. Only rows that matter are read: each row is a hand-off from
+    /// SQLite's worker thread, and a busy day has dozens.
     pub(crate) async fn booking_snapshot(
+        &mut self,
+        staff: &[&StaffId],
+        wanted: Interval,
+        buffer: chrono::Duration,
+        key: Option<&str>,
+    ) -> Result<(Vec<Appointment>, Option<Appointment>), StoreError> {
+        if staff.is_empty() {
+            return Ok((Vec::new(), None));
+        }
+        let day = chrono::Duration::days(1);
+        let mut binds = vec![
+            Bind::Int(wanted.end.timestamp()),
+            Bind::Int(wanted.start.timestamp()),
+            Bind::Int(buffer.num_seconds()),
+            Bind::Int((wanted.end + day).timestamp()),
+            Bind::Int((wanted.start - day - LONGEST_APPOINTMENT).timestamp()),
+        ];
+        let placeholders: Vec<String> = (0..staff.len()).map(|i| format!("${}", binds.len() + i + 1)).collect();
+        binds.extend(staff.iter().map(|s| Bind::Text(s.to_string())));
+        // `start_at` bounds keep the (staff_id, start_at) index range small: a buffer is at most
+        // a day (config validation), an appointment at most LONGEST_APPOINTMENT.
+        let gap = "CASE WHEN buffer_minutes * 60 > $3 THEN buffer_minutes * 60 ELSE $3 END";
+        let conflicts = format!(
+            "status = 'confirmed' AND start_at - {gap} < $1 AND end_at + {gap} > $2 \
+             AND start_at < $4 AND start_at > $5 AND staff_id IN ({})",
+            placeholders.join(", ")
+        );
+        let sql = match key {
+            Some(key) => {
+                binds.push(Bind::Text(key.to_string()));
+                format!("SELECT {COLUMNS} FROM appointments WHERE idempotency_key = ${} OR ({conflicts})", binds.len())
+            }
+            None => format!("SELECT {COLUMNS} FROM appointments WHERE {conflicts}"),
+        };
+        let mut rows = fetch_all(&mut *self.tx, &sql, binds).await?;
+        let earlier = key.and_then(|key| {
+            let i = rows.iter().position(|a| a.idempotency_key.as_deref() == Some(key))?;
+            Some(rows.remove(i))
+        });
+        Ok((rows, earlier))
+    }
+
+    /// How many confirmed appointments each of `staff` has in `[from, to)` (for choosing the
+    /// least busy); staff without any are missing.
+    pub(crate) async fn confirmed_counts(
         &mut self,
         staff: &[&StaffId],
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-        key: Option<&str>,
-    ) -> Result<(Vec<Appointment>, Option<Appointment>), StoreError> {
-        let Some(key) = key else {
-            return Ok((confirmed_for_staff(&mut *self.tx, staff, from, to).await?, None));
-        };
-        let placeholders: Vec<String> = (0..staff.len()).map(|i| format!("${}", i + 5)).collect();
-        let staff_in = if staff.is_empty() { "NULL".to_string() } else { placeholders.join(", ") };
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let placeholders: Vec<String> = (0..staff.len()).map(|i| format!("${}", i + 3)).collect();
         let sql = format!(
-            "SELECT {COLUMNS} FROM appointments WHERE idempotency_key = $4 OR (status = 'confirmed' \
-             AND start_at < $1 AND end_at > $2 AND start_at > $3 AND staff_id IN ({staff_in})) ORDER BY start_at"
+            "SELECT staff_id, COUNT(*) AS n FROM appointments WHERE status = 'confirmed' AND start_at >= $1 \
+             AND start_at < $2 AND staff_id IN ({}) GROUP BY staff_id",
+            placeholders.join(", ")
         );
-        let earliest = from - LONGEST_APPOINTMENT;
-        let mut binds = vec![
-            Bind::Int(to.timestamp()),
-            Bind::Int(from.timestamp()),
-            Bind::Int(earliest.timestamp()),
-            Bind::Text(key.to_string()),
-        ];
-        binds.extend(staff.iter().map(|s| Bind::Text(s.to_string())));
-        let mut rows = fetch_all(&mut *self.tx, &sql, binds).await?;
-        let earlier = rows.iter().position(|a| a.idempotency_key.as_deref() == Some(key)).map(|i| rows.remove(i));
-        // The earlier booking counts as busy time only if it is one of the confirmed ones asked for.
-        if let Some(a) = &earlier
-            && a.status == Status::Confirmed
-            && a.start < to
-            && a.end > from
-            && staff.iter().any(|s| **s == a.staff_id)
-        {
-            rows.push(a.clone());
-            rows.sort_by_key(|a| a.start);
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(from.timestamp()).bind(to.timestamp());
+        for s in staff {
+            query = query.bind(s.to_string());
         }
-        Ok((rows, earlier))
+        let rows = query.fetch_all(&mut *self.tx).await?;
+        rows.iter().map(|r| Ok((r.try_get::<String, _>("staff_id")?, r.try_get::<i64, _>("n")?))).collect()
     }
 
     /// One appointment.
