@@ -69,7 +69,7 @@ fn bench(c: &mut Criterion) {
                 .turn(
                     &mut conversation,
                     Turn {
-                        caller: &caller,
+                        caller: Some(&caller),
                         words: "I'd like a consultation tomorrow at 9 am, I'm Jane",
                         cause: "bench",
                         channel: Channel::Voice,
@@ -87,7 +87,7 @@ fn bench(c: &mut Criterion) {
                 .turn(
                     &mut conversation,
                     Turn {
-                        caller: &caller,
+                        caller: Some(&caller),
                         words: "Can I come in tomorrow?",
                         cause: "bench",
                         channel: Channel::Voice,

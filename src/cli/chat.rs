@@ -61,7 +61,7 @@ pub(super) async fn run(ctx: &Context, args: ChatArgs) -> Result<(), CliError> {
         if let Err(e) = agent
             .turn(
                 &mut conversation,
-                Turn { caller: &caller, words, cause: &cause, channel: Channel::Cli, speaker: &Stdout },
+                Turn { caller: Some(&caller), words, cause: &cause, channel: Channel::Cli, speaker: &Stdout },
             )
             .await
         {

@@ -120,8 +120,7 @@ impl Agent {
         let mut action = None;
         let result = {
             let mut cx = ToolContext::for_turn(&self.booking, &turn, &mut conversation.slots, &mut action);
-            let running =
-                tools::run(request, &call.id, &mut cx).instrument(tracing::info_span!("tool", name = %call.name));
+            let running = tools::run(request, &mut cx).instrument(tracing::info_span!("tool", name = %call.name));
             tokio::pin!(running);
             // The timer is checked first, so a tool still running at the limit always gets the
             // filler (at most once per turn).

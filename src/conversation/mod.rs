@@ -45,8 +45,9 @@ pub trait Speaker: Send + Sync {
 /// One caller turn: who speaks, what they said, why (idempotency), where, and who hears the answer.
 #[derive(Clone, Copy)]
 pub struct Turn<'a> {
-    /// The caller (from the call or the text, never from what they say).
-    pub caller: &'a PhoneNumber,
+    /// The caller (from the call, the text or the chat client, never from what the model says);
+    /// `None` on the chat endpoint until the customer has given a full number.
+    pub caller: Option<&'a PhoneNumber>,
     /// What they said.
     pub words: &'a str,
     /// The triggering event id: bookings made in this turn are idempotent on it.

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::{Business, PhoneNumber};
 
-/// The system prompt for a call from `caller` at `now`.
-pub(crate) fn system_prompt(biz: &Business, caller: &PhoneNumber, now: DateTime<Utc>) -> String {
+/// The system prompt for a conversation with `caller` (when known) at `now`.
+pub(crate) fn system_prompt(biz: &Business, caller: Option<&PhoneNumber>, now: DateTime<Utc>) -> String {
     let local = now.with_timezone(&biz.timezone);
     let services: Vec<String> = biz
         .services
@@ -28,7 +28,7 @@ pub(crate) fn system_prompt(biz: &Business, caller: &PhoneNumber, now: DateTime<
         "You are the friendly phone receptionist of {name}. You speak with callers on the phone: short, natural \
          sentences, no lists, no markdown, never read out ids or raw data.\n\
          Today is {today} ({weekday}), local time {time}, time zone {tz}.\n\
-         The caller's phone number is {caller}; every booking, lookup and cancellation is for this number only.\n\
+         {caller}\n\
          Services:\n{services}\nStaff:\n{staff}\nOpening hours:\n{hours}\n\
          Policies: bookings need at least {notice} minutes' notice and can be made up to {window} days ahead; \
          appointments can be cancelled or moved up to {cancel} hours before the start.\n\
@@ -40,7 +40,17 @@ pub(crate) fn system_prompt(biz: &Business, caller: &PhoneNumber, now: DateTime<
         weekday = local.format("%A"),
         time = local.format("%H:%M"),
         tz = biz.timezone.name(),
-        caller = caller,
+        caller = match caller {
+            Some(number) => {
+                format!(
+                    "The caller's phone number is {number}; every booking, lookup and cancellation is for this number only."
+                )
+            }
+            None =>
+                "The caller's phone number is not known yet: before booking or looking up appointments, ask for it \
+                     with the area code (the tools refuse until it is given)."
+                    .to_string(),
+        },
         services = services.join("\n"),
         staff = staff.join("\n"),
         hours = hours.join("\n"),

@@ -46,7 +46,7 @@ async fn book_through(turns: [Vec<Step>; 3]) -> Vec<Value> {
     let agent = Agent::new(Arc::new(model), booking.clone(), TurnSettings::default());
     let caller = phone("+13125550123");
     let turn = Turn {
-        caller: &caller,
+        caller: Some(&caller),
         words: "a consultation with Sarah on Tuesday, I'm Jane Doe",
         cause: "evt",
         channel: Channel::Voice,

@@ -180,6 +180,9 @@ fn yes_no_choices_and_names() {
         ("I called him yesterday", false, None),
         ("Jane Doe tomorrow at 2", true, Some("Jane Doe")),
         ("İstanbul is where I'm Ayşe", false, Some("Ayşe")),
+        ("Book appointment for John Doe, 555-1234, consultation", false, Some("John Doe")),
+        ("an appointment for tomorrow", false, None),
+        ("an appointment for a consultation", false, None),
     ];
     for (text, expecting, want) in names {
         assert_eq!(understand::name(text, *expecting).as_deref(), *want, "{text:?}");

@@ -28,6 +28,11 @@ pub(super) struct Step<'a> {
 }
 
 impl Step<'_> {
+    /// The caller's number, when known.
+    pub(super) fn caller(&self) -> Option<&crate::domain::PhoneNumber> {
+        self.turn.caller
+    }
+
     pub(super) fn say(&mut self, text: impl Into<String>) {
         self.said.push(text.into());
     }
@@ -41,7 +46,7 @@ impl Step<'_> {
         let mut action = None;
         let result = {
             let mut cx = ToolContext::for_turn(self.booking, &self.turn, &mut conversation.slots, &mut action);
-            tools::run(request, &call.id, &mut cx).await
+            tools::run(request, &mut cx).await
         };
         if action.is_some() {
             self.action = action;
@@ -212,6 +217,25 @@ impl GuidedDialog {
                     understood = true;
                 } else {
                     understood = self.listen(&mut s, text);
+                }
+            }
+            // The number arrives with the turn (the chat endpoint reads it from what was written):
+            // for a booking, the question already said what will be booked, so it is done now.
+            Awaiting::Phone if t.caller().is_some() => {
+                if s.intent == Some(Intent::Book) && s.chosen.is_some() && s.name.is_some() {
+                    self.execute(conversation, &mut s, t).await;
+                    conversation.guided = s;
+                    return;
+                }
+                self.listen(&mut s, text);
+                understood = true;
+            }
+            Awaiting::Phone => {
+                understood = self.listen(&mut s, text);
+                if !understood && text.chars().filter(char::is_ascii_digit).count() >= 3 {
+                    t.say("I need the full number, with the area code, please.");
+                    conversation.guided = s;
+                    return;
                 }
             }
             // A name, or something else the caller wants to change ("tomorrow instead").

@@ -57,6 +57,10 @@ impl GuidedDialog {
                     s.intent = None;
                 }
             }
+            Some(Intent::Find | Intent::Cancel | Intent::Reschedule) if t.caller().is_none() => {
+                s.awaiting = Awaiting::Phone;
+                t.say("To find your appointments, I need your full phone number, with the area code.");
+            }
             Some(Intent::Find) => {
                 let mine: Vec<String> = match t.tool(conversation, ToolRequest::FindMine).await {
                     ToolOutcome::Appointments(list) => {
@@ -97,6 +101,17 @@ impl GuidedDialog {
         let chosen = s.chosen.clone().expect("chosen above");
         // Who it is with is said back when the caller asked for someone.
         let with = if s.staff.is_some() { format!(" with {}", chosen.staff_name) } else { String::new() };
+        if t.caller().is_none() {
+            // Giving the number answers this question, which says what will be booked.
+            s.awaiting = Awaiting::Phone;
+            t.say(format!(
+                "To book {}{with} on {} for {}, I need your full phone number, with the area code.",
+                with_article(&self.service_name(&service)),
+                chosen.spoken,
+                s.name.clone().unwrap_or_default()
+            ));
+            return;
+        }
         s.awaiting = Awaiting::Confirm;
         t.say(format!(
             "To confirm: {}{with} on {} for {}. Shall I book it?",
@@ -208,6 +223,7 @@ impl GuidedDialog {
             }
             2 => t.say("I'm sorry, I can only help with appointments here. To book one, tell me the service and the day."),
             _ if s.awaiting == Awaiting::Name => t.say("Sorry, I didn't catch your name. Could you say it again?"),
+            _ if s.awaiting == Awaiting::Phone => t.say("Sorry, what is your phone number, with the area code?"),
             _ if s.awaiting == Awaiting::Choice => {
                 let times: Vec<String> = s.offered.iter().map(|o| clock_part(&o.spoken).to_string()).collect();
                 t.say(format!("Sorry, which time would you like: {}?", list(&times)));

@@ -20,6 +20,8 @@ pub(crate) enum Awaiting {
     Confirm,
     /// Which of the caller's appointments.
     Target,
+    /// The caller's phone number (the chat endpoint, before a full number was given).
+    Phone,
 }
 
 /// An offered slot: its short id, how it was said, its local time and who it is with.

@@ -174,6 +174,8 @@ pub(crate) enum FailureKind {
     NoTransferNumber,
     /// The turn's tool budget is spent.
     TooManyToolCalls,
+    /// Booking or looking up appointments needs the caller's full phone number first.
+    PhoneNeeded,
     /// The calendar or the database failed.
     TemporarilyUnavailable,
 }
@@ -191,6 +193,7 @@ impl FailureKind {
             FailureKind::MissingName => "missing_name",
             FailureKind::NoTransferNumber => "no_transfer_number",
             FailureKind::TooManyToolCalls => "too_many_tool_calls",
+            FailureKind::PhoneNeeded => "phone_needed",
             FailureKind::TemporarilyUnavailable => "temporarily_unavailable",
         }
     }
@@ -250,11 +253,11 @@ impl ToolOutcome {
 pub(crate) struct ToolContext<'a> {
     /// The booking service.
     pub booking: &'a BookingService,
-    /// The caller (from the call).
-    pub caller: &'a PhoneNumber,
+    /// The caller (from the call), if known.
+    pub caller: Option<&'a PhoneNumber>,
     /// Slots from the latest search, by short id.
     pub slots: &'a mut HashMap<String, OfferedSlot>,
-    /// Makes bookings idempotent: `cause:call_id` is the booking's idempotency key.
+    /// Makes bookings idempotent: the booking's key is the cause with the slot (see `run::book`).
     pub cause: &'a str,
     /// Where bookings come from.
     pub channel: Channel,

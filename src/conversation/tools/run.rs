@@ -8,17 +8,17 @@ use super::{
 };
 use crate::booking::{BookRequest, BookingError, Tell};
 use crate::conversation::speech::spoken_time;
-use crate::domain::{Actor, Appointment, AppointmentId, Refusal};
+use crate::domain::{Actor, Appointment, AppointmentId, PhoneNumber, Refusal};
 use crate::store::AppointmentFilter;
 
 /// Slots offered per search, at most.
 const MAX_SLOTS: usize = 8;
 
-/// Runs one request; `call_id` (unique within the turn's cause) makes a booking idempotent.
-pub(crate) async fn run(request: ToolRequest, call_id: &str, cx: &mut ToolContext<'_>) -> ToolOutcome {
+/// Runs one request.
+pub(crate) async fn run(request: ToolRequest, cx: &mut ToolContext<'_>) -> ToolOutcome {
     let result = match request {
         ToolRequest::FindSlots(query) => find_slots(&query, cx).await,
-        ToolRequest::Book { slot_id, customer_name, notes } => book(&slot_id, &customer_name, notes, call_id, cx).await,
+        ToolRequest::Book { slot_id, customer_name, notes } => book(&slot_id, &customer_name, notes, cx).await,
         ToolRequest::FindMine => mine(cx).await,
         ToolRequest::Cancel { appointment_id } => cancel(&appointment_id, cx).await,
         ToolRequest::Reschedule { appointment_id, slot_id } => reschedule(&appointment_id, &slot_id, cx).await,
@@ -125,14 +125,24 @@ async fn alternatives(cx: &mut ToolContext<'_>, s: &OfferedSlot) -> ToolOutcome 
     find_slots(&query, cx).await.unwrap_or_else(ToolOutcome::Failed)
 }
 
+/// The caller's number, which booking and looking up appointments need.
+fn caller(cx: &ToolContext<'_>) -> Result<PhoneNumber, ToolFailure> {
+    cx.caller.cloned().ok_or_else(|| {
+        ToolFailure::new(
+            FailureKind::PhoneNeeded,
+            "the caller's phone number is not known: ask for it, with the area code, then try again",
+        )
+    })
+}
+
 async fn book(
     slot_id: &str,
     customer_name: &str,
     notes: Option<String>,
-    call_id: &str,
     cx: &mut ToolContext<'_>,
 ) -> Result<ToolOutcome, ToolFailure> {
     let s = slot(cx, slot_id)?;
+    let phone = caller(cx)?;
     if customer_name.trim().is_empty() {
         return Err(ToolFailure::new(FailureKind::MissingName, "ask for the caller's name first"));
     }
@@ -142,11 +152,13 @@ async fn book(
         staff: Some(s.staff.parse().map_err(|_| bad_slot(Refusal::UnknownStaff))?),
         start: s.start,
         customer_name: customer_name.trim().to_string(),
-        customer_phone: cx.caller.clone(),
+        customer_phone: phone.clone(),
         notes,
         channel: cx.channel,
-        actor: Actor::Customer { phone: cx.caller.clone() },
-        idempotency_key: Some(format!("{}:{call_id}", cx.cause)),
+        actor: Actor::Customer { phone },
+        // The cause and the slot, not the model's call id: a turn replayed (a chat client's retry
+        // re-runs the model, which names its calls afresh) books the same slot once.
+        idempotency_key: Some(format!("{}:{}:{}", cx.cause, s.staff, s.start.timestamp())),
         customer_email: None,
         tell: Tell::Confirmation,
     };
@@ -163,7 +175,7 @@ async fn book(
 
 async fn mine(cx: &mut ToolContext<'_>) -> Result<ToolOutcome, ToolFailure> {
     let now: DateTime<Utc> = cx.booking.now();
-    let filter = AppointmentFilter { phone: Some(cx.caller.clone()), from: Some(now), ..AppointmentFilter::default() };
+    let filter = AppointmentFilter { phone: Some(caller(cx)?), from: Some(now), ..AppointmentFilter::default() };
     let list = cx.booking.list_current(&filter).await.map_err(refusal)?;
     Ok(ToolOutcome::Appointments(list.iter().map(|a| view(cx, a)).collect()))
 }
@@ -176,7 +188,7 @@ fn appointment_id(text: &str) -> Result<AppointmentId, ToolFailure> {
 
 async fn cancel(id: &str, cx: &mut ToolContext<'_>) -> Result<ToolOutcome, ToolFailure> {
     let id = appointment_id(id)?;
-    let actor = Actor::Customer { phone: cx.caller.clone() };
+    let actor = Actor::Customer { phone: caller(cx)? };
     let done = cx.booking.cancel(id, &actor, Tell::Confirmation).await.map_err(refusal)?;
     Ok(ToolOutcome::Cancelled(view(cx, &done)))
 }
@@ -184,7 +196,7 @@ async fn cancel(id: &str, cx: &mut ToolContext<'_>) -> Result<ToolOutcome, ToolF
 async fn reschedule(id: &str, slot_id: &str, cx: &mut ToolContext<'_>) -> Result<ToolOutcome, ToolFailure> {
     let id = appointment_id(id)?;
     let s = slot(cx, slot_id)?;
-    let actor = Actor::Customer { phone: cx.caller.clone() };
+    let actor = Actor::Customer { phone: caller(cx)? };
     let moved = cx.booking.reschedule(id, s.start, &actor, Tell::Confirmation).await.map_err(refusal)?;
     Ok(ToolOutcome::Rescheduled(view(cx, &moved)))
 }

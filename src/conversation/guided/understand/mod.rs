@@ -306,13 +306,28 @@ const NOT_NAMES: &[&str] = &[
 ];
 
 /// A name the caller gives: "my name is Jane Doe", "I'm Jane", "this is Jane", "it's Jane Doe",
+/// "book an appointment for John Doe",
 /// or just "Jane Doe" when `expecting` a name. Answers, times and days are never names.
 pub fn name(text: &str, expecting: bool) -> Option<String> {
     let cleaned: String =
         text.chars().map(|c| if c.is_alphanumeric() || c == '\'' || c == '-' || c == ' ' { c } else { ' ' }).collect();
     // ASCII lower-casing keeps byte offsets, so a marker's place in `lower` is its place in `cleaned`.
     let lower = format!(" {}", cleaned.to_ascii_lowercase());
-    let markers = [" my name is ", " name's ", " i am ", " i'm ", " im ", " this is ", " it's ", " its ", " call me "];
+    let markers = [
+        " my name is ",
+        " name's ",
+        " i am ",
+        " i'm ",
+        " im ",
+        " this is ",
+        " it's ",
+        " its ",
+        " call me ",
+        " appointment for ",
+        " booking for ",
+        " book it for ",
+        " reservation for ",
+    ];
     let start = markers.iter().filter_map(|m| lower.find(m).map(|i| i + m.len() - 1)).min();
     let rest = match start {
         Some(i) => cleaned.get(i..).unwrap_or_default(),
