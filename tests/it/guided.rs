@@ -61,7 +61,7 @@ pub(super) async fn booking_with(
 
 pub(super) struct Call<'a> {
     r: &'a dyn Receptionist,
-    booking: BookingService,
+    pub(super) booking: BookingService,
     caller: PhoneNumber,
     /// Whether the receptionist knows the caller's number (not on the chat endpoint at first).
     pub(super) known: bool,

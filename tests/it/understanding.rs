@@ -150,6 +150,9 @@ fn yes_no_choices_and_names() {
         ("no that's not right", Some(false)),
         ("hmm", None),
     ];
+    for (text, want) in [("hi", true), ("Hello there", true), ("uh hi", true), ("hi, I need a consultation", false)] {
+        assert_eq!(understand::greeting(&words(text)), want, "{text:?}");
+    }
     for (text, want) in yn {
         assert_eq!(understand::yes_no(&words(text)), *want, "{text:?}");
     }

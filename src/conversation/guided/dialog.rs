@@ -248,6 +248,11 @@ impl GuidedDialog {
             },
             Awaiting::Anything => understood = self.listen(&mut s, text),
         }
+        if !understood && u::greeting(&w) {
+            t.say("Hello! How can I help you? I can book, move or cancel an appointment.");
+            conversation.guided = s;
+            return;
+        }
         if !understood {
             s.misunderstood += 1;
             self.not_understood(conversation, &s, t, w.len()).await;

@@ -107,7 +107,9 @@ impl GuidedDialog {
                 (Some(day), None) => {
                     let next = day + Days::new(1);
                     let last = next + Days::new(LOOK_AHEAD_DAYS - 1);
-                    self.search(conversation, t, query(s, next, last, false)).await.unwrap_or_default()
+                    // A requested time is kept ("quarter to three on Sunday": from 2:45 on Monday).
+                    let narrow = s.time.is_some();
+                    self.search(conversation, t, query(s, next, last, narrow)).await.unwrap_or_default()
                 }
                 _ => Vec::new(),
             };
@@ -138,7 +140,7 @@ impl GuidedDialog {
         }
         // Closest to what was asked: the first times for "earliest" or "later", the last ones
         // for "earlier", else spread over the day.
-        s.offered = if s.earliest || s.after.is_some() {
+        s.offered = if s.earliest || s.after.is_some() || (sorry.is_some() && s.time.is_some()) {
             times.into_iter().take(3).collect()
         } else if s.before.is_some() {
             let skip = times.len().saturating_sub(3);

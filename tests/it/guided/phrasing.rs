@@ -110,6 +110,24 @@ async fn a_day_with_nothing_free_offers_the_next_day_that_has_times() {
     );
     let (reply, _) = call.say("the second one, I'm Jane").await;
     assert!(reply.contains("Saturday, December 26 at 9:30 AM for Jane"), "{reply}");
+
+    // A requested time is kept on the next day.
+    let mut call = Call::new(&guided, call.booking.clone());
+    let (reply, _) = call.say("a consultation at a quarter to three on Sunday").await;
+    assert!(reply.contains("The next day with times is Monday, December 14, when I have 2:45 PM"), "{reply}");
+}
+
+#[tokio::test]
+async fn a_bare_greeting_is_answered_not_counted_as_a_misunderstanding() {
+    let db = TestDb::sqlite().await;
+    let service = booking(&db).await;
+    let guided = GuidedDialog::new(service.clone());
+    let mut call = Call::new(&guided, service);
+    let (reply, _) = call.say("hi").await;
+    assert_eq!(reply, "Hello! How can I help you? I can book, move or cancel an appointment.");
+    call.say("blorp").await;
+    let (_, action) = call.say("hello?").await;
+    assert_eq!(action, None, "a greeting does not use up the caller's second chance");
 }
 
 #[tokio::test]

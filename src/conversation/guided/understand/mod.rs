@@ -79,6 +79,14 @@ pub fn intent(words: &[String]) -> Option<Intent> {
     None
 }
 
+/// A bare greeting ("hi", "hello there", "hey"), which asks for nothing yet.
+pub fn greeting(words: &[String]) -> bool {
+    let hello = ["hi", "hello", "hey", "hiya", "howdy", "there", "um", "uh", "yes", "ok", "okay"];
+    !words.is_empty()
+        && words.iter().all(|w| hello.contains(&w.as_str()))
+        && has(words, &["hi", "hello", "hey", "hiya", "howdy"])
+}
+
 /// Yes (`Some(true)`), no (`Some(false)`) or neither.
 pub fn yes_no(words: &[String]) -> Option<bool> {
     let no = ["no", "nope", "nah", "not", "don't", "dont", "wrong", "cancel"];
