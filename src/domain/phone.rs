@@ -10,10 +10,20 @@ use serde::{Serialize, Serializer};
 pub enum PhoneError {
     #[error("{0:?} is not a phone number")]
     Unparseable(String),
-    #[error("{0:?} is not a valid phone number for its country")]
+    #[error("{0:?} is not a valid phone number for its country{hint}", hint = area_code_hint(.0))]
     Invalid(String),
     #[error("{0:?} is not a known country code (expected a two-letter code such as US)")]
     UnknownCountry(String),
+}
+
+/// "555-1234" is a local number without its area code: say so.
+fn area_code_hint(text: &str) -> &'static str {
+    let digits = text.chars().filter(char::is_ascii_digit).count();
+    if (5..=8).contains(&digits) && !text.trim_start().starts_with('+') {
+        " (include the area code)"
+    } else {
+        ""
+    }
 }
 
 /// A region used to read numbers written without a `+` country prefix.
@@ -124,6 +134,14 @@ mod tests {
         assert!(PhoneNumber::parse("123", us()).is_err());
         assert!(PhoneNumber::parse("+1 012 555 0100", us()).is_err());
         assert!(Region::parse("XX").is_err());
+    }
+
+    #[test]
+    fn a_number_without_its_area_code_says_so() {
+        let e = PhoneNumber::parse("555-1234", us()).unwrap_err();
+        assert_eq!(e.to_string(), "\"555-1234\" is not a valid phone number for its country (include the area code)");
+        let e = PhoneNumber::parse("+1 312 555", us()).unwrap_err();
+        assert!(!e.to_string().contains("area code"), "{e}");
     }
 
     #[test]
