@@ -11,6 +11,8 @@
 //! - [`demo`]: a scripted call and texts through the production pieces and a fake Telnyx.
 //! - [`ingest`]: the durable webhook inbox, ordered dispatch, and the router to the features.
 //! - [`voice`]: the phone call state machine (answer, greet, turns, barge-in, silence, hangup).
+//! - [`chat`]: the receptionist as a chat model: a stateless conversation per request, continued
+//!   from the recorded state of its previous turn.
 //! - [`messaging`]: customers' texts, templates, confirmations, outbox, email, reminders, opt-outs.
 //! - [`conversation`]: the receptionist (LLM agent, guided dialog, fallback) and its typed tools.
 //! - [`booking`]: the one service that books, cancels and reschedules, and the only appointment writer.
@@ -25,6 +27,7 @@
 
 pub mod booking;
 pub mod calendar;
+pub mod chat;
 pub mod cli;
 pub mod clock;
 pub mod config;

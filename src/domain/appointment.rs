@@ -31,10 +31,12 @@ pub enum Channel {
     Sms,
     /// The admin API.
     Admin,
+    /// The OpenAI-compatible chat endpoint.
+    Chat,
 }
 
 text_enum!(Status { Confirmed => "confirmed", Cancelled => "cancelled" });
-text_enum!(Channel { Cli => "cli", Voice => "voice", Sms => "sms", Admin => "admin" });
+text_enum!(Channel { Cli => "cli", Voice => "voice", Sms => "sms", Admin => "admin", Chat => "chat" });
 
 /// A booked (or cancelled) appointment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

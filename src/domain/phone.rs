@@ -19,11 +19,7 @@ pub enum PhoneError {
 /// "555-1234" is a local number without its area code: say so.
 fn area_code_hint(text: &str) -> &'static str {
     let digits = text.chars().filter(char::is_ascii_digit).count();
-    if (5..=8).contains(&digits) && !text.trim_start().starts_with('+') {
-        " (include the area code)"
-    } else {
-        ""
-    }
+    if (5..=8).contains(&digits) && !text.trim_start().starts_with('+') { " (include the area code)" } else { "" }
 }
 
 /// A region used to read numbers written without a `+` country prefix.

@@ -11,6 +11,7 @@
 //! advisory locks taken in a fixed order), so a re-check inside it cannot race another writer.
 
 mod appointments;
+mod chats;
 mod conversations;
 mod error;
 mod inbox;
@@ -23,6 +24,8 @@ use std::time::Duration;
 
 pub use appointments::AppointmentFilter;
 pub(crate) use appointments::{Appointments, StaffTx};
+pub use chats::ChatTurn;
+pub(crate) use chats::ChatTurns;
 pub(crate) use conversations::Conversations;
 pub use conversations::{ConversationStatus, StoredConversation};
 pub(crate) use error::StoreError;
@@ -151,6 +154,11 @@ impl Store {
     /// Calls in progress and finished, with their conversation state.
     pub fn conversations(&self) -> Conversations<'_> {
         Conversations(self)
+    }
+
+    /// Answered turns of chat-endpoint conversations.
+    pub fn chats(&self) -> ChatTurns<'_> {
+        ChatTurns(self)
     }
 
     /// Which database this is.

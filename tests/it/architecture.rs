@@ -14,6 +14,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("startup", 8),
     ("ingest", 7),
     ("voice", 6),
+    ("chat", 6),
     ("messaging", 6),
     ("conversation", 5),
     ("booking", 4),

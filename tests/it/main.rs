@@ -8,6 +8,7 @@ mod architecture;
 mod availability_properties;
 mod availability_rules;
 mod booking_service;
+mod chat;
 mod cli;
 mod config;
 mod demo;

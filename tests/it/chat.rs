@@ -1,0 +1,94 @@
+//! The receptionist as a chat model, below the wire: each request carries the whole
+//! conversation; a turn continues from the recorded state of the one before, a repeated request
+//! gets the same answer and books nothing twice, and nobody acts for a customer before their full
+//! number is known.
+
+use crate::support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use appointment_setter::booking::BookingService;
+use appointment_setter::calendar::LocalCalendar;
+use appointment_setter::chat::{ChatMessage, ChatRequest, ChatService, Role};
+use appointment_setter::clock::ManualClock;
+use appointment_setter::config::Config;
+use appointment_setter::conversation::Speaker;
+use appointment_setter::conversation::guided::GuidedDialog;
+use appointment_setter::store::AppointmentFilter;
+use async_trait::async_trait;
+use support::{TestDb, chicago};
+
+struct Quiet;
+
+#[async_trait]
+impl Speaker for Quiet {
+    async fn say(&self, _: &str) {}
+}
+
+async fn guided_chat(db: &TestDb) -> (ChatService, BookingService) {
+    let config =
+        Config::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml")).unwrap();
+    let clock = Arc::new(ManualClock::new(chicago(2026, 12, 7, 8, 0)));
+    let store = db.store().await;
+    let booking = BookingService::new(Arc::new(config.business), store.clone(), Arc::new(LocalCalendar), clock);
+    let receptionist = Arc::new(GuidedDialog::new(booking.clone()));
+    (ChatService::new(receptionist, booking.clone(), store, Duration::from_secs(10)), booking)
+}
+
+fn user(text: &str) -> ChatMessage {
+    ChatMessage { role: Role::User, text: text.into() }
+}
+
+fn assistant(text: &str) -> ChatMessage {
+    ChatMessage { role: Role::Assistant, text: text.into() }
+}
+
+fn request(client: &str, messages: Vec<ChatMessage>) -> ChatRequest {
+    ChatRequest { messages, caller_hint: None, client: client.into() }
+}
+
+#[tokio::test]
+async fn a_number_without_area_code_is_asked_for_and_the_full_one_books_once_however_often_it_is_sent() {
+    for db in TestDb::all().await {
+        let (chat, booking) = guided_chat(&db).await;
+        let first = user("Book appointment for John Doe, 555-1234, consultation, next Tuesday 2pm");
+        let asked = chat.answer(&request("k1", vec![first.clone()]), &Quiet).await.unwrap();
+        assert!(asked.reply.contains("I need your full phone number"), "{}: {}", db.label, asked.reply);
+        assert!(asked.changes.is_empty());
+
+        let second = request("k1", vec![first.clone(), assistant(&asked.reply), user("312-555-1234")]);
+        let booked = chat.answer(&second, &Quiet).await.unwrap();
+        assert!(booked.reply.contains("You're all set"), "{}: {}", db.label, booked.reply);
+        assert_eq!(booked.changes.len(), 1);
+        let a = &booked.changes[0].appointment;
+        assert_eq!((booked.changes[0].what, a.customer_name.as_str()), ("booked", "John Doe"));
+        assert_eq!((a.start, a.customer_phone.as_str()), (chicago(2026, 12, 8, 14, 0), "+13125551234"));
+
+        // A client's retry: the same answer, nothing done again.
+        let again = chat.answer(&second, &Quiet).await.unwrap();
+        assert!(again.replayed && again.reply == booked.reply, "{}", db.label);
+        let all = booking.list(&AppointmentFilter { include_cancelled: true, ..Default::default() }).await.unwrap();
+        assert_eq!(all.len(), 1, "{}", db.label);
+    }
+}
+
+#[tokio::test]
+async fn without_a_full_number_nobodys_appointments_are_found() {
+    let db = TestDb::sqlite().await;
+    let (chat, booking) = guided_chat(&db).await;
+    booking.book(support::request_with("consultation", "sarah", chicago(2026, 12, 9, 9, 0))).await.unwrap();
+    let answer = chat.answer(&request("k1", vec![user("When is my appointment?")]), &Quiet).await.unwrap();
+    assert!(answer.reply.contains("I need your full phone number"), "{}", answer.reply);
+    assert!(!answer.reply.contains("December 9"), "{}", answer.reply);
+}
+
+#[tokio::test]
+async fn requests_that_are_not_a_conversation_ending_with_the_customer_are_refused() {
+    let db = TestDb::sqlite().await;
+    let (chat, _) = guided_chat(&db).await;
+    for messages in [vec![], vec![user("hi"), assistant("Hello!")], vec![user("   ")]] {
+        let err = chat.answer(&request("k1", messages.clone()), &Quiet).await.unwrap_err();
+        assert!(matches!(err, appointment_setter::chat::ChatError::Invalid(_)), "{messages:?}: {err}");
+    }
+}
