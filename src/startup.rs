@@ -28,6 +28,8 @@ pub struct ServerParts {
     pub workers: usize,
     /// Events recorded but not yet handled, at most.
     pub capacity: usize,
+    /// The chat endpoint, when it is on.
+    pub chat: Option<crate::http::ChatEndpoint>,
 }
 
 /// Starts the server: recovers unfinished events, then serves. Must run inside a tokio runtime.
@@ -57,6 +59,12 @@ pub async fn start(store: Store, parts: ServerParts) -> std::io::Result<Applicat
             }
         }
     });
-    let state = AppState { verifier: Arc::new(parts.verifier), inbox, store, metrics: crate::observability::metrics() };
+    let state = AppState {
+        verifier: Arc::new(parts.verifier),
+        inbox,
+        store,
+        metrics: crate::observability::metrics(),
+        chat: parts.chat,
+    };
     Application::build(parts.listener, state, parts.workers)
 }

@@ -19,6 +19,12 @@ mod service;
 
 pub use service::{Change, ChatAnswer, ChatError, ChatMessage, ChatRequest, ChatService, Role};
 
+/// Whether `messages` is a conversation the service can answer (it must end with the customer's
+/// message, which must have text).
+pub fn check(messages: &[ChatMessage]) -> Result<(), ChatError> {
+    service::validate(messages).map(|_| ())
+}
+
 use sha2::{Digest, Sha256};
 
 /// The hash that names a conversation up to one of its messages: the client, its caller hint and

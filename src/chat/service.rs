@@ -115,6 +115,11 @@ impl ChatService {
         Self { receptionist, booking, store, deadline }
     }
 
+    /// The business the receptionist answers for.
+    pub fn business(&self) -> &crate::domain::Business {
+        self.booking.business()
+    }
+
     /// Answers the request's last message, speaking the answer through `speaker` as it comes.
     pub async fn answer(&self, req: &ChatRequest, speaker: &dyn Speaker) -> Result<ChatAnswer, ChatError> {
         let messages = &req.messages;
@@ -195,7 +200,7 @@ impl ChatService {
 }
 
 /// The request must end with the customer's message and carry some text.
-fn validate(messages: &[ChatMessage]) -> Result<&ChatMessage, ChatError> {
+pub(crate) fn validate(messages: &[ChatMessage]) -> Result<&ChatMessage, ChatError> {
     let last = messages.last().ok_or_else(|| ChatError::Invalid("messages is empty".into()))?;
     if last.role != Role::User {
         return Err(ChatError::Invalid("the last message must be the customer's (role \"user\")".into()));

@@ -8,8 +8,10 @@ use anyhow::Context as _;
 
 use super::{CliError, Context};
 use crate::booking::BookingService;
+use crate::chat::ChatService;
 use crate::clock::{Clock, SystemClock};
 use crate::conversation::Receptionist;
+use crate::http::{ChatAccess, ChatEndpoint};
 use crate::ingest::Router;
 use crate::messaging::email::{EmailSender, SmtpSender};
 use crate::messaging::{OutboxSettings, SmsHandler, WorkerExtras, Workers};
@@ -58,6 +60,39 @@ pub(super) fn receptionist(booking: BookingService) -> Result<Arc<dyn Receptioni
     crate::conversation::from_env(booking).map_err(|e| CliError::Usage(e.to_string()))
 }
 
+/// The chat endpoint when `CHAT_API_KEYS` (comma-separated bearer tokens) is set, or
+/// `CHAT_ALLOW_ANONYMOUS=true` (local use); off otherwise. `CHAT_MAX_PER_MINUTE` (default 120) per
+/// key, `CHAT_TURN_SECONDS` (default 20) per answer.
+fn chat_endpoint(ctx: &Context, booking: &BookingService) -> Result<Option<ChatEndpoint>, CliError> {
+    let keys: Vec<String> = std::env::var("CHAT_API_KEYS")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(String::from)
+        .collect();
+    let anonymous = std::env::var("CHAT_ALLOW_ANONYMOUS").is_ok_and(|v| v.eq_ignore_ascii_case("true"));
+    let access = match (keys.is_empty(), anonymous) {
+        (false, _) => ChatAccess::Keys(keys),
+        (true, true) => {
+            tracing::warn!("CHAT_ALLOW_ANONYMOUS=true: anyone who reaches this server can talk to the receptionist");
+            ChatAccess::Anonymous
+        }
+        (true, false) => return Ok(None),
+    };
+    let per_minute: u32 = env_number("CHAT_MAX_PER_MINUTE")?.unwrap_or(120);
+    let per_minute =
+        NonZeroU32::new(per_minute).ok_or_else(|| CliError::Usage("CHAT_MAX_PER_MINUTE must be at least 1".into()))?;
+    let seconds: u64 = env_number("CHAT_TURN_SECONDS")?.unwrap_or(20);
+    let service = ChatService::new(
+        receptionist(booking.clone())?,
+        booking.clone(),
+        ctx.store.clone(),
+        std::time::Duration::from_secs(seconds.max(1)),
+    );
+    Ok(Some(ChatEndpoint::new(service, access, per_minute)))
+}
+
 pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
     let verifier = verifier()?;
     let bind = std::env::var("BIND").unwrap_or_else(|_| DEFAULT_BIND.to_string());
@@ -102,6 +137,7 @@ pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
         None
     };
 
+    let chat = chat_endpoint(ctx, &booking)?;
     let business = Arc::new(ctx.config.business.clone());
     let sms = SmsHandler::new(booking.clone(), ctx.store.clone(), wake);
     let mut handler = Router::new(sms, business.region, clock.clone());
@@ -118,7 +154,7 @@ pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
             clock.clone(),
         ));
     }
-    let parts = ServerParts { listener, verifier, handler: Arc::new(handler), clock, workers, capacity: 10_000 };
+    let parts = ServerParts { listener, verifier, handler: Arc::new(handler), clock, workers, capacity: 10_000, chat };
     let app = startup::start(ctx.store.clone(), parts).await.context("starting the server")?;
     let addr = format!("{}:{}", bind.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h), app.port());
     tracing::info!(%addr, "listening");

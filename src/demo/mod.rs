@@ -233,6 +233,7 @@ pub(crate) async fn run(config: Config, clock: Arc<dyn Clock>, script: Vec<Line>
         clock: clock.clone(),
         workers: 1,
         capacity: 1000,
+        chat: None,
     };
     let app = startup::start(store.clone(), parts).await?;
     let url = format!("http://127.0.0.1:{}/webhooks/telnyx", app.port());

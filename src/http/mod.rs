@@ -4,8 +4,12 @@
 //! its port; [`Application::run_until_stopped`] serves until SIGTERM/Ctrl-C or a stop request,
 //! then drains in-flight events and flushes the inbox.
 
+mod chat;
+mod chat_wire;
 mod health;
 mod webhook;
+
+pub use chat::{ChatAccess, ChatEndpoint};
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -34,6 +38,8 @@ pub(crate) struct AppState {
     pub store: Store,
     /// Renders `/metrics`.
     pub metrics: PrometheusHandle,
+    /// The OpenAI-compatible chat endpoint, when it is on.
+    pub chat: Option<ChatEndpoint>,
 }
 
 /// Stops a running server (what SIGTERM does): no new connections, in-flight requests finish.
@@ -67,6 +73,9 @@ impl Application {
                 .route("/healthz", web::get().to(health::healthz))
                 .route("/readyz", web::get().to(health::readyz))
                 .route("/metrics", web::get().to(health::metrics))
+                .route("/v1/chat/completions", web::post().to(chat::completions))
+                .route("/chat/completions", web::post().to(chat::completions))
+                .route("/v1/models", web::get().to(chat::models))
                 .default_service(web::to(|| async { error(404, "not_found", "no such endpoint") }))
         })
         .workers(workers.max(1))

@@ -9,6 +9,7 @@ mod availability_properties;
 mod availability_rules;
 mod booking_service;
 mod chat;
+mod chat_endpoint;
 mod cli;
 mod config;
 mod demo;

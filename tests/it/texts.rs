@@ -92,6 +92,7 @@ async fn start(db: &TestDb) -> Texts {
         clock: Arc::new(SystemClock),
         workers: 2,
         capacity: 1000,
+        chat: None,
     };
     let app = startup::start(store.clone(), parts).await.unwrap();
     let url = format!("http://127.0.0.1:{}/webhooks/telnyx", app.port());

@@ -81,6 +81,7 @@ async fn start_with(db: &TestDb, timeouts: CallTimeouts) -> Phone {
         clock,
         workers: 2,
         capacity: 1000,
+        chat: None,
     };
     let app = startup::start(store.clone(), parts).await.unwrap();
     let url = format!("http://127.0.0.1:{}/webhooks/telnyx", app.port());

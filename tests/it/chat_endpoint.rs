@@ -1,0 +1,227 @@
+//! `POST /v1/chat/completions` through the official client (async-openai) against a running
+//! server: the roadmap's requests, streaming and not, a retry that books once, keys and limits,
+//! and the OpenAI error shape for every refusal.
+
+use crate::support;
+
+use std::net::TcpListener;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use appointment_setter::booking::BookingService;
+use appointment_setter::calendar::LocalCalendar;
+use appointment_setter::chat::ChatService;
+use appointment_setter::clock::{ManualClock, SystemClock};
+use appointment_setter::config::Config;
+use appointment_setter::conversation::guided::GuidedDialog;
+use appointment_setter::http::{ChatAccess, ChatEndpoint};
+use appointment_setter::startup::{self, ServerParts};
+use appointment_setter::store::AppointmentFilter;
+use appointment_setter::telnyx::{PublicKey, Verifier};
+use async_openai::Client;
+use async_openai::config::OpenAIConfig;
+use async_openai::types::chat::{
+    ChatCompletionRequestAssistantMessageArgs, ChatCompletionRequestMessage, ChatCompletionRequestUserMessageArgs,
+    CreateChatCompletionRequestArgs,
+};
+use futures::StreamExt as _;
+use support::{TestDb, chicago};
+
+const KEY: &str = "sk-test-receptionist";
+
+struct Server {
+    url: String,
+    booking: BookingService,
+    _db: TestDb,
+}
+
+async fn serve(access: ChatAccess, per_minute: u32) -> Server {
+    let db = TestDb::sqlite().await;
+    let config =
+        Config::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml")).unwrap();
+    let store = db.store().await;
+    let clock = Arc::new(ManualClock::new(chicago(2026, 12, 7, 8, 0)));
+    let booking = BookingService::new(Arc::new(config.business), store.clone(), Arc::new(LocalCalendar), clock);
+    let receptionist = Arc::new(GuidedDialog::new(booking.clone()));
+    let service = ChatService::new(receptionist, booking.clone(), store.clone(), Duration::from_secs(10));
+    let chat = ChatEndpoint::new(service, access, NonZeroU32::new(per_minute).unwrap());
+    let parts = ServerParts {
+        listener: TcpListener::bind("127.0.0.1:0").unwrap(),
+        verifier: Verifier::new(PublicKey::from_verifying_key(support::webhooks::signing_key().verifying_key())),
+        handler: Arc::new(support::webhooks::Recorder::default()),
+        clock: Arc::new(SystemClock),
+        workers: 2,
+        capacity: 100,
+        chat: Some(chat),
+    };
+    let app = startup::start(store, parts).await.unwrap();
+    let url = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    Server { url, booking, _db: db }
+}
+
+fn client(server: &Server, key: &str) -> Client<OpenAIConfig> {
+    Client::with_config(OpenAIConfig::new().with_api_base(format!("{}/v1", server.url)).with_api_key(key))
+}
+
+fn user(text: &str) -> ChatCompletionRequestMessage {
+    ChatCompletionRequestUserMessageArgs::default().content(text).build().unwrap().into()
+}
+
+fn assistant(text: &str) -> ChatCompletionRequestMessage {
+    ChatCompletionRequestAssistantMessageArgs::default().content(text).build().unwrap().into()
+}
+
+async fn ask(client: &Client<OpenAIConfig>, messages: Vec<ChatCompletionRequestMessage>) -> String {
+    let request = CreateChatCompletionRequestArgs::default().model("gpt-4o-mini").messages(messages).build().unwrap();
+    let response = client.chat().create(request).await.unwrap();
+    assert_eq!(response.model, "gpt-4o-mini", "the requested model name is echoed");
+    response.choices[0].message.content.clone().unwrap_or_default()
+}
+
+async fn ask_streaming(client: &Client<OpenAIConfig>, messages: Vec<ChatCompletionRequestMessage>) -> String {
+    let request = CreateChatCompletionRequestArgs::default()
+        .model("gpt-4o-mini")
+        .messages(messages)
+        .stream(true)
+        .build()
+        .unwrap();
+    let mut stream = client.chat().create_stream(request).await.unwrap();
+    let (mut text, mut finished) = (String::new(), None);
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.unwrap();
+        for choice in chunk.choices {
+            text.push_str(choice.delta.content.as_deref().unwrap_or_default());
+            finished = finished.or(choice.finish_reason);
+        }
+    }
+    assert!(finished.is_some(), "the last chunk carries a finish_reason");
+    text
+}
+
+#[tokio::test]
+async fn the_roadmap_booking_through_the_official_client_books_once_streaming_or_not() {
+    for streaming in [false, true] {
+        let server = serve(ChatAccess::Keys(vec![KEY.into()]), 1000).await;
+        let client = client(&server, KEY);
+        let first = user("Book appointment for John Doe, 555-1234, consultation, next Tuesday 2pm");
+        let asked = if streaming {
+            ask_streaming(&client, vec![first.clone()]).await
+        } else {
+            ask(&client, vec![first.clone()]).await
+        };
+        assert!(asked.contains("I need your full phone number"), "{asked}");
+        let second = vec![first, assistant(&asked), user("312-555-1234")];
+        let booked =
+            if streaming { ask_streaming(&client, second.clone()).await } else { ask(&client, second.clone()).await };
+        assert!(booked.contains("You're all set"), "{booked}");
+        // The client retries: the same answer, one appointment.
+        assert_eq!(ask(&client, second).await, booked);
+        let all =
+            server.booking.list(&AppointmentFilter { include_cancelled: true, ..Default::default() }).await.unwrap();
+        assert_eq!(all.len(), 1, "streaming: {streaming}");
+        assert_eq!((all[0].start, all[0].customer_name.as_str()), (chicago(2026, 12, 8, 14, 0), "John Doe"));
+        assert_eq!(all[0].booked_via, appointment_setter::domain::Channel::Chat);
+    }
+}
+
+#[tokio::test]
+async fn the_answer_says_what_changed_in_a_documented_extension() {
+    let server = serve(ChatAccess::Anonymous, 1000).await;
+    let http = reqwest::Client::new();
+    let body = serde_json::json!({"model": "m", "messages": [
+        {"role": "user", "content": "A consultation next Tuesday at 2pm, my name is John Doe"},
+    ]});
+    let r = http
+        .post(format!("{}/chat/completions", server.url))
+        .header("X-Caller-Phone", "(312) 555-1234")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: serde_json::Value = r.json().await.unwrap();
+    let reply = v["choices"][0]["message"]["content"].as_str().unwrap().to_string();
+    assert!(reply.contains("Shall I book it?"), "{reply}");
+    assert!(v["usage"]["total_tokens"].as_u64().unwrap() > 0);
+    let body = serde_json::json!({"model": "m", "messages": [
+        {"role": "user", "content": "A consultation next Tuesday at 2pm, my name is John Doe"},
+        {"role": "assistant", "content": reply},
+        {"role": "user", "content": "yes"},
+    ]});
+    let r = http
+        .post(format!("{}/chat/completions", server.url))
+        .header("X-Caller-Phone", "(312) 555-1234")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let v: serde_json::Value = r.json().await.unwrap();
+    let change = &v["receptionist"]["changes"][0];
+    assert_eq!(change["what"], "booked", "{v}");
+    assert_eq!(change["appointment"]["start"], "2026-12-08T14:00:00-06:00");
+    assert_eq!(change["appointment"]["customer_name"], "John Doe");
+}
+
+#[tokio::test]
+async fn keys_limits_and_bad_requests_get_openai_errors_with_the_right_status() {
+    let server = serve(ChatAccess::Keys(vec![KEY.into()]), 1000).await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/v1/chat/completions", server.url);
+    let good = serde_json::json!({"model": "m", "messages": [{"role": "user", "content": "hi"}]});
+    let cases: Vec<(Option<&str>, serde_json::Value, u16, &str)> = vec![
+        (None, good.clone(), 401, "missing_api_key"),
+        (Some("sk-wrong"), good.clone(), 401, "invalid_api_key"),
+        (Some(KEY), serde_json::json!({"model": "m", "messages": []}), 400, "invalid_request"),
+        (Some(KEY), serde_json::json!({"model": "m"}), 400, "invalid_request"),
+        (Some(KEY), serde_json::json!({"messages": [{"role": "tool", "content": "x"}]}), 400, "invalid_request"),
+        (
+            Some(KEY),
+            serde_json::json!({"messages": [{"role": "user", "content": [{"type": "image_url"}]}]}),
+            400,
+            "invalid_request",
+        ),
+        (
+            Some(KEY),
+            serde_json::json!({"messages": [{"role": "user", "content": "x".repeat(9000)}]}),
+            400,
+            "invalid_request",
+        ),
+    ];
+    for (key, body, status, code) in cases {
+        let mut r = http.post(&url).json(&body);
+        if let Some(key) = key {
+            r = r.bearer_auth(key);
+        }
+        let r = r.send().await.unwrap();
+        assert_eq!(r.status().as_u16(), status, "{body}");
+        let v: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(v["error"]["code"], code, "{v}");
+        assert!(v["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");
+    }
+    let huge = vec![b'x'; 600 * 1024];
+    let r = http.post(&url).bearer_auth(KEY).body(huge).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 413);
+    // Three a minute for this key: the fourth request this minute is refused.
+    let server = serve(ChatAccess::Keys(vec![KEY.into()]), 3).await;
+    let url = format!("{}/v1/chat/completions", server.url);
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(http.post(&url).bearer_auth(KEY).json(&good).send().await.unwrap().status().as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 200, 429]);
+    let models: serde_json::Value =
+        http.get(format!("{}/v1/models", server.url)).bearer_auth(KEY).send().await.unwrap().json().await.unwrap();
+    assert_eq!(models["data"][0]["id"], "receptionist");
+}
+
+#[tokio::test]
+async fn without_keys_or_anonymous_access_the_endpoint_is_not_there() {
+    let db = TestDb::sqlite().await;
+    let server = support::webhooks::spawn_server(db.store().await, 100).await;
+    let (status, _) = server.get("/v1/models").await;
+    assert_eq!(status, 404);
+    let r = server.http.post(format!("{}/v1/chat/completions", server.url)).body("{}").send().await.unwrap();
+    assert_eq!(r.status(), 404);
+}
