@@ -8,9 +8,13 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let parsed = parse(data);
-    let id = serde_json::from_slice::<serde_json::Value>(data)
-        .ok()
-        .and_then(|v| v.pointer("/data/id").and_then(|id| id.as_str()).map(str::to_string));
+    let oracle = serde_json::from_slice::<serde_json::Value>(data);
+    // JSON's grammar allows a lone surrogate escape (`"\udecf"`); serde_json's Value refuses it
+    // while the event model skips it inside fields it ignores. Both are right; no verdict then.
+    if oracle.as_ref().is_err_and(|e| e.to_string().contains("surrogate")) {
+        return;
+    }
+    let id = oracle.ok().and_then(|v| v.pointer("/data/id").and_then(|id| id.as_str()).map(str::to_string));
     match (&parsed, &id) {
         (Ok(event), Some(id)) => assert_eq!(event.id.as_str(), id.as_str()),
         (Ok(event), None) => panic!("accepted without a data.id: {:?}", event.id),
