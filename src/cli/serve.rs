@@ -138,6 +138,7 @@ pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
     };
 
     let chat = chat_endpoint(ctx, &booking)?;
+    let chat_on = chat.is_some();
     let business = Arc::new(ctx.config.business.clone());
     let sms = SmsHandler::new(booking.clone(), ctx.store.clone(), wake);
     let mut handler = Router::new(sms, business.region, clock.clone());
@@ -158,7 +159,10 @@ pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
     let app = startup::start(ctx.store.clone(), parts).await.context("starting the server")?;
     let addr = format!("{}:{}", bind.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h), app.port());
     tracing::info!(%addr, "listening");
-    eprintln!("appointment-setter listening on http://{addr} (POST /webhooks/telnyx, GET /healthz /readyz /metrics)");
+    let chat_routes = if chat_on { ", POST /v1/chat/completions, GET /v1/models" } else { "" };
+    eprintln!(
+        "appointment-setter listening on http://{addr} (POST /webhooks/telnyx, GET /healthz /readyz /metrics{chat_routes})"
+    );
     let served = app.run_until_stopped().await;
     if let Some(messaging) = messaging {
         messaging.shutdown().await;
