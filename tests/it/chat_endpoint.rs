@@ -225,3 +225,38 @@ async fn without_keys_or_anonymous_access_the_endpoint_is_not_there() {
     let r = server.http.post(format!("{}/v1/chat/completions", server.url)).body("{}").send().await.unwrap();
     assert_eq!(r.status(), 404);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_conversations_at_once_each_hear_only_their_own_appointment() {
+    let server = serve(ChatAccess::Anonymous, 10_000).await;
+    let times = [(9, 0), (9, 45), (10, 30), (11, 15), (13, 0), (13, 45), (14, 30), (15, 15), (16, 0)];
+    let mut customers = Vec::new();
+    for i in 0..50usize {
+        // Every customer at a time of their own (Sarah's weekdays), so any cross-talk would show.
+        let (day, staff, (h, m)) = ([8, 9, 10, 11, 14, 15][i / 9], "sarah", times[i % 9]);
+        let start = chicago(2026, 12, day, h, m);
+        let number = format!("+1312555{:04}", 1000 + i);
+        let req = appointment_setter::booking::BookRequest {
+            customer_phone: support::phone(&number),
+            actor: appointment_setter::domain::Actor::Staff { force: true },
+            ..support::request_with("consultation", staff, start)
+        };
+        server.booking.book(req).await.unwrap();
+        let spoken = start.with_timezone(&chrono_tz::America::Chicago).format("%A, %B %-d at %-I:%M %p").to_string();
+        customers.push((number, spoken));
+    }
+    let http = reqwest::Client::new();
+    let url = format!("{}/v1/chat/completions", server.url);
+    let asks = customers.iter().map(|(number, _)| {
+        let body = serde_json::json!({"messages": [{"role": "user", "content": "When is my appointment?"}]});
+        http.post(&url).header("X-Caller-Phone", number.as_str()).json(&body).send()
+    });
+    let replies = futures::future::join_all(asks).await;
+    for ((number, spoken), reply) in customers.iter().zip(replies) {
+        let v: serde_json::Value = reply.unwrap().json().await.unwrap();
+        let text = v["choices"][0]["message"]["content"].as_str().unwrap().to_string();
+        assert!(text.contains(spoken.as_str()), "{number}: {text}");
+        let others = customers.iter().filter(|(n, s)| n != number && text.contains(s.as_str())).count();
+        assert_eq!(others, 0, "{number} heard someone else's appointment: {text}");
+    }
+}

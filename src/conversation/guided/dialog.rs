@@ -92,6 +92,9 @@ impl GuidedDialog {
             understood = true;
         }
         if let Some(service) = u::service(&w, self.booking.business()) {
+            if s.service.as_deref() != Some(service.as_str()) {
+                s.drop_offers();
+            }
             s.service = Some(service.to_string());
             understood = true;
         }
@@ -190,6 +193,14 @@ impl GuidedDialog {
                     let time = u::time(&w)?;
                     s.offered.iter().position(|o| clock_part(&o.spoken) == time.format("%-I:%M %p").to_string())
                 });
+                // "A standard one, please" or "Wednesday then" changes the question, not a yes.
+                let biz = self.booking.business();
+                let today = biz.today(self.booking.now());
+                let changes = u::service(&w, biz).is_some_and(|x| s.service.as_deref() != Some(x.as_str()))
+                    || u::date(&w, today).is_some_and(|d| s.date != Some(d))
+                    || u::staff(&w, biz).is_some()
+                    || u::shift(&w).is_some();
+                let answer = if changes { None } else { answer };
                 match (picked, answer) {
                     (Some(i), _) => {
                         s.chosen = Some(s.offered[i].clone());

@@ -86,6 +86,22 @@ impl GuidedDialog {
         let biz = self.booking.business();
         let Some(service) = s.service.clone() else {
             let names: Vec<String> = biz.services.iter().map(|s| s.name.clone()).collect();
+            // "What times are available on Tuesday?": the first service's times, and the others named.
+            if let (Some(_), Some(first)) = (s.date, biz.services.first()) {
+                let service = first.id.to_string();
+                if !self.offer(conversation, s, t, &service).await && !s.offered.is_empty() {
+                    s.service = Some(service);
+                    let others: Vec<String> = names[1..].iter().map(|n| with_article(n)).collect();
+                    if !others.is_empty() {
+                        t.say(format!(
+                            "Those times are for {}; just say if you'd like {} instead.",
+                            with_article(&first.name),
+                            list(&others)
+                        ));
+                    }
+                }
+                return;
+            }
             s.awaiting = Awaiting::Anything;
             t.say(format!("Which service would you like: {}?", list(&names)));
             return;

@@ -211,3 +211,23 @@ async fn without_the_callers_number_nothing_of_anyones_is_looked_up() {
     let (reply, _) = call.say("+1 312 555 0123").await;
     assert!(reply.contains("you'd like to cancel your Consultation on Wednesday, December 9"), "{reply}");
 }
+
+#[tokio::test]
+async fn asking_what_is_free_on_a_day_lists_the_first_services_times_and_names_the_others() {
+    let db = TestDb::sqlite().await;
+    let service = booking(&db).await;
+    let guided = GuidedDialog::new(service.clone());
+    let mut call = Call::new(&guided, service);
+    let (reply, _) = call.say("What times are available next Tuesday?").await;
+    assert!(reply.starts_with("On Tuesday, December 8 I have 9:00 AM"), "{reply}");
+    assert!(
+        reply.ends_with(
+            "Those times are for a Consultation; just say if you'd like a Standard Appointment or an Extended Session instead."
+        ),
+        "{reply}"
+    );
+    let (reply, _) = call.say("a standard appointment please").await;
+    assert!(reply.starts_with("On Tuesday, December 8 I have"), "the offer is made again for that service: {reply}");
+    let (reply, _) = call.say("the first one, I'm Jane Doe").await;
+    assert!(reply.contains("a Standard Appointment on Tuesday, December 8"), "{reply}");
+}
