@@ -133,13 +133,13 @@ async fn the_answer_says_what_changed_in_a_documented_extension() {
     let body = serde_json::json!({"model": "m", "messages": [
         {"role": "user", "content": "A consultation next Tuesday at 2pm, my name is John Doe"},
     ]});
-    let r = http
-        .post(format!("{}/chat/completions", server.url))
-        .header("X-Caller-Phone", "(312) 555-1234")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let post = |body: serde_json::Value| {
+        http.post(format!("{}/chat/completions", server.url))
+            .header("X-Caller-Phone", "(312) 555-1234")
+            .json(&body)
+            .send()
+    };
+    let r = post(body).await.unwrap();
     assert_eq!(r.status(), 200);
     let v: serde_json::Value = r.json().await.unwrap();
     let reply = v["choices"][0]["message"]["content"].as_str().unwrap().to_string();
@@ -150,14 +150,7 @@ async fn the_answer_says_what_changed_in_a_documented_extension() {
         {"role": "assistant", "content": reply},
         {"role": "user", "content": "yes"},
     ]});
-    let r = http
-        .post(format!("{}/chat/completions", server.url))
-        .header("X-Caller-Phone", "(312) 555-1234")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let v: serde_json::Value = r.json().await.unwrap();
+    let v: serde_json::Value = post(body).await.unwrap().json().await.unwrap();
     let change = &v["receptionist"]["changes"][0];
     assert_eq!(change["what"], "booked", "{v}");
     assert_eq!(change["appointment"]["start"], "2026-12-08T14:00:00-06:00");

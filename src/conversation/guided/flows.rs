@@ -117,24 +117,20 @@ impl GuidedDialog {
         let chosen = s.chosen.clone().expect("chosen above");
         // Who it is with is said back when the caller asked for someone.
         let with = if s.staff.is_some() { format!(" with {}", chosen.staff_name) } else { String::new() };
-        if t.caller().is_none() {
-            // Giving the number answers this question, which says what will be booked.
-            s.awaiting = Awaiting::Phone;
-            t.say(format!(
-                "To book {}{with} on {} for {}, I need your full phone number, with the area code.",
-                with_article(&self.service_name(&service)),
-                chosen.spoken,
-                s.name.clone().unwrap_or_default()
-            ));
-            return;
-        }
-        s.awaiting = Awaiting::Confirm;
-        t.say(format!(
-            "To confirm: {}{with} on {} for {}. Shall I book it?",
+        let what = format!(
+            "{}{with} on {} for {}",
             with_article(&self.service_name(&service)),
             chosen.spoken,
             s.name.clone().unwrap_or_default()
-        ));
+        );
+        if t.caller().is_none() {
+            // Giving the number answers this question, which says what will be booked.
+            s.awaiting = Awaiting::Phone;
+            t.say(format!("To book {what}, I need your full phone number, with the area code."));
+            return;
+        }
+        s.awaiting = Awaiting::Confirm;
+        t.say(format!("To confirm: {what}. Shall I book it?"));
     }
 
     async fn change_flow(&self, conversation: &mut Conversation, s: &mut GuidedState, t: &mut Step<'_>) {
