@@ -39,11 +39,8 @@ impl BookingService {
         let (in_hours, calendars) = match checked.await {
             Ok(checked) => checked,
             Err(refused) => {
-                return match &req.idempotency_key {
-                    Some(key) => match self.store.appointments().by_idempotency_key(key).await? {
-                        Some(existing) => self.replayed(existing, &req).await,
-                        None => Err(refused),
-                    },
+                return match self.earlier(&req).await? {
+                    Some(existing) => self.replayed(existing, &req).await,
                     None => Err(refused),
                 };
             }
@@ -104,8 +101,7 @@ impl BookingService {
             }
             Err(e) if e.is_unique_violation() && req.idempotency_key.is_some() => {
                 drop(tx);
-                let key = req.idempotency_key.as_deref().expect("checked");
-                let existing = self.store.appointments().by_idempotency_key(key).await?.ok_or(e)?;
+                let existing = self.earlier(&req).await?.ok_or(e)?;
                 return self.replayed(existing, &req).await;
             }
             Err(e) => return Err(e.into()),
@@ -117,6 +113,14 @@ impl BookingService {
         metrics::counter!("bookings_total", "channel" => req.channel.as_str()).increment(1);
         tracing::info!(appointment = %appointment.id, staff = %chosen.id, service = %service.id, via = %req.channel, "booked");
         Ok(Booked { appointment, created: true })
+    }
+
+    /// The appointment an earlier request with this request's idempotency key made, if any.
+    async fn earlier(&self, req: &BookRequest) -> Result<Option<Appointment>, BookingError> {
+        match &req.idempotency_key {
+            Some(key) => Ok(self.store.appointments().by_idempotency_key(key).await?),
+            None => Ok(None),
+        }
     }
 
     /// A repeated request: the same appointment, and its confirmation if an interrupted first

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::caller::{self, Caller};
+use super::caller;
 use super::turn_key;
 use crate::booking::BookingService;
 use crate::conversation::{Conversation, Message, Receptionist, Speaker, Turn};
@@ -154,14 +154,10 @@ impl ChatService {
         let changes = changes(&before, &self.appointments(caller.number()).await?);
         let ended = outcome.action.is_some();
         let state = serde_json::to_string(&conversation).map_err(|e| ChatError::Receptionist(e.to_string()))?;
-        let number = match &caller {
-            Caller::Known(n) => Some(n.clone()),
-            _ => None,
-        };
         let record = ChatTurn {
             turn_key: key,
             conversation: conversation_key,
-            caller: number,
+            caller: caller.number().cloned(),
             state,
             reply: reply.clone(),
             ended,
