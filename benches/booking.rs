@@ -67,6 +67,7 @@ fn bench(c: &mut Criterion) {
                             channel: Channel::Cli,
                             actor: Actor::Staff { force: true },
                             idempotency_key: Some(format!("bench-{n}")),
+                            conversation: None,
                             customer_email: None,
                             tell: Tell::Nothing,
                         };

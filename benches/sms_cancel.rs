@@ -66,6 +66,7 @@ fn bench(c: &mut Criterion) {
                         channel: Channel::Cli,
                         actor: Actor::Staff { force: true },
                         idempotency_key: None,
+                        conversation: None,
                         customer_email: None,
                         tell: Tell::Nothing,
                     };

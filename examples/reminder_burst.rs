@@ -105,6 +105,7 @@ name = "Cy"
             channel: Channel::Cli,
             actor: Actor::Staff { force: true },
             idempotency_key: None,
+            conversation: None,
             customer_email: None,
             tell: Tell::Nothing,
         };

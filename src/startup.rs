@@ -11,7 +11,8 @@ use crate::ingest::{Dispatcher, EventHandler, Inbox};
 use crate::store::Store;
 use crate::telnyx::Verifier;
 
-/// How often orphaned events (an instance died mid-way) are looked for and old ones purged.
+/// How often orphaned events (an instance died mid-way) are looked for, and old events and chat
+/// turns purged.
 pub(crate) const RECOVERY_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Server settings that are not in the config file.
@@ -36,7 +37,7 @@ pub struct ServerParts {
 pub async fn start(store: Store, parts: ServerParts) -> std::io::Result<Application> {
     let writer = Inbox::writer(&store);
     let dispatcher = Dispatcher::new(parts.handler, writer.clone());
-    let inbox = Inbox::new(store.clone(), writer, dispatcher, parts.capacity, parts.clock);
+    let inbox = Inbox::new(store.clone(), writer, dispatcher, parts.capacity, parts.clock.clone());
     match inbox.recover().await {
         Ok(0) => {}
         Ok(n) => tracing::info!(count = n, "recovered unfinished events"),
@@ -44,6 +45,7 @@ pub async fn start(store: Store, parts: ServerParts) -> std::io::Result<Applicat
     }
     crate::observability::spawn_metrics_upkeep();
     let sweeper = inbox.clone();
+    let (turns, clock) = (store.clone(), parts.clock.clone());
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(RECOVERY_INTERVAL);
         tick.tick().await;
@@ -56,6 +58,11 @@ pub async fn start(store: Store, parts: ServerParts) -> std::io::Result<Applicat
                 Ok(0) => {}
                 Ok(n) => tracing::info!(count = n, "purged old webhook events"),
                 Err(e) => tracing::warn!(error = %e, "purging old webhook events failed"),
+            }
+            match turns.chats().purge(clock.now() - crate::chat::TURN_RETENTION).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(count = n, "purged old chat turns"),
+                Err(e) => tracing::warn!(error = %e, "purging old chat turns failed"),
             }
         }
     });

@@ -90,6 +90,7 @@ impl BookingService {
             booked_via: req.channel,
             external_event_id: None,
             idempotency_key: req.idempotency_key.clone(),
+            conversation: req.conversation.clone(),
             created_at: now,
             updated_at: now,
             sequence: 0,

@@ -56,6 +56,8 @@ pub struct BookRequest {
     pub actor: Actor,
     /// Derived from the request's cause; the same key always yields the same appointment.
     pub idempotency_key: Option<String>,
+    /// The conversation (call or chat) asking, if one is.
+    pub conversation: Option<String>,
     /// Customer's email, if given.
     pub customer_email: Option<String>,
     /// What to tell the customer.

@@ -13,8 +13,8 @@ impl StaffTx {
         sqlx::query(
             "INSERT INTO appointments (id, service_id, staff_id, start_at, end_at, buffer_minutes, customer_name, \
              customer_phone, notes, status, booked_via, external_event_id, idempotency_key, created_at, updated_at, \
-             customer_email, sequence) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+             customer_email, sequence, conversation_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
         )
         .bind(a.id.to_string())
         .bind(a.service_id.to_string())
@@ -33,6 +33,7 @@ impl StaffTx {
         .bind(a.updated_at.timestamp())
         .bind(a.customer_email.clone())
         .bind(a.sequence)
+        .bind(a.conversation.clone())
         .execute(self.conn())
         .await?;
         Ok(())

@@ -27,6 +27,11 @@ pub fn check(messages: &[ChatMessage]) -> Result<(), ChatError> {
 
 use sha2::{Digest, Sha256};
 
+/// Answered chat turns are kept this long (to continue a conversation exactly, or answer a retry);
+/// a client returning later has its conversation rebuilt from its messages. The conversations
+/// themselves, with their transcripts, stay in the store like calls.
+pub const TURN_RETENTION: chrono::Duration = chrono::Duration::days(30);
+
 /// The hash that names a conversation up to one of its messages: the client, its caller hint and
 /// every message's role and text, unambiguously separated.
 pub fn turn_key(client: &str, hint: Option<&str>, messages: &[ChatMessage]) -> String {

@@ -9,9 +9,9 @@ use async_trait::async_trait;
 use super::caller;
 use super::turn_key;
 use crate::booking::BookingService;
-use crate::conversation::{Conversation, Message, Receptionist, Speaker, Turn};
+use crate::conversation::{AfterTurn, Conversation, Message, Receptionist, Speaker, Turn};
 use crate::domain::{Appointment, Channel, PhoneNumber, Status};
-use crate::store::{AppointmentFilter, ChatTurn, Store, StoreError};
+use crate::store::{AppointmentFilter, ChatTurn, ConversationSave, Store, StoreError};
 
 /// Who wrote a message. `System` messages are read but never change the business's rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,9 +130,13 @@ impl ChatService {
             speaker.say(&turn.reply).await;
             return Ok(ChatAnswer { reply: turn.reply, ended: turn.ended, replayed: true, changes: Vec::new() });
         }
-        let first_user = messages.iter().position(|m| m.role == Role::User).expect("validated");
-        let conversation_key = turn_key(&req.client, hint, &messages[..=first_user]);
-        let mut conversation = self.resume(req, hint).await?;
+        let (mut conversation, parent) = self.resume(req, hint).await?;
+        // A conversation is the chain of turns that continue each other; a second, different
+        // continuation of the same turn (two customers who opened with the same words) is a new one.
+        let conversation_id = match &parent {
+            Some(p) if !self.store.chats().continued(&p.turn_key).await? => p.conversation.clone(),
+            _ => format!("chat-{}", uuid::Uuid::new_v4().simple()),
+        };
 
         let users = messages.iter().filter(|m| m.role == Role::User).map(|m| m.text.as_str());
         let caller = caller::of_conversation(hint, users, self.booking.business().region);
@@ -143,6 +147,7 @@ impl ChatService {
             caller: caller.number(),
             words: &last.text,
             cause: &cause,
+            conversation: &conversation_id,
             channel: Channel::Chat,
             speaker: &recording,
         };
@@ -154,36 +159,58 @@ impl ChatService {
         let changes = changes(&before, &self.appointments(caller.number()).await?);
         let ended = outcome.action.is_some();
         let state = serde_json::to_string(&conversation).map_err(|e| ChatError::Receptionist(e.to_string()))?;
+        let now = self.booking.now();
         let record = ChatTurn {
             turn_key: key,
-            conversation: conversation_key,
+            conversation: conversation_id,
+            parent: parent.map(|p| p.turn_key),
             caller: caller.number().cloned(),
             state,
             reply: reply.clone(),
             ended,
-            created_at: self.booking.now(),
+            created_at: now,
         };
-        self.store.chats().record(&record).await?;
+        // Only the first of two identical requests at once writes the conversation.
+        if self.store.chats().record(&record).await? {
+            let outcome = outcome.action.map(|a| match a {
+                AfterTurn::Transfer => "transferred",
+                AfterTurn::Hangup => "goodbye",
+            });
+            let save = ConversationSave {
+                id: &record.conversation,
+                channel: Channel::Chat,
+                caller: record.caller.as_ref(),
+                state: &record.state,
+                outcome,
+                started_at: now,
+            };
+            self.store.conversations().save(save, now).await?;
+        }
         Ok(ChatAnswer { reply, ended, replayed: false, changes })
     }
 
-    /// The state after the previous turn when it was recorded and the client repeats our answer
-    /// to it; else the conversation rebuilt from its messages.
-    async fn resume(&self, req: &ChatRequest, hint: Option<&str>) -> Result<Conversation, ChatError> {
+    /// The state after the previous turn, and that turn, when it was recorded and the client
+    /// repeats our answer to it; else the conversation rebuilt from its messages.
+    async fn resume(
+        &self,
+        req: &ChatRequest,
+        hint: Option<&str>,
+    ) -> Result<(Conversation, Option<ChatTurn>), ChatError> {
         let messages = &req.messages;
         let last = messages.len() - 1;
         let Some(previous) = messages[..last].iter().rposition(|m| m.role == Role::User) else {
-            return Ok(rebuild(&messages[..last]));
+            return Ok((rebuild(&messages[..last]), None));
         };
         let recorded = self.store.chats().get(&turn_key(&req.client, hint, &messages[..=previous])).await?;
         let answered = |turn: &ChatTurn| {
             messages[previous + 1..last].iter().any(|m| m.role == Role::Assistant && same_words(&m.text, &turn.reply))
         };
         Ok(match recorded {
-            Some(turn) if answered(&turn) => {
-                serde_json::from_str(&turn.state).unwrap_or_else(|_| rebuild(&messages[..last]))
-            }
-            _ => rebuild(&messages[..last]),
+            Some(turn) if answered(&turn) => match serde_json::from_str(&turn.state) {
+                Ok(state) => (state, Some(turn)),
+                Err(_) => (rebuild(&messages[..last]), None),
+            },
+            _ => (rebuild(&messages[..last]), None),
         })
     }
 

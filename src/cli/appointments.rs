@@ -206,6 +206,7 @@ async fn book(ctx: &Context, args: BookArgs) -> Result<(), CliError> {
         channel: Channel::Cli,
         actor: Actor::Staff { force: args.force },
         idempotency_key: Some(args.idempotency_key.unwrap_or_else(|| format!("cli:{}", uuid::Uuid::new_v4()))),
+        conversation: None,
         customer_email: args.email,
         // `--email` asks for the invite by itself; `--notify` adds the text.
         tell: if !args.notify && email_given { Tell::EmailOnly } else { tell(args.notify) },

@@ -45,6 +45,7 @@ pub(super) async fn run(ctx: &Context, args: ChatArgs) -> Result<(), CliError> {
     let echo = !std::io::stdin().is_terminal();
     let mut conversation = Conversation::default();
     let session = uuid::Uuid::new_v4().simple().to_string();
+    let conversation_id = format!("cli-{session}");
     let greeting = ctx.config.voice.greeting.replace("{business}", &ctx.config.business.name);
     Stdout.say(&greeting).await;
     let stdin = std::io::stdin();
@@ -61,7 +62,14 @@ pub(super) async fn run(ctx: &Context, args: ChatArgs) -> Result<(), CliError> {
         if let Err(e) = agent
             .turn(
                 &mut conversation,
-                Turn { caller: Some(&caller), words, cause: &cause, channel: Channel::Cli, speaker: &Stdout },
+                Turn {
+                    caller: Some(&caller),
+                    words,
+                    cause: &cause,
+                    conversation: &conversation_id,
+                    channel: Channel::Cli,
+                    speaker: &Stdout,
+                },
             )
             .await
         {

@@ -52,6 +52,8 @@ pub struct Turn<'a> {
     pub words: &'a str,
     /// The triggering event id: bookings made in this turn are idempotent on it.
     pub cause: &'a str,
+    /// The conversation's id (the call control id, `chat-…`), recorded with its bookings.
+    pub conversation: &'a str,
     /// Where the turn comes from (voice, SMS, CLI).
     pub channel: Channel,
     /// Hears the answer, sentence by sentence.

@@ -69,6 +69,8 @@ pub struct Appointment {
     pub external_event_id: Option<String>,
     /// The key of the request that created it.
     pub idempotency_key: Option<String>,
+    /// The conversation (call or chat) that booked it, if one did.
+    pub conversation: Option<String>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
     /// When it last changed.

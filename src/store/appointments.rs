@@ -10,7 +10,7 @@ use super::{Store, StoreError};
 use crate::domain::{Appointment, AppointmentId, Interval, PhoneNumber, StaffId};
 
 const COLUMNS: &str = "id, service_id, staff_id, start_at, end_at, buffer_minutes, customer_name, \
-     customer_phone, customer_email, notes, status, booked_via, external_event_id, idempotency_key, created_at, updated_at, sequence";
+     customer_phone, customer_email, notes, status, booked_via, external_event_id, idempotency_key, created_at, updated_at, sequence, conversation_id";
 
 /// Which appointments to list.
 #[derive(Debug, Clone, Default)]
@@ -63,6 +63,7 @@ fn from_row(row: &AnyRow) -> Result<Appointment, StoreError> {
         booked_via: text("booked_via")?.parse().map_err(corrupt)?,
         external_event_id: row.try_get("external_event_id")?,
         idempotency_key: row.try_get("idempotency_key")?,
+        conversation: row.try_get("conversation_id")?,
         created_at: instant(int("created_at")?)?,
         updated_at: instant(int("updated_at")?)?,
         sequence: int("sequence")?,

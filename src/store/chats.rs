@@ -12,8 +12,10 @@ use crate::domain::PhoneNumber;
 pub struct ChatTurn {
     /// Hash of the client, its caller hint and the messages up to this turn's user message.
     pub turn_key: String,
-    /// Hash of the client, its caller hint and the first user message.
+    /// The conversation it belongs to (`chat-…`, as in [`Store::conversations`]).
     pub conversation: String,
+    /// The recorded turn it continued, if it continued one.
+    pub parent: Option<String>,
     /// The customer, once a full number was known.
     pub caller: Option<PhoneNumber>,
     /// The receptionist's state after the turn (JSON).
@@ -31,14 +33,16 @@ pub struct ChatTurn {
 pub struct ChatTurns<'a>(pub(super) &'a Store);
 
 impl ChatTurns<'_> {
-    /// Records a turn; a turn already recorded (two identical requests at once) is kept as it was.
-    pub(crate) async fn record(&self, turn: &ChatTurn) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO chat_turns (turn_key, conversation, caller, state, reply, ended, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (turn_key) DO NOTHING",
+    /// Records a turn; false when it was already recorded (two identical requests at once), which
+    /// keeps the first.
+    pub(crate) async fn record(&self, turn: &ChatTurn) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO chat_turns (turn_key, conversation, parent, caller, state, reply, ended, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (turn_key) DO NOTHING",
         )
         .bind(&turn.turn_key)
         .bind(&turn.conversation)
+        .bind(turn.parent.clone())
         .bind(turn.caller.as_ref().map(|c| c.as_str().to_string()))
         .bind(&turn.state)
         .bind(&turn.reply)
@@ -46,13 +50,32 @@ impl ChatTurns<'_> {
         .bind(turn.created_at.timestamp())
         .execute(self.0.pool())
         .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Whether some recorded turn already continued the turn `turn_key`.
+    pub(crate) async fn continued(&self, turn_key: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT 1 AS one FROM chat_turns WHERE parent = $1 LIMIT 1")
+            .bind(turn_key)
+            .fetch_optional(self.0.pool())
+            .await?;
+        Ok(row.is_some())
+    }
+
+    /// Forgets turns answered before `before` (a client continuing such a conversation has it
+    /// rebuilt from its messages); the conversations themselves stay. Returns how many went.
+    pub async fn purge(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM chat_turns WHERE created_at < $1")
+            .bind(before.timestamp())
+            .execute(self.0.pool())
+            .await?;
+        Ok(done.rows_affected())
     }
 
     /// The turn recorded under `turn_key`.
     pub async fn get(&self, turn_key: &str) -> Result<Option<ChatTurn>, StoreError> {
         let row = sqlx::query(
-            "SELECT turn_key, conversation, caller, state, reply, ended, created_at FROM chat_turns WHERE turn_key = $1",
+            "SELECT turn_key, conversation, parent, caller, state, reply, ended, created_at FROM chat_turns WHERE turn_key = $1",
         )
         .bind(turn_key)
         .fetch_optional(self.0.pool())
@@ -61,6 +84,7 @@ impl ChatTurns<'_> {
             Ok(ChatTurn {
                 turn_key: r.try_get("turn_key")?,
                 conversation: r.try_get("conversation")?,
+                parent: r.try_get("parent")?,
                 caller: r.try_get::<Option<String>, _>("caller")?.map(PhoneNumber::from_stored),
                 state: r.try_get("state")?,
                 reply: r.try_get("reply")?,

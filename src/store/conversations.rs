@@ -1,11 +1,14 @@
-//! Stored phone conversations: the agent's state as JSON, written through at the end of each turn.
+//! Stored conversations of every channel: phone calls (written through at the end of each turn,
+//! so another instance can continue the call) and chat-endpoint conversations, each with the
+//! receptionist's state as JSON (which holds the transcript) and how it ended.
 
 use chrono::{DateTime, Utc};
 use sqlx::Row;
+use sqlx::any::AnyRow;
 
 use super::error::parse_text;
 use super::{Store, StoreError};
-use crate::domain::{PhoneNumber, text_enum};
+use crate::domain::{Channel, PhoneNumber, text_enum};
 
 /// Whether a conversation is still going on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,15 +24,38 @@ text_enum!(ConversationStatus { Active => "active", Ended => "ended" });
 /// A stored conversation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredConversation {
-    /// Caller.
-    pub caller: PhoneNumber,
+    /// The call control id, or `chat-…`.
+    pub id: String,
+    /// Phone call or chat.
+    pub channel: Channel,
+    /// Who it was with (a chat customer may not have given a number).
+    pub caller: Option<PhoneNumber>,
     /// Serialized state.
     pub state: String,
     /// Live or over.
     pub status: ConversationStatus,
-    /// How the call ended.
+    /// How it ended.
     pub outcome: Option<String>,
-    /// When the call started.
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What one save writes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ConversationSave<'a> {
+    /// The call control id, or `chat-…`.
+    pub id: &'a str,
+    /// Phone call or chat.
+    pub channel: Channel,
+    /// The caller, when known (an unknown caller never erases a known one).
+    pub caller: Option<&'a PhoneNumber>,
+    /// Serialized state.
+    pub state: &'a str,
+    /// How it ended; `None` while it goes on.
+    pub outcome: Option<&'a str>,
+    /// When it started (kept from the first save).
     pub started_at: DateTime<Utc>,
 }
 
@@ -37,52 +63,62 @@ pub struct StoredConversation {
 #[derive(Clone, Copy)]
 pub struct Conversations<'a>(pub(super) &'a Store);
 
+const COLUMNS: &str = "id, channel, caller, state, status, outcome, started_at, updated_at";
+
+fn from_row(r: &AnyRow) -> Result<StoredConversation, StoreError> {
+    let instant = |name: &str| -> Result<DateTime<Utc>, StoreError> {
+        Ok(DateTime::from_timestamp(r.try_get(name)?, 0).unwrap_or_default())
+    };
+    Ok(StoredConversation {
+        id: r.try_get("id")?,
+        channel: parse_text("conversations", &r.try_get::<String, _>("channel")?)?,
+        caller: r.try_get::<Option<String>, _>("caller")?.map(PhoneNumber::from_stored),
+        state: r.try_get("state")?,
+        status: parse_text("conversations", &r.try_get::<String, _>("status")?)?,
+        outcome: r.try_get("outcome")?,
+        started_at: instant("started_at")?,
+        updated_at: instant("updated_at")?,
+    })
+}
+
 impl Conversations<'_> {
     /// Creates or updates a conversation.
-    pub(crate) async fn save(
-        &self,
-        call: &str,
-        caller: &PhoneNumber,
-        state: &str,
-        outcome: Option<&str>,
-        started_at: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let status = if outcome.is_some() { ConversationStatus::Ended } else { ConversationStatus::Active };
+    pub(crate) async fn save(&self, c: ConversationSave<'_>, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let status = if c.outcome.is_some() { ConversationStatus::Ended } else { ConversationStatus::Active };
         sqlx::query(
-            "INSERT INTO conversations (call_control_id, caller, state, status, outcome, started_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (call_control_id) DO UPDATE SET state = excluded.state, \
-             status = excluded.status, outcome = excluded.outcome, updated_at = excluded.updated_at",
+            "INSERT INTO conversations (id, channel, caller, state, status, outcome, started_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO UPDATE SET state = excluded.state, \
+             caller = COALESCE(excluded.caller, conversations.caller), status = excluded.status, \
+             outcome = excluded.outcome, updated_at = excluded.updated_at",
         )
-        .bind(call)
-        .bind(caller.as_str())
-        .bind(state)
+        .bind(c.id)
+        .bind(c.channel.as_str())
+        .bind(c.caller.map(|p| p.as_str().to_string()))
+        .bind(c.state)
         .bind(status.as_str())
-        .bind(outcome)
-        .bind(started_at.timestamp())
+        .bind(c.outcome)
+        .bind(c.started_at.timestamp())
         .bind(now.timestamp())
         .execute(self.0.pool())
         .await?;
         Ok(())
     }
 
-    /// A conversation by call.
-    pub async fn get(&self, call: &str) -> Result<Option<StoredConversation>, StoreError> {
-        let row = sqlx::query(
-            "SELECT caller, state, status, outcome, started_at FROM conversations WHERE call_control_id = $1",
-        )
-        .bind(call)
-        .fetch_optional(self.0.pool())
-        .await?;
-        row.map(|r| {
-            Ok(StoredConversation {
-                caller: PhoneNumber::from_stored(r.try_get("caller")?),
-                state: r.try_get("state")?,
-                status: parse_text("conversations", &r.try_get::<String, _>("status")?)?,
-                outcome: r.try_get("outcome")?,
-                started_at: DateTime::from_timestamp(r.try_get("started_at")?, 0).unwrap_or_default(),
-            })
-        })
-        .transpose()
+    /// A conversation by id.
+    pub async fn get(&self, id: &str) -> Result<Option<StoredConversation>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM conversations WHERE id = $1"));
+        let row = sqlx::query(sql).bind(id).fetch_optional(self.0.pool()).await?;
+        row.as_ref().map(from_row).transpose()
+    }
+
+    /// The latest conversations first, of one channel or all, at most `limit`.
+    pub async fn recent(&self, channel: Option<Channel>, limit: i64) -> Result<Vec<StoredConversation>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM conversations WHERE ($1 = '' OR channel = $1) \
+             ORDER BY started_at DESC, id LIMIT $2"
+        ));
+        let channel = channel.map_or("", |c| c.as_str());
+        let rows = sqlx::query(sql).bind(channel).bind(limit).fetch_all(self.0.pool()).await?;
+        rows.iter().map(from_row).collect()
     }
 }

@@ -26,7 +26,7 @@ pub use appointments::AppointmentFilter;
 pub(crate) use appointments::{Appointments, StaffTx};
 pub use chats::ChatTurn;
 pub(crate) use chats::ChatTurns;
-pub(crate) use conversations::Conversations;
+pub(crate) use conversations::{ConversationSave, Conversations};
 pub use conversations::{ConversationStatus, StoredConversation};
 pub(crate) use error::StoreError;
 pub(crate) use inbox::InboxEvents;

@@ -9,8 +9,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::VoiceHandler;
 use crate::conversation::Conversation;
-use crate::domain::PhoneNumber;
-use crate::store::ConversationStatus;
+use crate::domain::{Channel, PhoneNumber};
+use crate::store::{ConversationSave, ConversationStatus};
 use crate::telnyx::CallControlId;
 
 /// One live call.
@@ -58,11 +58,11 @@ impl VoiceHandler {
         }
         // Another instance (or this one before a restart) may have had this call.
         let stored = self.inner.store.conversations().get(id.as_str()).await.ok().flatten()?;
-        if stored.status != ConversationStatus::Active {
+        if stored.status != ConversationStatus::Active || stored.channel != Channel::Voice {
             return None;
         }
         let conversation: Conversation = serde_json::from_str(&stored.state).unwrap_or_default();
-        let call = Arc::new(Mutex::new(Call::new(stored.caller, conversation, stored.started_at)));
+        let call = Arc::new(Mutex::new(Call::new(stored.caller?, conversation, stored.started_at)));
         self.inner.calls.insert(id.to_string(), call.clone());
         tracing::info!(call = %id, "resumed a call from the store");
         Some(call)
@@ -75,7 +75,17 @@ impl VoiceHandler {
             .inner
             .store
             .conversations()
-            .save(id.as_str(), &call.caller, &state, outcome, call.started_at, now)
+            .save(
+                ConversationSave {
+                    id: id.as_str(),
+                    channel: Channel::Voice,
+                    caller: Some(&call.caller),
+                    state: &state,
+                    outcome,
+                    started_at: call.started_at,
+                },
+                now,
+            )
             .await
         {
             tracing::warn!(error = %e, "could not save the conversation");

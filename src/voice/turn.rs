@@ -73,7 +73,7 @@ impl VoiceHandler {
         let speaker = self.speaker(id, cause, pending);
         let started = std::time::Instant::now();
         let result = tokio::select! {
-            r = self.inner.agent.turn(&mut conversation, Turn { caller: Some(&caller), words, cause, channel: Channel::Voice, speaker: &speaker }) => Some(r),
+            r = self.inner.agent.turn(&mut conversation, Turn { caller: Some(&caller), words, cause, conversation: id.as_str(), channel: Channel::Voice, speaker: &speaker }) => Some(r),
             _ = token.cancelled() => None,
         };
         metrics::histogram!("agent_turn_seconds").record(started.elapsed().as_secs_f64());

@@ -39,7 +39,7 @@ impl Recorded {
 /// The agent, and the booking service it books through.
 /// A phone turn: `caller` says `words`; `cause` makes its bookings idempotent.
 fn voice_turn<'a>(caller: &'a PhoneNumber, words: &'a str, cause: &'a str, speaker: &'a dyn Speaker) -> Turn<'a> {
-    Turn { caller: Some(caller), words, cause, channel: Channel::Voice, speaker }
+    Turn { caller: Some(caller), words, cause, conversation: "call-1", channel: Channel::Voice, speaker }
 }
 
 async fn agent(db: &TestDb, llm: &FakeLlm, settings: TurnSettings) -> (Agent, BookingService) {

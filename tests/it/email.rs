@@ -121,6 +121,7 @@ async fn booked_moved_and_cancelled_invites_reach_the_customer_by_email() {
         channel: Channel::Voice,
         actor: Actor::Customer { phone: phone("+13125550123") },
         idempotency_key: Some("call-1:tool-1".into()),
+        conversation: None,
         customer_email: Some("jane@example.com".into()),
         tell: Tell::Confirmation,
     };

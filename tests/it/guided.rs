@@ -95,6 +95,7 @@ impl<'a> Call<'a> {
                     caller: self.known.then_some(&self.caller),
                     words,
                     cause: &cause,
+                    conversation: "conversation-1",
                     channel: Channel::Voice,
                     speaker: &self.heard,
                 },

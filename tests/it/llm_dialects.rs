@@ -49,6 +49,7 @@ async fn book_through(turns: [Vec<Step>; 3]) -> Vec<Value> {
         caller: Some(&caller),
         words: "a consultation with Sarah on Tuesday, I'm Jane Doe",
         cause: "evt",
+        conversation: "conversation-1",
         channel: Channel::Voice,
         speaker: &Quiet,
     };

@@ -53,6 +53,7 @@ impl Setup {
             channel: Channel::Voice,
             actor: Actor::Staff { force: true },
             idempotency_key: None,
+            conversation: None,
             customer_email: None,
             tell: Tell::Nothing,
         };

@@ -153,6 +153,7 @@ impl Texts {
             channel: Channel::Cli,
             actor: Actor::Staff { force: true },
             idempotency_key: None,
+            conversation: None,
             customer_email: None,
             tell,
         };

@@ -261,6 +261,8 @@ pub(crate) struct ToolContext<'a> {
     pub cause: &'a str,
     /// Where bookings come from.
     pub channel: Channel,
+    /// The conversation, recorded with its bookings.
+    pub conversation: &'a str,
     /// Set when a tool wants the call transferred or ended.
     pub action: &'a mut Option<AfterTurn>,
 }
@@ -274,6 +276,6 @@ impl<'a> ToolContext<'a> {
         slots: &'a mut HashMap<String, OfferedSlot>,
         action: &'a mut Option<AfterTurn>,
     ) -> Self {
-        Self { booking, caller: turn.caller, slots, cause: turn.cause, channel: turn.channel, action }
+        Self { booking, caller: turn.caller, slots, cause: turn.cause, channel: turn.channel, conversation: turn.conversation, action }
     }
 }

@@ -159,6 +159,7 @@ async fn book(
         // The cause and the slot, not the model's call id: a turn replayed (a chat client's retry
         // re-runs the model, which names its calls afresh) books the same slot once.
         idempotency_key: Some(format!("{}:{}:{}", cx.cause, s.staff, s.start.timestamp())),
+        conversation: Some(cx.conversation.to_string()),
         customer_email: None,
         tell: Tell::Confirmation,
     };

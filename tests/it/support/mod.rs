@@ -191,6 +191,7 @@ pub fn appointment(service: &str, staff: &str, start: DateTime<Utc>) -> appointm
         booked_via: Channel::Voice,
         external_event_id: None,
         idempotency_key: None,
+        conversation: None,
         created_at: start,
         updated_at: start,
         sequence: 0,
@@ -209,6 +210,7 @@ pub fn request(service: &str, start: DateTime<Utc>) -> BookRequest {
         channel: Channel::Cli,
         actor: Actor::Customer { phone: phone("+13125550123") },
         idempotency_key: None,
+        conversation: None,
         customer_email: None,
         tell: Tell::Nothing,
     }
