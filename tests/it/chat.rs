@@ -1,7 +1,7 @@
 //! The receptionist as a chat model, below the wire: each request carries the whole
 //! conversation; a turn continues from the recorded state of the one before, a repeated request
 //! gets the same answer and books nothing twice, and nobody acts for a customer before their full
-//! number is known.
+//! number is known. Each conversation is stored like a call, with its bookings.
 
 use crate::support;
 
@@ -15,7 +15,8 @@ use appointment_setter::clock::ManualClock;
 use appointment_setter::config::Config;
 use appointment_setter::conversation::Speaker;
 use appointment_setter::conversation::guided::GuidedDialog;
-use appointment_setter::store::AppointmentFilter;
+use appointment_setter::domain::Channel;
+use appointment_setter::store::{AppointmentFilter, Store};
 use async_trait::async_trait;
 use support::{TestDb, chicago};
 
@@ -27,13 +28,18 @@ impl Speaker for Quiet {
 }
 
 async fn guided_chat(db: &TestDb) -> (ChatService, BookingService) {
+    let (chat, booking, _) = guided_chat_with_store(db).await;
+    (chat, booking)
+}
+
+async fn guided_chat_with_store(db: &TestDb) -> (ChatService, BookingService, Store) {
     let config =
         Config::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml")).unwrap();
     let clock = Arc::new(ManualClock::new(chicago(2026, 12, 7, 8, 0)));
     let store = db.store().await;
     let booking = BookingService::new(Arc::new(config.business), store.clone(), Arc::new(LocalCalendar), clock);
     let receptionist = Arc::new(GuidedDialog::new(booking.clone()));
-    (ChatService::new(receptionist, booking.clone(), store, Duration::from_secs(10)), booking)
+    (ChatService::new(receptionist, booking.clone(), store.clone(), Duration::from_secs(10)), booking, store)
 }
 
 fn user(text: &str) -> ChatMessage {
@@ -90,5 +96,73 @@ async fn requests_that_are_not_a_conversation_ending_with_the_customer_are_refus
     for messages in [vec![], vec![user("hi"), assistant("Hello!")], vec![user("   ")]] {
         let err = chat.answer(&request("k1", messages.clone()), &Quiet).await.unwrap_err();
         assert!(matches!(err, appointment_setter::chat::ChatError::Invalid(_)), "{messages:?}: {err}");
+    }
+}
+
+const ROADMAP: &str = "Book appointment for John Doe, 555-1234, consultation, next Tuesday 2pm";
+
+#[tokio::test]
+async fn each_conversation_is_stored_like_a_call_with_the_appointments_it_booked() {
+    for db in TestDb::all().await {
+        let (chat, booking, store) = guided_chat_with_store(&db).await;
+        let first = user(ROADMAP);
+        let asked = chat.answer(&request("k1", vec![first.clone()]), &Quiet).await.unwrap();
+        let second = request("k1", vec![first, assistant(&asked.reply), user("312-555-1234")]);
+        chat.answer(&second, &Quiet).await.unwrap();
+        chat.answer(&second, &Quiet).await.unwrap();
+
+        let chats = store.conversations().recent(Some(Channel::Chat), 10).await.unwrap();
+        assert_eq!(chats.len(), 1, "{}: both turns and the retry are one conversation", db.label);
+        let c = &chats[0];
+        assert!(c.id.starts_with("chat-"), "{}", c.id);
+        assert_eq!(c.caller.as_ref().map(|p| p.as_str()), Some("+13125551234"), "{}", db.label);
+        assert!(c.state.contains("312-555-1234") && c.state.contains("You're all set"), "{}", c.state);
+        assert!(store.conversations().recent(Some(Channel::Voice), 10).await.unwrap().is_empty());
+        let booked = booking.list(&AppointmentFilter::default()).await.unwrap();
+        assert_eq!(booked[0].conversation.as_deref(), Some(c.id.as_str()), "{}", db.label);
+    }
+}
+
+#[tokio::test]
+async fn two_customers_who_open_with_the_same_words_are_two_conversations() {
+    let db = TestDb::sqlite().await;
+    let (chat, _, store) = guided_chat_with_store(&db).await;
+    let hello = chat.answer(&request("k1", vec![user("Hi")]), &Quiet).await.unwrap();
+    for next in ["What times are available next Tuesday?", "When is my appointment?"] {
+        let r = request("k1", vec![user("Hi"), assistant(&hello.reply), user(next)]);
+        chat.answer(&r, &Quiet).await.unwrap();
+    }
+    let chats = store.conversations().recent(Some(Channel::Chat), 10).await.unwrap();
+    assert_eq!(chats.len(), 2, "{chats:?}");
+    assert!(chats.iter().any(|c| c.state.contains("available next Tuesday") && !c.state.contains("my appointment")));
+    assert!(chats.iter().any(|c| c.state.contains("my appointment") && !c.state.contains("available next Tuesday")));
+}
+
+#[tokio::test]
+async fn a_conversation_whose_turns_are_forgotten_or_edited_is_rebuilt_from_its_messages() {
+    for forget in [true, false] {
+        let db = TestDb::sqlite().await;
+        let (chat, booking, store) = guided_chat_with_store(&db).await;
+        let first = user(ROADMAP);
+        let asked = chat.answer(&request("k1", vec![first.clone()]), &Quiet).await.unwrap();
+        // Past the retention, or a client that shows our answer in its own words.
+        let shown = if forget {
+            assert_eq!(store.chats().purge(chicago(2027, 2, 1, 0, 0)).await.unwrap(), 1);
+            asked.reply.clone()
+        } else {
+            "What is your full phone number?".to_string()
+        };
+        let mut messages = vec![first, assistant(&shown), user("312-555-1234")];
+        let confirm = chat.answer(&request("k1", messages.clone()), &Quiet).await.unwrap();
+        // Rebuilt from the words alone, it says back what it understood before booking.
+        let expected = "To confirm: a Consultation on Tuesday, December 8 at 2:00 PM for John Doe. Shall I book it?";
+        assert_eq!(confirm.reply, expected, "forget: {forget}");
+        assert!(booking.list(&AppointmentFilter::default()).await.unwrap().is_empty());
+        messages.extend([assistant(&confirm.reply), user("Yes")]);
+        let booked = chat.answer(&request("k1", messages), &Quiet).await.unwrap();
+        assert!(booked.reply.contains("You're all set"), "forget: {forget}: {}", booked.reply);
+        let all = booking.list(&AppointmentFilter::default()).await.unwrap();
+        assert_eq!((all.len(), all[0].start), (1, chicago(2026, 12, 8, 14, 0)), "forget: {forget}");
+        assert_eq!(all[0].customer_phone.as_str(), "+13125551234");
     }
 }

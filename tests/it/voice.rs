@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use appointment_setter::booking::BookingService;
+use appointment_setter::domain::Channel;
 use appointment_setter::calendar::LocalCalendar;
 use appointment_setter::clock::{Clock, SystemClock};
 use appointment_setter::config::Config;
@@ -191,6 +192,7 @@ async fn a_caller_books_a_consultation_and_gets_a_text() {
     let booked = p.booking.list(&AppointmentFilter { phone: Some(phone(JANE)), ..Default::default() }).await.unwrap();
     assert_eq!(booked.len(), 1, "booked once although every event came twice");
     assert_eq!(booked[0].customer_name, "Jane Doe");
+    assert_eq!(booked[0].conversation.as_deref(), Some(CALL), "the appointment names the call that booked it");
     p.until("the SMS confirmation", |p| {
         p.telnyx.received().iter().any(|r| r.path.ends_with("/messages") && r.body["to"] == JANE)
     })
@@ -201,6 +203,7 @@ async fn a_caller_books_a_consultation_and_gets_a_text() {
     assert_eq!(stored.status, ConversationStatus::Ended);
     assert_eq!(stored.outcome.as_deref(), Some("normal_clearing"));
     assert!(stored.state.contains("Jane Doe"), "the transcript is kept");
+    assert_eq!((stored.channel, stored.caller.as_ref().map(|c| c.as_str())), (Channel::Voice, Some(JANE)));
     assert_eq!((count(&p, "answer"), count(&p, "transcription_start")), (1, 1), "no command twice");
     let metrics = appointment_setter::observability::metrics().render();
     for name in [
