@@ -4,117 +4,24 @@
 
 use crate::support;
 
-use std::net::TcpListener;
-use std::num::NonZeroU32;
-use std::sync::Arc;
-use std::time::Duration;
-
-use appointment_setter::booking::BookingService;
-use appointment_setter::calendar::LocalCalendar;
-use appointment_setter::chat::ChatService;
-use appointment_setter::clock::{ManualClock, SystemClock};
-use appointment_setter::config::Config;
-use appointment_setter::conversation::guided::GuidedDialog;
-use appointment_setter::http::{ChatAccess, ChatEndpoint};
-use appointment_setter::startup::{self, ServerParts};
+use appointment_setter::domain::Channel;
+use appointment_setter::http::ChatAccess;
 use appointment_setter::store::AppointmentFilter;
-use appointment_setter::telnyx::{PublicKey, Verifier};
-use async_openai::Client;
-use async_openai::config::OpenAIConfig;
-use async_openai::types::chat::{
-    ChatCompletionRequestAssistantMessageArgs, ChatCompletionRequestMessage, ChatCompletionRequestUserMessageArgs,
-    CreateChatCompletionRequestArgs,
-};
-use futures::StreamExt as _;
+use support::chat_server::{KEY, ask, ask_either, assistant, client, serve, user};
 use support::{TestDb, chicago};
-
-const KEY: &str = "sk-test-receptionist";
-
-struct Server {
-    url: String,
-    booking: BookingService,
-    _db: TestDb,
-}
-
-async fn serve(access: ChatAccess, per_minute: u32) -> Server {
-    let db = TestDb::sqlite().await;
-    let config =
-        Config::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml")).unwrap();
-    let store = db.store().await;
-    let clock = Arc::new(ManualClock::new(chicago(2026, 12, 7, 8, 0)));
-    let booking = BookingService::new(Arc::new(config.business), store.clone(), Arc::new(LocalCalendar), clock);
-    let receptionist = Arc::new(GuidedDialog::new(booking.clone()));
-    let service = ChatService::new(receptionist, booking.clone(), store.clone(), Duration::from_secs(10));
-    let chat = ChatEndpoint::new(service, access, NonZeroU32::new(per_minute).unwrap());
-    let parts = ServerParts {
-        listener: TcpListener::bind("127.0.0.1:0").unwrap(),
-        verifier: Verifier::new(PublicKey::from_verifying_key(support::webhooks::signing_key().verifying_key())),
-        handler: Arc::new(support::webhooks::Recorder::default()),
-        clock: Arc::new(SystemClock),
-        workers: 2,
-        capacity: 100,
-        chat: Some(chat),
-    };
-    let app = startup::start(store, parts).await.unwrap();
-    let url = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
-    Server { url, booking, _db: db }
-}
-
-fn client(server: &Server, key: &str) -> Client<OpenAIConfig> {
-    Client::with_config(OpenAIConfig::new().with_api_base(format!("{}/v1", server.url)).with_api_key(key))
-}
-
-fn user(text: &str) -> ChatCompletionRequestMessage {
-    ChatCompletionRequestUserMessageArgs::default().content(text).build().unwrap().into()
-}
-
-fn assistant(text: &str) -> ChatCompletionRequestMessage {
-    ChatCompletionRequestAssistantMessageArgs::default().content(text).build().unwrap().into()
-}
-
-async fn ask(client: &Client<OpenAIConfig>, messages: Vec<ChatCompletionRequestMessage>) -> String {
-    let request = CreateChatCompletionRequestArgs::default().model("gpt-4o-mini").messages(messages).build().unwrap();
-    let response = client.chat().create(request).await.unwrap();
-    assert_eq!(response.model, "gpt-4o-mini", "the requested model name is echoed");
-    response.choices[0].message.content.clone().unwrap_or_default()
-}
-
-async fn ask_streaming(client: &Client<OpenAIConfig>, messages: Vec<ChatCompletionRequestMessage>) -> String {
-    let request = CreateChatCompletionRequestArgs::default()
-        .model("gpt-4o-mini")
-        .messages(messages)
-        .stream(true)
-        .build()
-        .unwrap();
-    let mut stream = client.chat().create_stream(request).await.unwrap();
-    let (mut text, mut finished) = (String::new(), None);
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.unwrap();
-        for choice in chunk.choices {
-            text.push_str(choice.delta.content.as_deref().unwrap_or_default());
-            finished = finished.or(choice.finish_reason);
-        }
-    }
-    assert!(finished.is_some(), "the last chunk carries a finish_reason");
-    text
-}
 
 #[tokio::test]
 async fn the_roadmap_booking_through_the_official_client_books_once_streaming_or_not() {
     for streaming in [false, true] {
         let server = serve(ChatAccess::Keys(vec![KEY.into()]), 1000).await;
         let client = client(&server, KEY);
+        let times = ask_either(streaming, &client, vec![user("What times are available next Tuesday?")]).await;
+        assert!(times.contains("Tuesday, December 8") && times.contains("9:00 AM"), "{times}");
         let first = user("Book appointment for John Doe, 555-1234, consultation, next Tuesday 2pm");
-        let asked = if streaming {
-            ask_streaming(&client, vec![first.clone()]).await
-        } else {
-            ask(&client, vec![first.clone()]).await
-        };
+        let asked = ask_either(streaming, &client, vec![first.clone()]).await;
         assert!(asked.contains("I need your full phone number"), "{asked}");
         let second = vec![first, assistant(&asked), user("312-555-1234")];
-        let booked =
-            if streaming { ask_streaming(&client, second.clone()).await } else { ask(&client, second.clone()).await };
+        let booked = ask_either(streaming, &client, second.clone()).await;
         assert!(booked.contains("You're all set"), "{booked}");
         // The client retries: the same answer, one appointment.
         assert_eq!(ask(&client, second).await, booked);
@@ -122,7 +29,7 @@ async fn the_roadmap_booking_through_the_official_client_books_once_streaming_or
             server.booking.list(&AppointmentFilter { include_cancelled: true, ..Default::default() }).await.unwrap();
         assert_eq!(all.len(), 1, "streaming: {streaming}");
         assert_eq!((all[0].start, all[0].customer_name.as_str()), (chicago(2026, 12, 8, 14, 0), "John Doe"));
-        assert_eq!(all[0].booked_via, appointment_setter::domain::Channel::Chat);
+        assert_eq!(all[0].booked_via, Channel::Chat);
     }
 }
 

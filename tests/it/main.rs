@@ -10,6 +10,7 @@ mod availability_rules;
 mod booking_service;
 mod chat;
 mod chat_endpoint;
+mod chat_llm;
 mod cli;
 mod config;
 mod demo;

@@ -9,11 +9,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use appointment_setter::booking::BookingService;
-use appointment_setter::domain::Channel;
 use appointment_setter::calendar::LocalCalendar;
 use appointment_setter::clock::{Clock, SystemClock};
 use appointment_setter::config::Config;
 use appointment_setter::conversation::{Agent, OpenAiLlm, TurnSettings};
+use appointment_setter::domain::Channel;
 use appointment_setter::ingest::Inbox;
 use appointment_setter::ingest::Router;
 use appointment_setter::messaging::{ConfirmationSettings, Confirmations, OutboxSettings, SmsHandler, Workers};

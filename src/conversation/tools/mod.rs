@@ -276,6 +276,14 @@ impl<'a> ToolContext<'a> {
         slots: &'a mut HashMap<String, OfferedSlot>,
         action: &'a mut Option<AfterTurn>,
     ) -> Self {
-        Self { booking, caller: turn.caller, slots, cause: turn.cause, channel: turn.channel, conversation: turn.conversation, action }
+        Self {
+            booking,
+            caller: turn.caller,
+            slots,
+            cause: turn.cause,
+            channel: turn.channel,
+            conversation: turn.conversation,
+            action,
+        }
     }
 }
