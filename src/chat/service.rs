@@ -170,22 +170,18 @@ impl ChatService {
             ended,
             created_at: now,
         };
-        // Only the first of two identical requests at once writes the conversation.
-        if self.store.chats().record(&record).await? {
-            let outcome = outcome.action.map(|a| match a {
+        let save = ConversationSave {
+            id: &record.conversation,
+            channel: Channel::Chat,
+            caller: record.caller.as_ref(),
+            state: &record.state,
+            outcome: outcome.action.map(|a| match a {
                 AfterTurn::Transfer => "transferred",
                 AfterTurn::Hangup => "goodbye",
-            });
-            let save = ConversationSave {
-                id: &record.conversation,
-                channel: Channel::Chat,
-                caller: record.caller.as_ref(),
-                state: &record.state,
-                outcome,
-                started_at: now,
-            };
-            self.store.conversations().save(save, now).await?;
-        }
+            }),
+            started_at: now,
+        };
+        self.store.chats().record(&record, save).await?;
         Ok(ChatAnswer { reply, ended, replayed: false, changes })
     }
 

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::{Store, StoreError};
+use super::{ConversationSave, Store, StoreError};
 use crate::domain::PhoneNumber;
 
 /// One answered turn.
@@ -33,9 +33,10 @@ pub struct ChatTurn {
 pub struct ChatTurns<'a>(pub(super) &'a Store);
 
 impl ChatTurns<'_> {
-    /// Records a turn; false when it was already recorded (two identical requests at once), which
-    /// keeps the first.
-    pub(crate) async fn record(&self, turn: &ChatTurn) -> Result<bool, StoreError> {
+    /// Records a turn and writes its conversation, in one transaction; false when the turn was
+    /// already recorded (two identical requests at once), which keeps the first and its write.
+    pub(crate) async fn record(&self, turn: &ChatTurn, conversation: ConversationSave<'_>) -> Result<bool, StoreError> {
+        let mut tx = self.0.begin_write().await?;
         let done = sqlx::query(
             "INSERT INTO chat_turns (turn_key, conversation, parent, caller, state, reply, ended, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (turn_key) DO NOTHING",
@@ -48,9 +49,14 @@ impl ChatTurns<'_> {
         .bind(&turn.reply)
         .bind(i64::from(turn.ended))
         .bind(turn.created_at.timestamp())
-        .execute(self.0.pool())
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        let recorded = done.rows_affected() == 1;
+        if recorded {
+            super::conversations::save(&mut *tx, conversation, turn.created_at).await?;
+        }
+        tx.commit().await?;
+        Ok(recorded)
     }
 
     /// Whether some recorded turn already continued the turn `turn_key`.

@@ -3,6 +3,7 @@
 //! receptionist's state as JSON (which holds the transcript) and how it ended.
 
 use chrono::{DateTime, Utc};
+use sqlx::AnyExecutor;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -84,24 +85,7 @@ fn from_row(r: &AnyRow) -> Result<StoredConversation, StoreError> {
 impl Conversations<'_> {
     /// Creates or updates a conversation.
     pub(crate) async fn save(&self, c: ConversationSave<'_>, now: DateTime<Utc>) -> Result<(), StoreError> {
-        let status = if c.outcome.is_some() { ConversationStatus::Ended } else { ConversationStatus::Active };
-        sqlx::query(
-            "INSERT INTO conversations (id, channel, caller, state, status, outcome, started_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO UPDATE SET state = excluded.state, \
-             caller = COALESCE(excluded.caller, conversations.caller), status = excluded.status, \
-             outcome = excluded.outcome, updated_at = excluded.updated_at",
-        )
-        .bind(c.id)
-        .bind(c.channel.as_str())
-        .bind(c.caller.map(|p| p.as_str().to_string()))
-        .bind(c.state)
-        .bind(status.as_str())
-        .bind(c.outcome)
-        .bind(c.started_at.timestamp())
-        .bind(now.timestamp())
-        .execute(self.0.pool())
-        .await?;
-        Ok(())
+        save(self.0.pool(), c, now).await
     }
 
     /// A conversation by id.
@@ -121,4 +105,30 @@ impl Conversations<'_> {
         let rows = sqlx::query(sql).bind(channel).bind(limit).fetch_all(self.0.pool()).await?;
         rows.iter().map(from_row).collect()
     }
+}
+
+/// Creates or updates a conversation through `e` (the pool, or a transaction).
+pub(super) async fn save<'e>(
+    e: impl AnyExecutor<'e>,
+    c: ConversationSave<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let status = if c.outcome.is_some() { ConversationStatus::Ended } else { ConversationStatus::Active };
+    sqlx::query(
+        "INSERT INTO conversations (id, channel, caller, state, status, outcome, started_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO UPDATE SET state = excluded.state, \
+             caller = COALESCE(excluded.caller, conversations.caller), status = excluded.status, \
+             outcome = excluded.outcome, updated_at = excluded.updated_at",
+    )
+    .bind(c.id)
+    .bind(c.channel.as_str())
+    .bind(c.caller.map(|p| p.as_str().to_string()))
+    .bind(c.state)
+    .bind(status.as_str())
+    .bind(c.outcome)
+    .bind(c.started_at.timestamp())
+    .bind(now.timestamp())
+    .execute(e)
+    .await?;
+    Ok(())
 }
