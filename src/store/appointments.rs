@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
-use sqlx::{Any, AnyExecutor, Row, Transaction};
+use sqlx::{AnyExecutor, Row};
 
 use super::{Store, StoreError};
 use crate::domain::{Appointment, AppointmentId, Interval, PhoneNumber, StaffId};
@@ -30,7 +30,7 @@ pub struct AppointmentFilter {
 /// A write transaction holding the per-staff commit lock (see [`Store::begin_for_staff`]).
 /// Dropped without [`StaffTx::commit`], it rolls back.
 pub(crate) struct StaffTx {
-    tx: Transaction<'static, Any>,
+    tx: super::WriteTx,
 }
 
 /// Longer than any appointment can be: services last at most a day (config validation); staff
@@ -122,7 +122,7 @@ impl StaffTx {
         &mut self.tx
     }
 
-    pub(super) fn new(tx: Transaction<'static, Any>) -> Self {
+    pub(super) fn new(tx: super::WriteTx) -> Self {
         Self { tx }
     }
 

@@ -18,6 +18,7 @@ mod inbox;
 mod messaging;
 mod open;
 mod reminders;
+mod write;
 
 use std::path::Path;
 use std::time::Duration;
@@ -30,13 +31,14 @@ pub(crate) use conversations::{ConversationSave, Conversations};
 pub use conversations::{ConversationStatus, StoredConversation};
 pub(crate) use error::StoreError;
 pub(crate) use inbox::InboxEvents;
+pub(crate) use write::WriteTx;
 pub use inbox::{EventStatus, NewInboxEvent, Outcome};
 pub(crate) use messaging::{MessageChannel, NewMessage, OptOuts, Outbox, OutboxMessage, SendOutcome};
 pub use messaging::{MessageRecord, MessageStatus};
 pub use reminders::ReminderStatus;
 pub(crate) use reminders::Reminders;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{Any, AnyPool, Executor, Transaction};
+use sqlx::{AnyPool, Executor};
 
 use crate::domain::StaffId;
 
@@ -57,6 +59,8 @@ pub(crate) enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// This process's SQLite writers queue here (see `write`).
+    gate: write::WriteGate,
 }
 
 /// The database URL to use: `DATABASE_URL` when set, else the SQLite file next to the config.
@@ -108,7 +112,7 @@ impl Store {
         }
         open::probe(url, backend, &options).await?;
         let pool = pool.connect_with(options).await.map_err(|e| StoreError::connect(url, e))?;
-        let store = Self { pool, backend };
+        let store = Self { pool, backend, gate: write::WriteGate::default() };
         store.migrate().await?;
         Ok(store)
     }
@@ -187,10 +191,14 @@ impl Store {
 
     /// Opens a write transaction. On SQLite it takes the database write lock at once
     /// (`BEGIN IMMEDIATE`), so a read-then-write inside it can never fail on a stale snapshot.
-    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Any>, StoreError> {
+    /// Writers of this process wait their turn on a gate first (see `write`).
+    pub(crate) async fn begin_write(&self) -> Result<WriteTx, StoreError> {
         Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Sqlite => {
+                let turn = self.gate.enter().await;
+                WriteTx::new(self.pool.begin_with("BEGIN IMMEDIATE").await?, Some(turn))
+            }
+            Backend::Postgres => WriteTx::new(self.pool.begin().await?, None),
         })
     }
 
