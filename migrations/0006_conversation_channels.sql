@@ -1,7 +1,7 @@
 -- Conversations of every channel (SPEC §9, §13): phone calls (keyed by their call control id) and
--- chat-endpoint conversations (keyed `chat-<uuid>`), listed alike for the owner. A chat customer
--- may not have given a number yet, so `caller` may be empty. Appointments name the conversation
--- that booked them.
+-- chat-endpoint conversations (`chat-<uuid>`: their latest turn in `chat_turns`), listed alike
+-- for the owner; `caller` may be empty, as a chat customer's may be. Appointments name the
+-- conversation that booked them.
 CREATE TABLE conversations_v2 (
     id         TEXT PRIMARY KEY,
     channel    TEXT NOT NULL,
@@ -23,6 +23,12 @@ CREATE INDEX conversations_caller ON conversations (caller, started_at);
 ALTER TABLE appointments ADD COLUMN conversation_id TEXT;
 
 -- A chat turn knows the turn it continued, so two conversations that began with the same words
--- become two conversations when they part.
+-- become two conversations when they part; the latest turn of a conversation (one that no turn of
+-- the same conversation continues) is the conversation, listed with the calls, so answering a
+-- chat turn stays one write. `outcome` says how the receptionist ended it, `started_at` when the
+-- conversation's first turn was answered.
 ALTER TABLE chat_turns ADD COLUMN parent TEXT;
+ALTER TABLE chat_turns ADD COLUMN outcome TEXT;
+ALTER TABLE chat_turns ADD COLUMN started_at BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX chat_turns_parent ON chat_turns (parent);
+CREATE INDEX chat_turns_started ON chat_turns (started_at);

@@ -11,7 +11,7 @@ use super::turn_key;
 use crate::booking::BookingService;
 use crate::conversation::{AfterTurn, Conversation, Message, Receptionist, Speaker, Turn};
 use crate::domain::{Appointment, Channel, PhoneNumber, Status};
-use crate::store::{AppointmentFilter, ChatTurn, ConversationSave, Store, StoreError};
+use crate::store::{AppointmentFilter, CHAT_PREFIX, ChatTurn, Store, StoreError};
 
 /// Who wrote a message. `System` messages are read but never change the business's rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,14 +128,15 @@ impl ChatService {
         let key = turn_key(&req.client, hint, messages);
         if let Some(turn) = self.store.chats().get(&key).await? {
             speaker.say(&turn.reply).await;
-            return Ok(ChatAnswer { reply: turn.reply, ended: turn.ended, replayed: true, changes: Vec::new() });
+            let ended = turn.ended();
+            return Ok(ChatAnswer { reply: turn.reply, ended, replayed: true, changes: Vec::new() });
         }
         let (mut conversation, parent) = self.resume(req, hint).await?;
         // A conversation is the chain of turns that continue each other; a second, different
         // continuation of the same turn (two customers who opened with the same words) is a new one.
-        let conversation_id = match &parent {
-            Some(p) if !self.store.chats().continued(&p.turn_key).await? => p.conversation.clone(),
-            _ => format!("chat-{}", uuid::Uuid::new_v4().simple()),
+        let (conversation_id, started_at) = match &parent {
+            Some(p) if !self.store.chats().continued(&p.turn_key).await? => (p.conversation.clone(), p.started_at),
+            _ => (format!("{CHAT_PREFIX}{}", uuid::Uuid::new_v4().simple()), self.booking.now()),
         };
 
         let users = messages.iter().filter(|m| m.role == Role::User).map(|m| m.text.as_str());
@@ -157,9 +158,7 @@ impl ChatService {
             .map_err(|e| ChatError::Receptionist(e.to_string()))?;
         let reply = recording.said.into_inner().expect("not poisoned").join(" ");
         let changes = changes(&before, &self.appointments(caller.number()).await?);
-        let ended = outcome.action.is_some();
         let state = serde_json::to_string(&conversation).map_err(|e| ChatError::Receptionist(e.to_string()))?;
-        let now = self.booking.now();
         let record = ChatTurn {
             turn_key: key,
             conversation: conversation_id,
@@ -167,21 +166,15 @@ impl ChatService {
             caller: caller.number().cloned(),
             state,
             reply: reply.clone(),
-            ended,
-            created_at: now,
-        };
-        let save = ConversationSave {
-            id: &record.conversation,
-            channel: Channel::Chat,
-            caller: record.caller.as_ref(),
-            state: &record.state,
             outcome: outcome.action.map(|a| match a {
-                AfterTurn::Transfer => "transferred",
-                AfterTurn::Hangup => "goodbye",
+                AfterTurn::Transfer => "transferred".to_string(),
+                AfterTurn::Hangup => "goodbye".to_string(),
             }),
-            started_at: now,
+            started_at,
+            created_at: self.booking.now(),
         };
-        self.store.chats().record(&record, save).await?;
+        let ended = record.ended();
+        self.store.chats().record(&record).await?;
         Ok(ChatAnswer { reply, ended, replayed: false, changes })
     }
 

@@ -66,6 +66,20 @@ pub struct Conversations<'a>(pub(super) &'a Store);
 
 const COLUMNS: &str = "id, channel, caller, state, status, outcome, started_at, updated_at";
 
+/// The ids of chat-endpoint conversations start with this.
+pub(crate) const CHAT_PREFIX: &str = "chat-";
+
+/// Chat conversations in [`COLUMNS`]: the latest turn of each (ends in a condition, for more
+/// `AND`s).
+fn chats() -> String {
+    format!(
+        "conversation AS id, 'chat' AS channel, caller, state, \
+         CASE WHEN outcome IS NULL THEN 'active' ELSE 'ended' END AS status, outcome, started_at, \
+         created_at AS updated_at FROM chat_turns WHERE {}",
+        super::chats::LATEST
+    )
+}
+
 fn from_row(r: &AnyRow) -> Result<StoredConversation, StoreError> {
     let instant = |name: &str| -> Result<DateTime<Utc>, StoreError> {
         Ok(DateTime::from_timestamp(r.try_get(name)?, 0).unwrap_or_default())
@@ -90,16 +104,22 @@ impl Conversations<'_> {
 
     /// A conversation by id.
     pub async fn get(&self, id: &str) -> Result<Option<StoredConversation>, StoreError> {
-        let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM conversations WHERE id = $1"));
-        let row = sqlx::query(sql).bind(id).fetch_optional(self.0.pool()).await?;
+        let sql = if id.starts_with(CHAT_PREFIX) {
+            format!("SELECT {} AND conversation = $1 ORDER BY updated_at DESC LIMIT 1", chats())
+        } else {
+            format!("SELECT {COLUMNS} FROM conversations WHERE id = $1")
+        };
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(self.0.pool()).await?;
         row.as_ref().map(from_row).transpose()
     }
 
     /// The latest conversations first, of one channel or all, at most `limit`.
     pub async fn recent(&self, channel: Option<Channel>, limit: i64) -> Result<Vec<StoredConversation>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM conversations WHERE ($1 = '' OR channel = $1) \
-             ORDER BY started_at DESC, id LIMIT $2"
+            "SELECT * FROM (SELECT {COLUMNS} FROM conversations WHERE ($1 = '' OR channel = $1) \
+             UNION ALL SELECT {} AND ($1 = '' OR $1 = 'chat')) AS everything \
+             ORDER BY started_at DESC, id LIMIT $2",
+            chats()
         ));
         let channel = channel.map_or("", |c| c.as_str());
         let rows = sqlx::query(sql).bind(channel).bind(limit).fetch_all(self.0.pool()).await?;

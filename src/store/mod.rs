@@ -27,11 +27,10 @@ pub use appointments::AppointmentFilter;
 pub(crate) use appointments::{Appointments, StaffTx};
 pub use chats::ChatTurn;
 pub(crate) use chats::ChatTurns;
-pub(crate) use conversations::{ConversationSave, Conversations};
+pub(crate) use conversations::{CHAT_PREFIX, ConversationSave, Conversations};
 pub use conversations::{ConversationStatus, StoredConversation};
 pub(crate) use error::StoreError;
 pub(crate) use inbox::InboxEvents;
-pub(crate) use write::WriteTx;
 pub use inbox::{EventStatus, NewInboxEvent, Outcome};
 pub(crate) use messaging::{MessageChannel, NewMessage, OptOuts, Outbox, OutboxMessage, SendOutcome};
 pub use messaging::{MessageRecord, MessageStatus};
@@ -39,6 +38,7 @@ pub use reminders::ReminderStatus;
 pub(crate) use reminders::Reminders;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
+pub(crate) use write::WriteTx;
 
 use crate::domain::StaffId;
 

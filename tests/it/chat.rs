@@ -139,30 +139,42 @@ async fn two_customers_who_open_with_the_same_words_are_two_conversations() {
 }
 
 #[tokio::test]
-async fn a_conversation_whose_turns_are_forgotten_or_edited_is_rebuilt_from_its_messages() {
-    for forget in [true, false] {
-        let db = TestDb::sqlite().await;
+async fn a_conversation_the_client_edited_is_rebuilt_from_its_messages_and_read_back_before_booking() {
+    let db = TestDb::sqlite().await;
+    let (chat, booking) = guided_chat(&db).await;
+    let first = user(ROADMAP);
+    chat.answer(&request("k1", vec![first.clone()]), &Quiet).await.unwrap();
+    // The client shows our answer in its own words: no recorded state matches.
+    let mut messages = vec![first, assistant("What is your full phone number?"), user("312-555-1234")];
+    let confirm = chat.answer(&request("k1", messages.clone()), &Quiet).await.unwrap();
+    let expected = "To confirm: a Consultation on Tuesday, December 8 at 2:00 PM for John Doe. Shall I book it?";
+    assert_eq!(confirm.reply, expected);
+    assert!(booking.list(&AppointmentFilter::default()).await.unwrap().is_empty());
+    messages.extend([assistant(&confirm.reply), user("Yes")]);
+    let booked = chat.answer(&request("k1", messages), &Quiet).await.unwrap();
+    assert!(booked.reply.contains("You're all set"), "{}", booked.reply);
+    let all = booking.list(&AppointmentFilter::default()).await.unwrap();
+    assert_eq!((all.len(), all[0].start), (1, chicago(2026, 12, 8, 14, 0)));
+    assert_eq!(all[0].customer_phone.as_str(), "+13125551234");
+}
+
+#[tokio::test]
+async fn old_turns_are_purged_but_each_conversation_keeps_its_latest_turn() {
+    for db in TestDb::all().await {
         let (chat, booking, store) = guided_chat_with_store(&db).await;
         let first = user(ROADMAP);
         let asked = chat.answer(&request("k1", vec![first.clone()]), &Quiet).await.unwrap();
-        // Past the retention, or a client that shows our answer in its own words.
-        let shown = if forget {
-            assert_eq!(store.chats().purge(chicago(2027, 2, 1, 0, 0)).await.unwrap(), 1);
-            asked.reply.clone()
-        } else {
-            "What is your full phone number?".to_string()
-        };
-        let mut messages = vec![first, assistant(&shown), user("312-555-1234")];
-        let confirm = chat.answer(&request("k1", messages.clone()), &Quiet).await.unwrap();
-        // Rebuilt from the words alone, it says back what it understood before booking.
-        let expected = "To confirm: a Consultation on Tuesday, December 8 at 2:00 PM for John Doe. Shall I book it?";
-        assert_eq!(confirm.reply, expected, "forget: {forget}");
-        assert!(booking.list(&AppointmentFilter::default()).await.unwrap().is_empty());
-        messages.extend([assistant(&confirm.reply), user("Yes")]);
-        let booked = chat.answer(&request("k1", messages), &Quiet).await.unwrap();
-        assert!(booked.reply.contains("You're all set"), "forget: {forget}: {}", booked.reply);
-        let all = booking.list(&AppointmentFilter::default()).await.unwrap();
-        assert_eq!((all.len(), all[0].start), (1, chicago(2026, 12, 8, 14, 0)), "forget: {forget}");
-        assert_eq!(all[0].customer_phone.as_str(), "+13125551234");
+        let second = request("k1", vec![first, assistant(&asked.reply), user("312-555-1234")]);
+        let booked = chat.answer(&second, &Quiet).await.unwrap();
+        assert_eq!(store.chats().purge(chicago(2027, 2, 1, 0, 0)).await.unwrap(), 1, "{}", db.label);
+        let chats = store.conversations().recent(None, 10).await.unwrap();
+        assert_eq!(chats.len(), 1, "{}", db.label);
+        assert!(chats[0].state.contains("You're all set"), "{}", chats[0].state);
+        let kept = store.conversations().get(&chats[0].id).await.unwrap().unwrap();
+        assert_eq!(kept, chats[0]);
+        // The latest turn still answers a retry, without booking again.
+        let again = chat.answer(&second, &Quiet).await.unwrap();
+        assert!(again.replayed && again.reply == booked.reply, "{}", db.label);
+        assert_eq!(booking.list(&AppointmentFilter::default()).await.unwrap().len(), 1);
     }
 }
