@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use appointment_setter::booking::BookingService;
 use appointment_setter::calendar::LocalCalendar;
-use appointment_setter::chat::{ChatMessage, ChatRequest, ChatService, Role};
+use appointment_setter::chat::{ChatAnswer, ChatMessage, ChatRequest, ChatService, Role};
 use appointment_setter::clock::ManualClock;
 use appointment_setter::config::Config;
 use appointment_setter::conversation::Speaker;
@@ -101,14 +101,21 @@ async fn requests_that_are_not_a_conversation_ending_with_the_customer_are_refus
 
 const ROADMAP: &str = "Book appointment for John Doe, 555-1234, consultation, next Tuesday 2pm";
 
+/// The roadmap booking in two turns (the number asked for, then given): the second request, and
+/// its answer.
+async fn roadmap_booking(chat: &ChatService) -> (ChatRequest, ChatAnswer) {
+    let first = user(ROADMAP);
+    let asked = chat.answer(&request("k1", vec![first.clone()]), &Quiet).await.unwrap();
+    let second = request("k1", vec![first, assistant(&asked.reply), user("312-555-1234")]);
+    let booked = chat.answer(&second, &Quiet).await.unwrap();
+    (second, booked)
+}
+
 #[tokio::test]
 async fn each_conversation_is_stored_like_a_call_with_the_appointments_it_booked() {
     for db in TestDb::all().await {
         let (chat, booking, store) = guided_chat_with_store(&db).await;
-        let first = user(ROADMAP);
-        let asked = chat.answer(&request("k1", vec![first.clone()]), &Quiet).await.unwrap();
-        let second = request("k1", vec![first, assistant(&asked.reply), user("312-555-1234")]);
-        chat.answer(&second, &Quiet).await.unwrap();
+        let (second, _) = roadmap_booking(&chat).await;
         chat.answer(&second, &Quiet).await.unwrap();
 
         let chats = store.conversations().recent(Some(Channel::Chat), 10).await.unwrap();
@@ -162,10 +169,7 @@ async fn a_conversation_the_client_edited_is_rebuilt_from_its_messages_and_read_
 async fn old_turns_are_purged_but_each_conversation_keeps_its_latest_turn() {
     for db in TestDb::all().await {
         let (chat, booking, store) = guided_chat_with_store(&db).await;
-        let first = user(ROADMAP);
-        let asked = chat.answer(&request("k1", vec![first.clone()]), &Quiet).await.unwrap();
-        let second = request("k1", vec![first, assistant(&asked.reply), user("312-555-1234")]);
-        let booked = chat.answer(&second, &Quiet).await.unwrap();
+        let (second, booked) = roadmap_booking(&chat).await;
         assert_eq!(store.chats().purge(chicago(2027, 2, 1, 0, 0)).await.unwrap(), 1, "{}", db.label);
         let chats = store.conversations().recent(None, 10).await.unwrap();
         assert_eq!(chats.len(), 1, "{}", db.label);

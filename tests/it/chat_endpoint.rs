@@ -4,10 +4,11 @@
 
 use crate::support;
 
+use appointment_setter::conversation::{Conversation, Receptionist, Turn, TurnError, TurnOutcome};
 use appointment_setter::domain::Channel;
 use appointment_setter::http::ChatAccess;
 use appointment_setter::store::AppointmentFilter;
-use support::chat_server::{KEY, ask, ask_either, assistant, client, serve, user};
+use support::chat_server::{KEY, ask, ask_either, assistant, client, serve, serve_with, user};
 use support::{TestDb, chicago};
 
 #[tokio::test]
@@ -159,4 +160,37 @@ async fn fifty_conversations_at_once_each_hear_only_their_own_appointment() {
         let others = customers.iter().filter(|(n, s)| n != number && text.contains(s.as_str())).count();
         assert_eq!(others, 0, "{number} heard someone else's appointment: {text}");
     }
+}
+
+/// A receptionist that never answers.
+struct Silent;
+
+#[async_trait::async_trait]
+impl Receptionist for Silent {
+    async fn turn(&self, _: &mut Conversation, _: Turn<'_>) -> Result<TurnOutcome, TurnError> {
+        std::future::pending().await
+    }
+
+    fn describe(&self) -> &'static str {
+        "silent"
+    }
+}
+
+#[tokio::test]
+async fn a_receptionist_that_cannot_answer_in_time_is_a_503_in_openai_shape() {
+    let deadline = std::time::Duration::from_millis(50);
+    let server = serve_with(ChatAccess::Anonymous, 1000, deadline, |_| std::sync::Arc::new(Silent)).await;
+    let body = serde_json::json!({"model": "m", "messages": [{"role": "user", "content": "hi"}]});
+    let url = format!("{}/v1/chat/completions", server.url);
+    let r = reqwest::Client::new().post(&url).json(&body).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 503);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        (v["error"]["type"].as_str(), v["error"]["code"].as_str()),
+        (Some("server_error"), Some("timeout")),
+        "{v}"
+    );
+    // Nothing was recorded: the same request is tried afresh (and times out again), not replayed.
+    let again = reqwest::Client::new().post(&url).json(&body).send().await.unwrap();
+    assert_eq!(again.status().as_u16(), 503);
 }

@@ -43,14 +43,14 @@ pub struct Server {
 
 /// The guided dialog behind the endpoint.
 pub async fn serve(access: ChatAccess, per_minute: u32) -> Server {
-    serve_with(access, per_minute, |booking| Arc::new(GuidedDialog::new(booking))).await
+    serve_with(access, per_minute, TURN, |booking| Arc::new(GuidedDialog::new(booking))).await
 }
 
 /// The LLM agent (with the guided dialog as its fallback, as `serve` runs it) behind the endpoint,
 /// talking to the OpenAI-compatible server at `llm_base`.
 pub async fn serve_llm(access: ChatAccess, llm_base: &str) -> Server {
     let model = Arc::new(OpenAiLlm::new(llm_base, "test-key", "fake-model", Duration::from_secs(5)).unwrap());
-    serve_with(access, 1000, move |booking| {
+    serve_with(access, 1000, TURN, move |booking| {
         Arc::new(WithFallback {
             agent: Agent::new(model, booking.clone(), TurnSettings::default()),
             guided: GuidedDialog::new(booking),
@@ -59,10 +59,15 @@ pub async fn serve_llm(access: ChatAccess, llm_base: &str) -> Server {
     .await
 }
 
-/// `receptionist` (made for the server's booking service) behind the endpoint.
+/// How long the servers here give a turn.
+const TURN: Duration = Duration::from_secs(10);
+
+/// `receptionist` (made for the server's booking service) behind the endpoint, given `deadline`
+/// to answer a turn.
 pub async fn serve_with(
     access: ChatAccess,
     per_minute: u32,
+    deadline: Duration,
     receptionist: impl FnOnce(BookingService) -> Arc<dyn Receptionist>,
 ) -> Server {
     let db = TestDb::sqlite().await;
@@ -71,8 +76,7 @@ pub async fn serve_with(
     let store = db.store().await;
     let clock = Arc::new(ManualClock::new(chicago(2026, 12, 7, 8, 0)));
     let booking = BookingService::new(Arc::new(config.business), store.clone(), Arc::new(LocalCalendar), clock);
-    let service =
-        ChatService::new(receptionist(booking.clone()), booking.clone(), store.clone(), Duration::from_secs(10));
+    let service = ChatService::new(receptionist(booking.clone()), booking.clone(), store.clone(), deadline);
     let chat = ChatEndpoint::new(service, access, NonZeroU32::new(per_minute).unwrap());
     let parts = ServerParts {
         listener: TcpListener::bind("127.0.0.1:0").unwrap(),
