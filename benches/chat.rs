@@ -86,6 +86,7 @@ async fn serve(dir: &std::path::Path, receptionist: impl FnOnce(BookingService) 
         workers: 2,
         capacity: 100,
         chat: Some(chat),
+        admin: None,
     };
     let app = startup::start(store, parts).await.unwrap();
     let url = format!("http://127.0.0.1:{}/v1/chat/completions", app.port());

@@ -25,6 +25,7 @@
 //! - [`observability`]: log and Prometheus set-up.
 //! - [`domain`]: pure scheduling rules and types: no I/O, no clock reads.
 
+pub mod accounts;
 pub mod booking;
 pub mod calendar;
 pub mod chat;

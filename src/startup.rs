@@ -31,6 +31,8 @@ pub struct ServerParts {
     pub capacity: usize,
     /// The chat endpoint, when it is on.
     pub chat: Option<crate::http::ChatEndpoint>,
+    /// The owner's console, when this server has one.
+    pub admin: Option<crate::http::AdminConsole>,
 }
 
 /// Starts the server: recovers unfinished events, then serves. Must run inside a tokio runtime.
@@ -72,6 +74,7 @@ pub async fn start(store: Store, parts: ServerParts) -> std::io::Result<Applicat
         store,
         metrics: crate::observability::metrics(),
         chat: parts.chat,
+        admin: parts.admin,
     };
     Application::build(parts.listener, state, parts.workers)
 }

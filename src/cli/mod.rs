@@ -7,6 +7,7 @@
 mod appointments;
 mod chat;
 mod check;
+mod console;
 mod context;
 mod output;
 mod replay;
@@ -60,6 +61,9 @@ pub(crate) enum Command {
     Chat(chat::ChatArgs),
     /// A complete simulated call and text exchange on a throwaway database, printed as a transcript
     Demo(DemoArgs),
+    /// Add and list the owner's console accounts
+    #[command(subcommand)]
+    Users(console::UsersCommand),
 }
 
 /// Arguments of `demo`.
@@ -183,6 +187,7 @@ pub(crate) async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Check => check::run(&ctx).await,
         Command::Serve => serve::run(&ctx).await,
         Command::Chat(args) => chat::run(&ctx, args).await,
+        Command::Users(cmd) => console::run(&ctx, cmd).await,
         Command::Keygen(_) | Command::Replay(_) | Command::Demo(_) => unreachable!("handled above"),
     };
     ctx.close().await;

@@ -138,6 +138,7 @@ pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
     };
 
     let chat = chat_endpoint(ctx, &booking)?;
+    let console_booking = booking.clone();
     let chat_on = chat.is_some();
     let business = Arc::new(ctx.config.business.clone());
     let sms = SmsHandler::new(booking.clone(), ctx.store.clone(), wake);
@@ -155,13 +156,18 @@ pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
             clock.clone(),
         ));
     }
-    let parts = ServerParts { listener, verifier, handler: Arc::new(handler), clock, workers, capacity: 10_000, chat };
+    let port = listener.local_addr().map_err(|e| CliError::Failed(e.into()))?.port();
+    let addr = format!("{}:{port}", bind.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h));
+    let public_url = std::env::var("PUBLIC_URL").ok().filter(|u| !u.trim().is_empty());
+    let public_url = public_url.unwrap_or_else(|| format!("http://{addr}"));
+    let admin = Some(super::console::admin_console(ctx, &console_booking, &public_url).await?);
+    let handler = Arc::new(handler);
+    let parts = ServerParts { listener, verifier, handler, clock, workers, capacity: 10_000, chat, admin };
     let app = startup::start(ctx.store.clone(), parts).await.context("starting the server")?;
-    let addr = format!("{}:{}", bind.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h), app.port());
     tracing::info!(%addr, "listening");
     let chat_routes = if chat_on { ", POST /v1/chat/completions, GET /v1/models" } else { "" };
     eprintln!(
-        "appointment-setter listening on http://{addr} (POST /webhooks/telnyx, GET /healthz /readyz /metrics{chat_routes})"
+        "appointment-setter listening on http://{addr} (POST /webhooks/telnyx, GET /healthz /readyz /metrics /admin{chat_routes})"
     );
     let served = app.run_until_stopped().await;
     if let Some(messaging) = messaging {

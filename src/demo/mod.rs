@@ -234,6 +234,7 @@ pub(crate) async fn run(config: Config, clock: Arc<dyn Clock>, script: Vec<Line>
         workers: 1,
         capacity: 1000,
         chat: None,
+        admin: None,
     };
     let app = startup::start(store.clone(), parts).await?;
     let url = format!("http://127.0.0.1:{}/webhooks/telnyx", app.port());

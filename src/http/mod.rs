@@ -4,11 +4,13 @@
 //! its port; [`Application::run_until_stopped`] serves until SIGTERM/Ctrl-C or a stop request,
 //! then drains in-flight events and flushes the inbox.
 
+mod admin;
 mod chat;
 mod chat_wire;
 mod health;
 mod webhook;
 
+pub use admin::AdminConsole;
 pub use chat::{ChatAccess, ChatEndpoint};
 
 use std::net::TcpListener;
@@ -40,6 +42,8 @@ pub(crate) struct AppState {
     pub metrics: PrometheusHandle,
     /// The OpenAI-compatible chat endpoint, when it is on.
     pub chat: Option<ChatEndpoint>,
+    /// The owner's console (`/admin`), when this server has one.
+    pub admin: Option<AdminConsole>,
 }
 
 /// Stops a running server (what SIGTERM does): no new connections, in-flight requests finish.
@@ -76,6 +80,7 @@ impl Application {
                 .route("/v1/chat/completions", web::post().to(chat::completions))
                 .route("/chat/completions", web::post().to(chat::completions))
                 .route("/v1/models", web::get().to(chat::models))
+                .configure(admin::routes)
                 .default_service(web::to(|| async { error(404, "not_found", "no such endpoint") }))
         })
         .workers(workers.max(1))

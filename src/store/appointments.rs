@@ -19,6 +19,8 @@ pub struct AppointmentFilter {
     pub phone: Option<PhoneNumber>,
     /// Only those ending after this instant.
     pub from: Option<DateTime<Utc>>,
+    /// Only those starting before this instant.
+    pub until: Option<DateTime<Utc>>,
     /// Only this staff member's.
     pub staff: Option<StaffId>,
     /// Include cancelled ones.
@@ -256,6 +258,9 @@ impl Appointments<'_> {
         }
         if let Some(from) = filter.from {
             next("end_at > ?", Bind::Int(from.timestamp()), &mut clauses);
+        }
+        if let Some(until) = filter.until {
+            next("start_at < ?", Bind::Int(until.timestamp()), &mut clauses);
         }
         if let Some(staff) = &filter.staff {
             next("staff_id = ?", Bind::Text(staff.to_string()), &mut clauses);

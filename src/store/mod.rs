@@ -18,6 +18,7 @@ mod inbox;
 mod messaging;
 mod open;
 mod reminders;
+mod users;
 mod write;
 
 use std::path::Path;
@@ -38,6 +39,8 @@ pub use reminders::ReminderStatus;
 pub(crate) use reminders::Reminders;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
+pub(crate) use users::Users;
+pub use users::{AuditEntry, Role, User};
 pub(crate) use write::WriteTx;
 
 use crate::domain::StaffId;
@@ -158,6 +161,11 @@ impl Store {
     /// Calls in progress and finished, with their conversation state.
     pub fn conversations(&self) -> Conversations<'_> {
         Conversations(self)
+    }
+
+    /// Console accounts, sessions, set-up tokens and the audit log.
+    pub fn users(&self) -> Users<'_> {
+        Users(self)
     }
 
     /// Answered turns of chat-endpoint conversations.

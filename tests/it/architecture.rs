@@ -2,7 +2,7 @@
 //! parts below its own, `domain` names nothing of the crate, and only `booking` (and `store`,
 //! which defines it) touches the per-staff write transaction that appointment changes run in.
 //! Layers, top to bottom: cli → http, demo, startup → ingest → voice, messaging → conversation →
-//! booking → calendar, store, telnyx → config, clock, net, observability → domain.
+//! booking, accounts → calendar, store, telnyx → config, clock, net, observability → domain.
 
 use std::path::{Path, PathBuf};
 
@@ -18,6 +18,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("messaging", 6),
     ("conversation", 5),
     ("booking", 4),
+    ("accounts", 4),
     ("calendar", 3),
     ("store", 3),
     ("telnyx", 3),

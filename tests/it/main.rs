@@ -13,6 +13,7 @@ mod chat_endpoint;
 mod chat_llm;
 mod cli;
 mod config;
+mod console;
 mod demo;
 mod email;
 mod events;

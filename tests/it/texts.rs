@@ -93,6 +93,7 @@ async fn start(db: &TestDb) -> Texts {
         workers: 2,
         capacity: 1000,
         chat: None,
+        admin: None,
     };
     let app = startup::start(store.clone(), parts).await.unwrap();
     let url = format!("http://127.0.0.1:{}/webhooks/telnyx", app.port());

@@ -83,6 +83,7 @@ async fn start_with(db: &TestDb, timeouts: CallTimeouts) -> Phone {
         workers: 2,
         capacity: 1000,
         chat: None,
+        admin: None,
     };
     let app = startup::start(store.clone(), parts).await.unwrap();
     let url = format!("http://127.0.0.1:{}/webhooks/telnyx", app.port());

@@ -86,6 +86,7 @@ pub async fn serve_with(
         workers: 2,
         capacity: 100,
         chat: Some(chat),
+        admin: None,
     };
     let app = startup::start(store.clone(), parts).await.unwrap();
     let url = format!("http://127.0.0.1:{}", app.port());

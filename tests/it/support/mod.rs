@@ -222,6 +222,7 @@ pub fn request_with(service: &str, staff: &str, start: DateTime<Utc>) -> BookReq
 }
 
 pub mod chat_server;
+pub mod console_server;
 pub mod fake_llm;
 pub mod fake_telnyx;
 pub mod google_emulator;

@@ -100,6 +100,7 @@ pub async fn spawn_server_with(store: Store, capacity: usize, recorder: Arc<Reco
         workers: 2,
         capacity,
         chat: None,
+        admin: None,
     };
     let app = startup::start(store.clone(), parts).await.unwrap();
     let url = format!("http://127.0.0.1:{}", app.port());

@@ -1,0 +1,146 @@
+//! Signing in and out, and the one-time set-up link that creates the owner. A wrong address and
+//! a wrong password get the same answer; a locked account says until when and what to do.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+use super::views::{Expired, Login, Setup};
+use super::{AdminConsole, console, csrf_ok, csrf_refused, session_cookie, signed_in};
+use crate::accounts::{AccountError, LoginError};
+
+#[derive(Deserialize)]
+pub(super) struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+#[derive(Deserialize)]
+pub(super) struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+#[derive(Deserialize)]
+pub(super) struct SetupForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    again: String,
+}
+
+fn html(status: actix_web::http::StatusCode, body: String) -> HttpResponse {
+    HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body)
+}
+
+/// The address a request came from (the peer; a proxy in front makes it the proxy's).
+fn address(req: &HttpRequest) -> IpAddr {
+    req.peer_addr().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.ip())
+}
+
+fn render(template: impl askama::Template) -> String {
+    template.render().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "a console template failed");
+        "Something went wrong on our side.".into()
+    })
+}
+
+fn business(console: &AdminConsole) -> &str {
+    &console.booking.business().name
+}
+
+fn signed_in_redirect(console: &AdminConsole, token: &str) -> HttpResponse {
+    HttpResponse::SeeOther().cookie(session_cookie(console, token)).insert_header((header::LOCATION, "/admin")).finish()
+}
+
+pub(super) async fn form(req: HttpRequest) -> HttpResponse {
+    let Some(console) = console(&req) else { return HttpResponse::NotFound().finish() };
+    html(actix_web::http::StatusCode::OK, render(Login { business: business(console), email: "", error: None }))
+}
+
+pub(super) async fn submit(req: HttpRequest, form: web::Form<LoginForm>) -> HttpResponse {
+    let Some(console) = console(&req) else { return HttpResponse::NotFound().finish() };
+    match console.accounts.login(&form.email, &form.password, address(&req)).await {
+        Ok(signed) => signed_in_redirect(console, &signed.token),
+        Err(e) => {
+            let status = match &e {
+                LoginError::Invalid => actix_web::http::StatusCode::UNAUTHORIZED,
+                LoginError::Locked { .. } => actix_web::http::StatusCode::LOCKED,
+                LoginError::TooMany => actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+                LoginError::Store(e) => {
+                    tracing::error!(error = %e, "sign-in failed on the database");
+                    actix_web::http::StatusCode::SERVICE_UNAVAILABLE
+                }
+            };
+            let message = match e {
+                LoginError::Store(_) => "The database is not answering; try again in a moment.".to_string(),
+                e => e.to_string(),
+            };
+            html(status, render(Login { business: business(console), email: form.email.trim(), error: Some(message) }))
+        }
+    }
+}
+
+pub(super) async fn logout(req: HttpRequest, form: web::Form<CsrfForm>) -> HttpResponse {
+    let (console, auth) = match signed_in(&req).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    if !csrf_ok(&auth.principal, &form.csrf) {
+        return csrf_refused();
+    }
+    if let Err(e) = console.accounts.logout(&auth.principal).await {
+        tracing::error!(error = %e, "could not end a console session");
+    }
+    HttpResponse::SeeOther()
+        .cookie(session_cookie(&console, ""))
+        .insert_header((header::LOCATION, "/admin/login"))
+        .finish()
+}
+
+pub(super) async fn setup_form(req: HttpRequest, token: web::Path<String>) -> HttpResponse {
+    let Some(console) = console(&req) else { return HttpResponse::NotFound().finish() };
+    let business = business(console);
+    match console.accounts.setup_token_valid(&token).await {
+        Ok(true) => {
+            html(actix_web::http::StatusCode::OK, render(Setup { business, token: &token, email: "", error: None }))
+        }
+        _ => html(actix_web::http::StatusCode::NOT_FOUND, render(Expired { business })),
+    }
+}
+
+pub(super) async fn setup_submit(
+    req: HttpRequest,
+    token: web::Path<String>,
+    form: web::Form<SetupForm>,
+) -> HttpResponse {
+    let Some(console) = console(&req) else { return HttpResponse::NotFound().finish() };
+    let business = business(console);
+    let again = |error: String| {
+        let page = Setup { business, token: &token, email: form.email.trim(), error: Some(error) };
+        html(actix_web::http::StatusCode::BAD_REQUEST, render(page))
+    };
+    if form.password != form.again {
+        return again("The two passwords differ.".into());
+    }
+    match console.accounts.setup_owner(&token, &form.email, &form.password, address(&req)).await {
+        Ok(signed) => signed_in_redirect(console, &signed.token),
+        Err(AccountError::SetupLink) => html(actix_web::http::StatusCode::NOT_FOUND, render(Expired { business })),
+        Err(AccountError::Store(e)) => {
+            tracing::error!(error = %e, "owner set-up failed on the database");
+            again("The database is not answering; try again in a moment.".into())
+        }
+        Err(e) => again(format!("{}.", capitalize(&e.to_string()))),
+    }
+}
+
+fn capitalize(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}

@@ -1,0 +1,130 @@
+//! The owner's console (SPEC §15), server-rendered: `/admin` pages behind a session cookie.
+//!
+//! Every page but sign-in and set-up needs a signed-in session ([`signed_in`]: no session → a
+//! redirect to the sign-in page); every state-changing form carries the session's CSRF token
+//! ([`check_csrf`]: missing or wrong → 403). Responses carry a CSP without inline script or
+//! style, `X-Frame-Options: DENY`, `Referrer-Policy`, `nosniff` and `no-store`. Templates are
+//! `askama` (compiled in, escaped), the stylesheet is embedded; nothing is fetched at run time.
+
+mod login;
+mod style;
+mod today;
+mod views;
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::header;
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::accounts::{Accounts, Authenticated, Principal, SESSION_LIFETIME};
+use crate::booking::BookingService;
+use crate::store::Store;
+
+/// The session cookie's name.
+pub(crate) const COOKIE: &str = "as_session";
+
+/// What the console needs (cheap to clone).
+#[derive(Clone)]
+pub struct AdminConsole {
+    accounts: Accounts,
+    booking: BookingService,
+    store: Store,
+    /// Cookies are `Secure` (the public URL is https).
+    secure: bool,
+}
+
+impl AdminConsole {
+    /// The console over `accounts` and `booking`; `secure` marks cookies `Secure` (serve sets it
+    /// when `PUBLIC_URL` is https).
+    pub fn new(accounts: Accounts, booking: BookingService, store: Store, secure: bool) -> Self {
+        Self { accounts, booking, store, secure }
+    }
+}
+
+/// The console's routes, under `/admin`.
+pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
+    let headers = DefaultHeaders::new()
+        .add((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+        .add((header::REFERRER_POLICY, "same-origin"))
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::CACHE_CONTROL, "no-store"));
+    cfg.service(
+        web::scope("/admin")
+            .wrap(headers)
+            .route("", web::get().to(today::page))
+            .route("/", web::get().to(today::page))
+            .route("/login", web::get().to(login::form))
+            .route("/login", web::post().to(login::submit))
+            .route("/logout", web::post().to(login::logout))
+            .route("/setup/{token}", web::get().to(login::setup_form))
+            .route("/setup/{token}", web::post().to(login::setup_submit))
+            .route("/static/console.css", web::get().to(style::css))
+            .default_service(web::to(not_found)),
+    );
+}
+
+/// The console, or `None` when this server has none (tests of other parts).
+pub(crate) fn console(req: &HttpRequest) -> Option<&AdminConsole> {
+    req.app_data::<web::Data<crate::http::AppState>>().and_then(|s| s.admin.as_ref())
+}
+
+async fn not_found(req: HttpRequest) -> HttpResponse {
+    let _ = req;
+    HttpResponse::NotFound().content_type("text/html; charset=utf-8").body(views::not_found())
+}
+
+/// Who is signed in, or the response to send instead (the sign-in page, or 404 without a console).
+pub(crate) async fn signed_in(req: &HttpRequest) -> Result<(AdminConsole, Authenticated), HttpResponse> {
+    let Some(console) = console(req) else { return Err(HttpResponse::NotFound().finish()) };
+    let token = req.cookie(COOKIE).map(|c| c.value().to_string());
+    let found = match token {
+        Some(token) => console.accounts.authenticate(&token).await.map_err(|e| {
+            tracing::error!(error = %e, "could not check a console session");
+            HttpResponse::ServiceUnavailable().body("The database is not answering; try again in a moment.")
+        })?,
+        None => None,
+    };
+    match found {
+        Some(auth) => Ok((console.clone(), auth)),
+        None => Err(HttpResponse::SeeOther().insert_header((header::LOCATION, "/admin/login")).finish()),
+    }
+}
+
+/// Whether the form's CSRF token is the session's (compared in constant time).
+pub(crate) fn csrf_ok(principal: &Principal, sent: &str) -> bool {
+    sent.len() == principal.csrf.len()
+        && sent.bytes().zip(principal.csrf.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+}
+
+/// The answer to a form without the session's CSRF token: 403.
+pub(crate) fn csrf_refused() -> HttpResponse {
+    HttpResponse::Forbidden()
+        .content_type("text/html; charset=utf-8")
+        .body("This form has expired. Go back, reload the page and try again.")
+}
+
+/// The session cookie carrying `token` (an empty token with no age signs out).
+pub(crate) fn session_cookie(console: &AdminConsole, token: &str) -> Cookie<'static> {
+    let age = if token.is_empty() { 0 } else { SESSION_LIFETIME.num_seconds() };
+    Cookie::build(COOKIE, token.to_string())
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(console.secure)
+        .max_age(actix_web::cookie::time::Duration::seconds(age))
+        .finish()
+}
+
+/// An HTML page, with the renewed session cookie when the session was renewed.
+pub(crate) fn html_page(console: &AdminConsole, auth: &Authenticated, html: String) -> HttpResponse {
+    let mut response = HttpResponse::Ok();
+    response.content_type("text/html; charset=utf-8");
+    if let Some(token) = &auth.renewed {
+        response.cookie(session_cookie(console, token));
+    }
+    response.body(html)
+}

@@ -1,0 +1,158 @@
+//! The day page (`/admin?date=YYYY-MM-DD`, today by default): each staff member's appointments
+//! on a quarter-hour grid in the business's time zone, with the free time between them. Owners
+//! see everyone; staff see only themselves.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template as _;
+use chrono::{DateTime, Days, NaiveDate, TimeZone as _, Timelike as _, Utc};
+use serde::Deserialize;
+
+use super::style::ROWS;
+use super::views::{Block, Column, Nav, Today};
+use super::{html_page, signed_in};
+use crate::domain::{Appointment, Business, Interval, StaffMember};
+use crate::store::{AppointmentFilter, Role};
+
+#[derive(Deserialize)]
+pub(super) struct DayQuery {
+    date: Option<String>,
+}
+
+/// Local midnight of `date`, as an instant.
+fn midnight(biz: &Business, date: NaiveDate) -> DateTime<Utc> {
+    let local = date.and_hms_opt(0, 0, 0).expect("midnight exists");
+    biz.timezone.from_local_datetime(&local).earliest().map_or_else(|| local.and_utc(), |t| t.with_timezone(&Utc))
+}
+
+fn clock(biz: &Business, at: DateTime<Utc>) -> String {
+    at.with_timezone(&biz.timezone).format("%-I:%M %p").to_string()
+}
+
+/// Quarter-hours from local midnight of `date` to `at`.
+fn quarter(biz: &Business, at: DateTime<Utc>) -> usize {
+    let local = at.with_timezone(&biz.timezone);
+    (local.hour() * 4 + local.minute() / 15) as usize
+}
+
+fn page_for(
+    biz: &Business,
+    date: NaiveDate,
+    staff: &[&StaffMember],
+    appointments: &[Appointment],
+) -> (Vec<Column>, usize, usize) {
+    let mut columns = Vec::new();
+    let (mut first, mut last) = (ROWS, 0);
+    for member in staff {
+        let open: Vec<Interval> =
+            biz.opening_ranges(member, date).map(|(start, end)| Interval { start, end }).collect();
+        let mine: Vec<&Appointment> = appointments.iter().filter(|a| a.staff_id == member.id).collect();
+        let taken: Vec<Interval> = mine.iter().map(|a| Interval { start: a.start, end: a.end }).collect();
+        let free = crate::domain::interval::subtract(&open, &taken);
+        let mut blocks: Vec<(DateTime<Utc>, Block)> = Vec::new();
+        for a in &mine {
+            let service = biz.service(&a.service_id).map_or(a.service_id.to_string(), |s| s.name.clone());
+            blocks.push((
+                a.start,
+                block(
+                    biz,
+                    a.start,
+                    a.end,
+                    format!("{service} · {}", a.customer_name),
+                    format!("{} · {}", a.customer_phone.masked(), a.booked_via.as_str()),
+                    false,
+                ),
+            ));
+        }
+        for f in &free {
+            blocks.push((f.start, block(biz, f.start, f.end, "Free".into(), String::new(), true)));
+        }
+        blocks.sort_by_key(|(start, _)| *start);
+        for (_, b) in &blocks {
+            first = first.min(b.row);
+            last = last.max(b.row + b.rows);
+        }
+        if open.is_empty() && mine.is_empty() {
+            continue;
+        }
+        columns.push(Column {
+            name: member.name.clone(),
+            booked: mine.len(),
+            blocks: blocks.into_iter().map(|(_, b)| b).collect(),
+        });
+    }
+    // Rows relative to the first whole hour shown.
+    let first = if first == ROWS { 0 } else { first / 4 * 4 };
+    for c in &mut columns {
+        for b in &mut c.blocks {
+            b.row -= first;
+        }
+    }
+    (columns, first, last.max(first))
+}
+
+fn block(biz: &Business, start: DateTime<Utc>, end: DateTime<Utc>, title: String, detail: String, free: bool) -> Block {
+    let row = quarter(biz, start);
+    let end_row = quarter(biz, end).max(row + 1);
+    Block {
+        row,
+        rows: (end_row - row).min(ROWS - row),
+        time: format!("{} – {}", clock(biz, start), clock(biz, end)),
+        title,
+        detail,
+        free,
+    }
+}
+
+pub(super) async fn page(req: HttpRequest, query: web::Query<DayQuery>) -> HttpResponse {
+    let (console, auth) = match signed_in(&req).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let biz = console.booking.business();
+    let today = biz.today(console.booking.now());
+    let date = query.date.as_deref().and_then(|d| d.parse::<NaiveDate>().ok()).unwrap_or(today);
+    let p = &auth.principal;
+    let staff: Vec<&StaffMember> =
+        biz.staff.iter().filter(|m| p.role == Role::Owner || p.staff.as_ref() == Some(&m.id)).collect();
+    let filter = AppointmentFilter {
+        from: Some(midnight(biz, date)),
+        until: Some(midnight(biz, date + Days::new(1))),
+        staff: if p.role == Role::Owner { None } else { p.staff.clone() },
+        ..Default::default()
+    };
+    let appointments = match console.store.appointments().list(&filter).await {
+        Ok(list) => list,
+        Err(e) => {
+            tracing::error!(error = %e, "the day page could not read appointments");
+            return HttpResponse::ServiceUnavailable().body("The database is not answering; try again in a moment.");
+        }
+    };
+    let (columns, first, last) = page_for(biz, date, &staff, &appointments);
+    let hours = (first / 4..last.div_ceil(4))
+        .map(|h| {
+            let label = chrono::NaiveTime::from_hms_opt(h as u32, 0, 0)
+                .map_or(String::new(), |t| t.format("%-I %p").to_string());
+            (h * 4 - first, label)
+        })
+        .collect();
+    let view = Today {
+        nav: Nav {
+            business: biz.name.clone(),
+            email: p.email.clone(),
+            role: if p.role == Role::Owner { "owner" } else { "staff" },
+            csrf: p.csrf.clone(),
+        },
+        day: date.format("%A, %B %-d, %Y").to_string(),
+        previous: (date - Days::new(1)).to_string(),
+        next: (date + Days::new(1)).to_string(),
+        hours,
+        columns,
+    };
+    match view.render() {
+        Ok(html) => html_page(&console, &auth, html),
+        Err(e) => {
+            tracing::error!(error = %e, "the day page failed to render");
+            HttpResponse::InternalServerError().body("Something went wrong on our side.")
+        }
+    }
+}

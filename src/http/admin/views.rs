@@ -1,0 +1,84 @@
+//! The console's templates (`templates/admin/`), one struct per page; askama escapes every value.
+
+use askama::Template;
+
+/// The navigation bar of a signed-in page.
+pub(crate) struct Nav {
+    /// Business name.
+    pub business: String,
+    /// Who is signed in.
+    pub email: String,
+    /// Owner or staff, for people.
+    pub role: &'static str,
+    /// The session's CSRF token (for the sign-out form).
+    pub csrf: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/login.html")]
+pub(crate) struct Login<'a> {
+    pub business: &'a str,
+    pub email: &'a str,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/setup.html")]
+pub(crate) struct Setup<'a> {
+    pub business: &'a str,
+    pub token: &'a str,
+    pub email: &'a str,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/expired.html")]
+pub(crate) struct Expired<'a> {
+    pub business: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "admin/not_found.html")]
+struct NotFound;
+
+/// One block on a staff member's day: an appointment or free time.
+pub(crate) struct Block {
+    /// Quarter-hour row it starts at (from the grid's first hour).
+    pub row: usize,
+    /// Quarter-hours it lasts (at least 1).
+    pub rows: usize,
+    /// "9:00 AM – 9:30 AM".
+    pub time: String,
+    /// The appointment's service and customer, or "Free".
+    pub title: String,
+    /// Masked customer number and how it was booked; empty for free time.
+    pub detail: String,
+    /// Free time (not an appointment).
+    pub free: bool,
+}
+
+/// One staff member's column.
+pub(crate) struct Column {
+    pub name: String,
+    pub blocks: Vec<Block>,
+    /// Appointments that day.
+    pub booked: usize,
+}
+
+#[derive(Template)]
+#[template(path = "admin/today.html")]
+pub(crate) struct Today {
+    pub nav: Nav,
+    /// "Monday, December 7, 2026".
+    pub day: String,
+    pub previous: String,
+    pub next: String,
+    /// Hour labels, one per hour row ("9 AM").
+    pub hours: Vec<(usize, String)>,
+    pub columns: Vec<Column>,
+}
+
+/// The page for anything that is not there.
+pub(crate) fn not_found() -> String {
+    NotFound.render().unwrap_or_else(|_| "Not found".into())
+}

@@ -1,0 +1,140 @@
+//! A running server with the owner's console on a fresh database (clock at Monday 2026-12-07
+//! 08:00 in Chicago, moved by the test), and a browser-like client that keeps the session cookie
+//! by hand (so tests can also send forged ones) and never follows redirects.
+
+use std::net::TcpListener;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use appointment_setter::accounts::{Accounts, NewUser, SessionSecret};
+use appointment_setter::booking::BookingService;
+use appointment_setter::calendar::LocalCalendar;
+use appointment_setter::clock::{ManualClock, SystemClock};
+use appointment_setter::config::Config;
+use appointment_setter::http::AdminConsole;
+use appointment_setter::startup::{self, ServerParts};
+use appointment_setter::store::{Role, Store};
+use appointment_setter::telnyx::{PublicKey, Verifier};
+
+use super::{TestDb, chicago};
+
+/// The owner's and the staff member's password in these tests.
+pub const PASSWORD: &str = "correct-horse-battery";
+
+/// A server with the console.
+pub struct Console {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    pub booking: BookingService,
+    pub accounts: Accounts,
+    pub store: Store,
+    pub clock: Arc<ManualClock>,
+    _db: TestDb,
+}
+
+/// A response: status, `Location`, the session cookie it set (if any), body.
+pub struct Page {
+    pub status: u16,
+    pub location: Option<String>,
+    pub cookie: Option<String>,
+    pub body: String,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+/// `owner@example.com` (owner) and `sarah@example.com` (staff: sarah), both with [`PASSWORD`],
+/// unless `empty`.
+pub async fn start(empty: bool) -> Console {
+    let db = TestDb::sqlite().await;
+    let config =
+        Config::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml")).unwrap();
+    let store = db.store().await;
+    let clock = Arc::new(ManualClock::new(chicago(2026, 12, 7, 8, 0)));
+    let booking = BookingService::new(Arc::new(config.business), store.clone(), Arc::new(LocalCalendar), clock.clone());
+    let secret = SessionSecret::from_bytes(&[9u8; 32]);
+    let accounts = Accounts::new(store.clone(), clock.clone(), secret, NonZeroU32::new(1000).unwrap());
+    if !empty {
+        for (email, role, staff) in
+            [("owner@example.com", Role::Owner, None), ("sarah@example.com", Role::Staff, Some("sarah"))]
+        {
+            let staff = staff.map(|s| s.parse().unwrap());
+            accounts.add_user(NewUser { email: email.into(), password: PASSWORD.into(), role, staff }).await.unwrap();
+        }
+    }
+    let parts = ServerParts {
+        listener: TcpListener::bind("127.0.0.1:0").unwrap(),
+        verifier: Verifier::new(PublicKey::from_verifying_key(super::webhooks::signing_key().verifying_key())),
+        handler: Arc::new(super::webhooks::Recorder::default()),
+        clock: Arc::new(SystemClock),
+        workers: 2,
+        capacity: 100,
+        chat: None,
+        admin: Some(AdminConsole::new(accounts.clone(), booking.clone(), store.clone(), false)),
+    };
+    let app = startup::start(store.clone(), parts).await.unwrap();
+    let url = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    Console { url, booking, accounts, store, clock, _db: db }
+}
+
+/// `application/x-www-form-urlencoded` of `fields`.
+pub fn form(fields: &[(&str, &str)]) -> String {
+    let enc = |s: &str| {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect::<String>()
+    };
+    fields.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
+}
+
+impl Console {
+    async fn send(&self, r: reqwest::RequestBuilder, cookie: Option<&str>) -> Page {
+        let r = match cookie {
+            Some(c) => r.header("Cookie", format!("as_session={c}")),
+            None => r,
+        };
+        let response = r.send().await.unwrap();
+        let headers = response.headers().clone();
+        let location = headers.get("location").map(|v| v.to_str().unwrap().to_string());
+        let cookie = headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| v.strip_prefix("as_session="))
+            .map(|v| v.split(';').next().unwrap_or_default().to_string());
+        Page { status: response.status().as_u16(), location, cookie, headers, body: response.text().await.unwrap() }
+    }
+
+    fn client() -> reqwest::Client {
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    }
+
+    /// GET `path` with the session cookie `cookie`.
+    pub async fn get(&self, path: &str, cookie: Option<&str>) -> Page {
+        self.send(Self::client().get(format!("{}{path}", self.url)), cookie).await
+    }
+
+    /// POST the form `fields` to `path` with the session cookie `cookie`.
+    pub async fn post(&self, path: &str, cookie: Option<&str>, fields: &[(&str, &str)]) -> Page {
+        let r = Self::client()
+            .post(format!("{}{path}", self.url))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(form(fields));
+        self.send(r, cookie).await
+    }
+
+    /// Signs in; the session cookie.
+    pub async fn login(&self, email: &str) -> String {
+        let page = self.post("/admin/login", None, &[("email", email), ("password", PASSWORD)]).await;
+        assert_eq!((page.status, page.location.as_deref()), (303, Some("/admin")), "{}", page.body);
+        page.cookie.expect("a session cookie")
+    }
+}
+
+/// The CSRF token in a page's forms.
+pub fn csrf(body: &str) -> String {
+    let at = body.find("name=\"csrf\" value=\"").expect("a CSRF field") + "name=\"csrf\" value=\"".len();
+    body[at..].split('"').next().unwrap().to_string()
+}
