@@ -35,3 +35,4 @@ CREATE TABLE audit_log (
     detail  TEXT
 );
 CREATE INDEX audit_log_at ON audit_log (at);
+CREATE INDEX audit_log_target ON audit_log (target, at);

@@ -6,7 +6,7 @@ use sqlx::{AnyExecutor, Row};
 
 use super::error::parse_text;
 use super::{Backend, StaffTx, Store, StoreError};
-use crate::domain::{PhoneNumber, text_enum};
+use crate::domain::{AppointmentId, PhoneNumber, text_enum};
 
 /// How a message travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,6 +101,24 @@ pub struct MessageRecord {
     pub status: MessageStatus,
     /// Attempts made.
     pub attempts: i64,
+    /// Text or email.
+    pub channel: MessageChannel,
+    /// When it was recorded.
+    pub created_at: DateTime<Utc>,
+}
+
+const RECORD: &str = "cause, recipient, body, status, attempts, channel, created_at";
+
+fn record(r: &sqlx::any::AnyRow) -> Result<MessageRecord, StoreError> {
+    Ok(MessageRecord {
+        cause: r.try_get("cause")?,
+        recipient: r.try_get("recipient")?,
+        body: r.try_get("body")?,
+        status: parse_text("outbox", &r.try_get::<String, _>("status")?)?,
+        attempts: r.try_get::<i32, _>("attempts")?.into(),
+        channel: parse_text("outbox", &r.try_get::<String, _>("channel")?)?,
+        created_at: instant(r.try_get("created_at")?),
+    })
 }
 
 /// `channel IN (...)` for `channels` (our own fixed words, never input); no channels match nothing.
@@ -275,23 +293,21 @@ impl Outbox<'_> {
 
     /// Messages to `recipient`, oldest first (tests and operators).
     pub async fn messages_to(&self, recipient: &str) -> Result<Vec<MessageRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT cause, recipient, body, status, attempts FROM outbox WHERE recipient = $1 ORDER BY created_at, cause",
-        )
-        .bind(recipient)
-        .fetch_all(self.0.pool())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(MessageRecord {
-                    cause: r.try_get("cause")?,
-                    recipient: r.try_get("recipient")?,
-                    body: r.try_get("body")?,
-                    status: parse_text("outbox", &r.try_get::<String, _>("status")?)?,
-                    attempts: r.try_get::<i32, _>("attempts")?.into(),
-                })
-            })
-            .collect()
+        let sql = format!("SELECT {RECORD} FROM outbox WHERE recipient = $1 ORDER BY created_at, cause");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(recipient).fetch_all(self.0.pool()).await?;
+        rows.iter().map(record).collect()
+    }
+
+    /// Messages about one appointment (its confirmations and reminders), oldest first.
+    pub async fn messages_about(&self, appointment: AppointmentId) -> Result<Vec<MessageRecord>, StoreError> {
+        let sql =
+            format!("SELECT {RECORD} FROM outbox WHERE cause LIKE $1 OR cause LIKE $2 ORDER BY created_at, cause");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(format!("appointment:{appointment}:%"))
+            .bind(format!("reminder:{appointment}:%"))
+            .fetch_all(self.0.pool())
+            .await?;
+        rows.iter().map(record).collect()
     }
 }
 

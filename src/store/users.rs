@@ -227,21 +227,27 @@ impl Users<'_> {
 
     /// The latest audit log entries first, at most `limit`.
     pub async fn audit_log(&self, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
-        let rows =
-            sqlx::query("SELECT at, user_id, action, target, detail FROM audit_log ORDER BY at DESC, id DESC LIMIT $1")
-                .bind(limit)
-                .fetch_all(self.0.pool())
-                .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(AuditEntry {
-                    at: instant(r.try_get("at")?),
-                    user_id: r.try_get("user_id")?,
-                    action: r.try_get("action")?,
-                    target: r.try_get("target")?,
-                    detail: r.try_get("detail")?,
-                })
-            })
-            .collect()
+        let sql = format!("SELECT {AUDIT} FROM audit_log ORDER BY at DESC, id DESC LIMIT $1");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(limit).fetch_all(self.0.pool()).await?;
+        rows.iter().map(audit_entry).collect()
     }
+
+    /// The audit log entries about `target` (an appointment id), oldest first.
+    pub async fn audit_of(&self, target: &str) -> Result<Vec<AuditEntry>, StoreError> {
+        let sql = format!("SELECT {AUDIT} FROM audit_log WHERE target = $1 ORDER BY at, id");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(target).fetch_all(self.0.pool()).await?;
+        rows.iter().map(audit_entry).collect()
+    }
+}
+
+const AUDIT: &str = "at, user_id, action, target, detail";
+
+fn audit_entry(r: &AnyRow) -> Result<AuditEntry, StoreError> {
+    Ok(AuditEntry {
+        at: instant(r.try_get("at")?),
+        user_id: r.try_get("user_id")?,
+        action: r.try_get("action")?,
+        target: r.try_get("target")?,
+        detail: r.try_get("detail")?,
+    })
 }

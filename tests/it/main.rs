@@ -14,6 +14,7 @@ mod chat_llm;
 mod cli;
 mod config;
 mod console;
+mod console_appointments;
 mod demo;
 mod email;
 mod events;

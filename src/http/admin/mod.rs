@@ -6,6 +6,7 @@
 //! style, `X-Frame-Options: DENY`, `Referrer-Policy`, `nosniff` and `no-store`. Templates are
 //! `askama` (compiled in, escaped), the stylesheet is embedded; nothing is fetched at run time.
 
+mod appointment;
 mod login;
 mod style;
 mod today;
@@ -62,6 +63,9 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
             .route("/logout", web::post().to(login::logout))
             .route("/setup/{token}", web::get().to(login::setup_form))
             .route("/setup/{token}", web::post().to(login::setup_submit))
+            .route("/appointments/{id}", web::get().to(appointment::page))
+            .route("/appointments/{id}/cancel", web::post().to(appointment::cancel))
+            .route("/appointments/{id}/reschedule", web::post().to(appointment::reschedule))
             .route("/static/console.css", web::get().to(style::css))
             .default_service(web::to(not_found)),
     );
@@ -72,9 +76,20 @@ pub(crate) fn console(req: &HttpRequest) -> Option<&AdminConsole> {
     req.app_data::<web::Data<crate::http::AppState>>().and_then(|s| s.admin.as_ref())
 }
 
-async fn not_found(req: HttpRequest) -> HttpResponse {
+/// The page for anything that is not there, or not this person's to see.
+pub(crate) async fn not_found(req: HttpRequest) -> HttpResponse {
     let _ = req;
     HttpResponse::NotFound().content_type("text/html; charset=utf-8").body(views::not_found())
+}
+
+/// The navigation bar for `p`.
+pub(crate) fn nav(console: &AdminConsole, p: &Principal) -> views::Nav {
+    views::Nav {
+        business: console.booking.business().name.clone(),
+        email: p.email.clone(),
+        role: p.role.as_str(),
+        csrf: p.csrf.clone(),
+    }
 }
 
 /// Who is signed in, or the response to send instead (the sign-in page, or 404 without a console).

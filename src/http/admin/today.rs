@@ -8,8 +8,8 @@ use chrono::{DateTime, Days, NaiveDate, TimeZone as _, Timelike as _, Utc};
 use serde::Deserialize;
 
 use super::style::ROWS;
-use super::views::{Block, Column, Nav, Today};
-use super::{html_page, signed_in};
+use super::views::{Block, Column, Today};
+use super::{html_page, nav, signed_in};
 use crate::domain::{Appointment, Business, Interval, StaffMember};
 use crate::store::{AppointmentFilter, Role};
 
@@ -59,12 +59,12 @@ fn page_for(
                     a.end,
                     format!("{service} · {}", a.customer_name),
                     format!("{} · {}", a.customer_phone.masked(), a.booked_via.as_str()),
-                    false,
+                    Some(format!("/admin/appointments/{}", a.id)),
                 ),
             ));
         }
         for f in &free {
-            blocks.push((f.start, block(biz, f.start, f.end, "Free".into(), String::new(), true)));
+            blocks.push((f.start, block(biz, f.start, f.end, "Free".into(), String::new(), None)));
         }
         blocks.sort_by_key(|(start, _)| *start);
         for (_, b) in &blocks {
@@ -90,7 +90,15 @@ fn page_for(
     (columns, first, last.max(first))
 }
 
-fn block(biz: &Business, start: DateTime<Utc>, end: DateTime<Utc>, title: String, detail: String, free: bool) -> Block {
+/// A block from `start` to `end`; `link` is the appointment's page (`None`: free time).
+fn block(
+    biz: &Business,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    title: String,
+    detail: String,
+    link: Option<String>,
+) -> Block {
     let row = quarter(biz, start);
     let end_row = quarter(biz, end).max(row + 1);
     Block {
@@ -99,7 +107,8 @@ fn block(biz: &Business, start: DateTime<Utc>, end: DateTime<Utc>, title: String
         time: format!("{} – {}", clock(biz, start), clock(biz, end)),
         title,
         detail,
-        free,
+        free: link.is_none(),
+        link: link.unwrap_or_default(),
     }
 }
 
@@ -136,12 +145,7 @@ pub(super) async fn page(req: HttpRequest, query: web::Query<DayQuery>) -> HttpR
         })
         .collect();
     let view = Today {
-        nav: Nav {
-            business: biz.name.clone(),
-            email: p.email.clone(),
-            role: if p.role == Role::Owner { "owner" } else { "staff" },
-            csrf: p.csrf.clone(),
-        },
+        nav: nav(&console, p),
         day: date.format("%A, %B %-d, %Y").to_string(),
         previous: (date - Days::new(1)).to_string(),
         next: (date + Days::new(1)).to_string(),

@@ -55,6 +55,8 @@ pub(crate) struct Block {
     pub detail: String,
     /// Free time (not an appointment).
     pub free: bool,
+    /// The appointment's page; empty for free time.
+    pub link: String,
 }
 
 /// One staff member's column.
@@ -76,6 +78,44 @@ pub(crate) struct Today {
     /// Hour labels, one per hour row ("9 AM").
     pub hours: Vec<(usize, String)>,
     pub columns: Vec<Column>,
+}
+
+/// A dated line (a message, a history entry).
+pub(crate) struct Line {
+    pub when: String,
+    pub what: String,
+}
+
+/// A free time to move to.
+pub(crate) struct Choice {
+    /// RFC 3339 start.
+    pub value: String,
+    /// As people read it.
+    pub label: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/appointment.html")]
+pub(crate) struct AppointmentPage {
+    pub nav: Nav,
+    pub id: String,
+    pub service: String,
+    pub staff: String,
+    pub customer: String,
+    pub phone: String,
+    pub email: String,
+    pub when: String,
+    pub status: &'static str,
+    pub booked_via: &'static str,
+    pub conversation: String,
+    pub notes: String,
+    pub messages: Vec<Line>,
+    pub history: Vec<Line>,
+    pub choices: Vec<Choice>,
+    /// Confirmed and still ahead: it can be cancelled or moved.
+    pub upcoming: bool,
+    pub notice: Option<String>,
+    pub error: Option<String>,
 }
 
 /// The page for anything that is not there.

@@ -12,6 +12,7 @@ use appointment_setter::calendar::LocalCalendar;
 use appointment_setter::clock::{ManualClock, SystemClock};
 use appointment_setter::config::Config;
 use appointment_setter::http::AdminConsole;
+use appointment_setter::messaging::{ConfirmationSettings, Confirmations};
 use appointment_setter::startup::{self, ServerParts};
 use appointment_setter::store::{Role, Store};
 use appointment_setter::telnyx::{PublicKey, Verifier};
@@ -49,7 +50,9 @@ pub async fn start(empty: bool) -> Console {
         Config::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml")).unwrap();
     let store = db.store().await;
     let clock = Arc::new(ManualClock::new(chicago(2026, 12, 7, 8, 0)));
-    let booking = BookingService::new(Arc::new(config.business), store.clone(), Arc::new(LocalCalendar), clock.clone());
+    let business = Arc::new(config.business);
+    let booking = BookingService::new(business.clone(), store.clone(), Arc::new(LocalCalendar), clock.clone())
+        .with_confirmations(Confirmations::writer(business, ConfirmationSettings::default()));
     let secret = SessionSecret::from_bytes(&[9u8; 32]);
     let accounts = Accounts::new(store.clone(), clock.clone(), secret, NonZeroU32::new(1000).unwrap());
     if !empty {

@@ -1,0 +1,113 @@
+//! The console's appointment page: details, messages and history; cancelling and moving it to a
+//! real free time through the booking service (the customer's text in the outbox, the change in
+//! the audit log); CSRF on both; staff reaching only their own.
+
+use crate::support;
+
+use appointment_setter::booking::BookRequest;
+use appointment_setter::domain::{Actor, Appointment, Status};
+use support::console_server::{Console, csrf, start};
+use support::{chicago, phone, request_with};
+
+async fn booked(console: &Console, staff: &str, hour: u32, number: &str) -> Appointment {
+    let req = BookRequest {
+        customer_name: "Jane Doe".into(),
+        customer_phone: phone(number),
+        actor: Actor::Staff { force: true },
+        ..request_with("consultation", staff, chicago(2026, 12, 9, hour, 0))
+    };
+    console.booking.book(req).await.unwrap().appointment
+}
+
+/// The `value` of the first free-time choice on an appointment page.
+fn first_choice(body: &str) -> String {
+    let at = body.find("name=\"start\" value=\"").expect("a free time to pick") + "name=\"start\" value=\"".len();
+    body[at..].split('"').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn the_owner_cancels_from_the_page_and_the_customer_is_told() {
+    let console = start(false).await;
+    let a = booked(&console, "sarah", 9, "+13125550123").await;
+    let owner = console.login("owner@example.com").await;
+    let path = format!("/admin/appointments/{}", a.id);
+    let page = console.get(&path, Some(&owner)).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("Consultation with Sarah Chen") && page.body.contains("tel:+13125550123"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Wed, Dec 9 at 9:00 AM"), "{}", page.body);
+
+    let cancel = format!("{path}/cancel");
+    assert_eq!(console.post(&cancel, Some(&owner), &[]).await.status, 403, "no CSRF token, nothing done");
+    assert_eq!(console.store.appointments().get(a.id).await.unwrap().unwrap().status, Status::Confirmed);
+    let done = console.post(&cancel, Some(&owner), &[("csrf", &csrf(&page.body))]).await;
+    assert_eq!((done.status, done.location), (303, Some(format!("{path}?done=cancelled"))));
+    assert_eq!(console.store.appointments().get(a.id).await.unwrap().unwrap().status, Status::Cancelled);
+    let texts = console.store.outbox().messages_to("+13125550123").await.unwrap();
+    assert!(
+        texts.iter().any(|m| m.cause.ends_with(":cancellation") || m.body.to_lowercase().contains("cancel")),
+        "{texts:?}"
+    );
+
+    let after = console.get(&format!("{path}?done=cancelled"), Some(&owner)).await.body;
+    assert!(after.contains("Cancelled. The customer gets a text."), "{after}");
+    assert!(after.contains("appointment.cancel by owner@example.com"), "{after}");
+    assert!(!after.contains("Cancel the appointment"), "a cancelled appointment offers no actions");
+    // Twice: refused with the booking service's sentence, nothing changed.
+    let again = console.post(&cancel, Some(&owner), &[("csrf", &csrf(&after))]).await;
+    assert_eq!(again.status, 409);
+    assert!(again.body.contains("already cancelled"), "{}", again.body);
+}
+
+#[tokio::test]
+async fn staff_move_their_appointment_to_a_real_free_time() {
+    let console = start(false).await;
+    let a = booked(&console, "sarah", 9, "+13125550123").await;
+    let sarah = console.login("sarah@example.com").await;
+    let path = format!("/admin/appointments/{}", a.id);
+    let page = console.get(&path, Some(&sarah)).await.body;
+    let start = first_choice(&page);
+    let moved =
+        console.post(&format!("{path}/reschedule"), Some(&sarah), &[("csrf", &csrf(&page)), ("start", &start)]).await;
+    assert_eq!(moved.status, 303, "{}", moved.body);
+    let now = console.store.appointments().get(a.id).await.unwrap().unwrap();
+    assert_eq!(now.start, chrono::DateTime::parse_from_rfc3339(&start).unwrap());
+    assert_eq!(now.status, Status::Confirmed);
+    let after = console.get(&format!("{path}?done=moved"), Some(&sarah)).await.body;
+    assert!(after.contains("appointment.reschedule by sarah@example.com"), "{after}");
+    // A time that is not free is refused with the rule's sentence.
+    let other = booked(&console, "sarah", 15, "+13125550199").await;
+    let clash = console
+        .post(
+            &format!("{path}/reschedule"),
+            Some(&sarah),
+            &[("csrf", &csrf(&after)), ("start", &other.start.to_rfc3339())],
+        )
+        .await;
+    assert_eq!(clash.status, 409, "{}", clash.body);
+    assert_eq!(console.store.appointments().get(a.id).await.unwrap().unwrap().start, now.start);
+}
+
+#[tokio::test]
+async fn staff_cannot_see_or_change_another_staff_members_appointment() {
+    let console = start(false).await;
+    let theirs = booked(&console, "miguel", 10, "+13125550124").await;
+    let sarah = console.login("sarah@example.com").await;
+    let own_page = console.get("/admin", Some(&sarah)).await.body;
+    let path = format!("/admin/appointments/{}", theirs.id);
+    assert_eq!(console.get(&path, Some(&sarah)).await.status, 404);
+    let token = csrf(&own_page);
+    for action in ["cancel", "reschedule"] {
+        let page = console
+            .post(&format!("{path}/{action}"), Some(&sarah), &[("csrf", &token), ("start", "2026-12-10T15:00:00Z")])
+            .await;
+        assert_eq!(page.status, 404, "{action}");
+    }
+    assert_eq!(console.store.appointments().get(theirs.id).await.unwrap().unwrap(), theirs);
+    assert_eq!(console.get("/admin/appointments/not-an-id", Some(&sarah)).await.status, 404);
+    let owner = console.login("owner@example.com").await;
+    assert_eq!(console.get(&path, Some(&owner)).await.status, 200);
+}
