@@ -15,6 +15,7 @@ mod cli;
 mod config;
 mod console;
 mod console_appointments;
+mod console_browser;
 mod demo;
 mod email;
 mod events;

@@ -221,6 +221,7 @@ pub fn request_with(service: &str, staff: &str, start: DateTime<Utc>) -> BookReq
     BookRequest { staff: Some(staff.parse().unwrap()), ..request(service, start) }
 }
 
+pub mod browser;
 pub mod chat_server;
 pub mod console_server;
 pub mod fake_llm;

@@ -1,0 +1,99 @@
+//! The console in real headless Chromium: the owner's first-run set-up, the day with a booking
+//! made by a (simulated) call, its page, cancelling it and moving another to a real free time,
+//! a staff member who sees only their own day, signing out. Screenshots of each page are saved
+//! in `target/browser-screenshots/`.
+
+use crate::support;
+
+use appointment_setter::accounts::NewUser;
+use appointment_setter::booking::BookRequest;
+use appointment_setter::domain::{Actor, Channel, Status};
+use appointment_setter::store::Role;
+use support::browser::Browser;
+use support::console_server::{PASSWORD, start};
+use support::{chicago, phone, request_with};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owner_sets_up_the_console_and_runs_the_day_in_a_real_browser() {
+    let console = start(true).await;
+    let mut booked = Vec::new();
+    for (staff, name, number, hour) in
+        [("sarah", "Jane Doe", "+13125550123", 10), ("miguel", "Bob Stone", "+13125550124", 11)]
+    {
+        let req = BookRequest {
+            customer_name: name.into(),
+            customer_phone: phone(number),
+            channel: Channel::Voice,
+            conversation: Some(format!("v3:call-{staff}")),
+            actor: Actor::Customer { phone: phone(number) },
+            ..request_with("consultation", staff, chicago(2026, 12, 7, hour, 0))
+        };
+        booked.push(console.booking.book(req).await.unwrap().appointment);
+    }
+    let token = console.accounts.setup_token().await.unwrap().unwrap();
+    let browser = Browser::start(1280).await;
+    let b = &browser;
+
+    b.client.goto(&format!("{}/admin/setup/{token}", console.url)).await.unwrap();
+    b.screenshot("setup").await;
+    b.fill("email", "owner@example.com").await;
+    b.fill("password", PASSWORD).await;
+    b.fill("again", PASSWORD).await;
+    b.click_to("button[type=submit]", "/admin").await;
+    let day = b.text().await;
+    assert!(day.contains("Monday, December 7, 2026"), "{day}");
+    assert!(day.contains("Consultation · Jane Doe") && day.contains("+1312***0123 · voice"), "{day}");
+    assert!(day.contains("Consultation · Bob Stone") && day.contains("Free"), "{day}");
+    b.screenshot("day").await;
+
+    // Jane's appointment: open it, cancel it.
+    let jane = format!("/admin/appointments/{}", booked[0].id);
+    b.click_to(&format!("a[href=\"{jane}\"]"), &jane).await;
+    let page = b.text().await;
+    assert!(page.contains("Consultation with Sarah Chen") && page.contains("v3:call-sarah"), "{page}");
+    b.screenshot("appointment").await;
+    b.click_to("button.danger", &format!("{jane}?done=cancelled")).await;
+    assert!(b.text().await.contains("Cancelled. The customer gets a text."));
+    assert_eq!(console.store.appointments().get(booked[0].id).await.unwrap().unwrap().status, Status::Cancelled);
+    let texts = console.store.outbox().messages_to("+13125550123").await.unwrap();
+    assert!(texts.iter().any(|m| m.cause.contains(":1:")), "the cancellation text is in the outbox: {texts:?}");
+
+    // Bob's: move it to the first free time offered.
+    b.client.goto(&format!("{}/admin/appointments/{}", console.url, booked[1].id)).await.unwrap();
+    b.click("input[name=start]").await;
+    let bob = format!("/admin/appointments/{}", booked[1].id);
+    b.click_to("form[action$=reschedule] button", &format!("{bob}?done=moved")).await;
+    assert!(b.text().await.contains("Moved. The customer gets a text with the new time."));
+    let moved = console.store.appointments().get(booked[1].id).await.unwrap().unwrap();
+    assert!(moved.start != booked[1].start && moved.status == Status::Confirmed);
+
+    b.click_to("form.signout button", "/admin/login").await;
+    b.screenshot("login").await;
+
+    // A staff member sees only their own day.
+    let sarah = NewUser {
+        email: "sarah@example.com".into(),
+        password: PASSWORD.into(),
+        role: Role::Staff,
+        staff: Some("sarah".parse().unwrap()),
+    };
+    console.accounts.add_user(sarah).await.unwrap();
+    b.fill("email", "sarah@example.com").await;
+    b.fill("password", PASSWORD).await;
+    b.click_to("button[type=submit]", "/admin").await;
+    let own = b.text().await;
+    assert!(own.contains("Sarah Chen") && !own.contains("Miguel Alvarez") && !own.contains("Bob Stone"), "{own}");
+    b.click_to("form.signout button", "/admin/login").await;
+    b.client.goto(&format!("{}/admin", console.url)).await.unwrap();
+    assert_eq!(b.path().await, "/admin/login", "signed out");
+
+    // The same pages on a phone.
+    let phone_browser = Browser::start(390).await;
+    phone_browser.client.goto(&format!("{}/admin/login", console.url)).await.unwrap();
+    phone_browser.fill("email", "owner@example.com").await;
+    phone_browser.fill("password", PASSWORD).await;
+    phone_browser.click_to("button[type=submit]", "/admin").await;
+    phone_browser.screenshot("day-phone").await;
+    phone_browser.quit().await;
+    browser.quit().await;
+}
