@@ -21,6 +21,7 @@ CREATE INDEX conversations_caller ON conversations (caller, started_at);
 
 -- Which conversation booked an appointment (none for the CLI, the console and older rows).
 ALTER TABLE appointments ADD COLUMN conversation_id TEXT;
+CREATE INDEX appointments_conversation ON appointments (conversation_id);
 
 -- A chat turn knows the turn it continued, so two conversations that began with the same words
 -- become two conversations when they part; the latest turn of a conversation (one that no turn of

@@ -149,33 +149,6 @@ impl Driver {
     }
 }
 
-fn describe_tool(name: &str, arguments: &str, result: Option<&str>) -> String {
-    let args: Value = serde_json::from_str(arguments).unwrap_or(Value::Null);
-    let args = args
-        .as_object()
-        .map(|o| {
-            o.iter()
-                .map(|(k, v)| format!("{k}={}", v.as_str().map_or(v.to_string(), String::from)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .unwrap_or_default();
-    let outcome = result.and_then(|r| serde_json::from_str::<Value>(r).ok()).map(|v| {
-        if let Some(e) = v.get("error").and_then(Value::as_str) {
-            format!("error {e}")
-        } else if let Some(slots) = v.get("slots").and_then(Value::as_array) {
-            format!("{} slots", slots.len())
-        } else if let Some(list) = v.get("appointments").and_then(Value::as_array) {
-            format!("{} appointments", list.len())
-        } else if let Some(spoken) = v.get("spoken").and_then(Value::as_str) {
-            format!("booked {spoken}")
-        } else {
-            "ok".to_string()
-        }
-    });
-    format!("  · {name}({args}) → {}", outcome.unwrap_or_else(|| "…".into()))
-}
-
 /// When the story happens without `--now`: 08:00 on the first day from today whose next day opens
 /// before noon, so the caller's "tomorrow morning" can be booked and, being a day ahead, cancelled
 /// by text within the policy — on any day the demo is run. The transcript prints it.
@@ -287,11 +260,8 @@ pub(crate) async fn run(config: Config, clock: Arc<dyn Clock>, script: Vec<Line>
         for (i, m) in history.iter().enumerate().skip(before) {
             if let Message::Assistant { tool_calls, .. } = m {
                 for c in tool_calls {
-                    let result = history[i..].iter().find_map(|r| match r {
-                        Message::Tool { call_id, content } if *call_id == c.id => Some(content.as_str()),
-                        _ => None,
-                    });
-                    let _ = writeln!(out, "{}", describe_tool(&c.name, &c.arguments, result));
+                    let result = crate::conversation::result_of(&history[i..], &c.id);
+                    let _ = writeln!(out, "  · {}", crate::conversation::describe_tool(c, result));
                 }
             }
         }

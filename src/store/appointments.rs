@@ -245,6 +245,14 @@ impl Appointments<'_> {
         confirmed_for_staff(self.0.pool(), staff, from, to).await
     }
 
+    /// The appointments conversation `id` booked, by start (cancelled ones only with
+    /// `filter.include_cancelled`).
+    pub async fn by_conversation(&self, id: &str, filter: &AppointmentFilter) -> Result<Vec<Appointment>, StoreError> {
+        let status = if filter.include_cancelled { "" } else { " AND status = 'confirmed'" };
+        let sql = format!("SELECT {COLUMNS} FROM appointments WHERE conversation_id = $1{status} ORDER BY start_at");
+        fetch_all(self.0.pool(), &sql, vec![Bind::Text(id.to_string())]).await
+    }
+
     /// Appointments matching `filter`, by start.
     pub async fn list(&self, filter: &AppointmentFilter) -> Result<Vec<Appointment>, StoreError> {
         let mut clauses = Vec::new();

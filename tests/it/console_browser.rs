@@ -50,7 +50,7 @@ async fn an_owner_sets_up_the_console_and_runs_the_day_in_a_real_browser() {
     let jane = format!("/admin/appointments/{}", booked[0].id);
     b.click_to(&format!("a[href=\"{jane}\"]"), &jane).await;
     let page = b.text().await;
-    assert!(page.contains("Consultation with Sarah Chen") && page.contains("v3:call-sarah"), "{page}");
+    assert!(page.contains("Consultation with Sarah Chen") && page.contains("the conversation"), "{page}");
     b.screenshot("appointment").await;
     b.click_to("button.danger", &format!("{jane}?done=cancelled")).await;
     assert!(b.text().await.contains("Cancelled. The customer gets a text."));

@@ -16,6 +16,7 @@ mod config;
 mod console;
 mod console_appointments;
 mod console_browser;
+mod console_conversations;
 mod demo;
 mod email;
 mod events;

@@ -7,6 +7,7 @@
 //! `askama` (compiled in, escaped), the stylesheet is embedded; nothing is fetched at run time.
 
 mod appointment;
+mod conversations;
 mod login;
 mod style;
 mod today;
@@ -63,6 +64,8 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
             .route("/logout", web::post().to(login::logout))
             .route("/setup/{token}", web::get().to(login::setup_form))
             .route("/setup/{token}", web::post().to(login::setup_submit))
+            .route("/conversations", web::get().to(conversations::list))
+            .route("/conversations/{id}", web::get().to(conversations::page))
             .route("/appointments/{id}", web::get().to(appointment::page))
             .route("/appointments/{id}/cancel", web::post().to(appointment::cancel))
             .route("/appointments/{id}/reschedule", web::post().to(appointment::reschedule))

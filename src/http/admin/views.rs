@@ -122,3 +122,38 @@ pub(crate) struct AppointmentPage {
 pub(crate) fn not_found() -> String {
     NotFound.render().unwrap_or_else(|_| "Not found".into())
 }
+
+/// One conversation in the list.
+pub(crate) struct ConversationRow {
+    pub id: String,
+    pub when: String,
+    pub channel: &'static str,
+    /// Masked.
+    pub caller: String,
+    /// m:ss.
+    pub duration: String,
+    pub outcome: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/conversations.html")]
+pub(crate) struct Conversations {
+    pub nav: Nav,
+    pub rows: Vec<ConversationRow>,
+}
+
+/// One line of a transcript: who ("caller", "receptionist", "tool") and what.
+pub(crate) struct Said {
+    pub who: &'static str,
+    pub text: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/conversation.html")]
+pub(crate) struct ConversationPage {
+    pub nav: Nav,
+    pub row: ConversationRow,
+    pub said: Vec<Said>,
+    /// (id, when) of the appointments it booked.
+    pub appointments: Vec<(String, String)>,
+}

@@ -1,0 +1,133 @@
+//! Calls and chats (`/admin/conversations`): the latest first, with when, the caller (masked),
+//! how long, and how it went (booked, cancelled, transferred, hung up, answered by the guided
+//! dialog); each one's transcript with the receptionist's tool calls said readably. Owners see
+//! all; staff see the conversations that booked one of their appointments.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template as _;
+
+use super::views::{ConversationPage, ConversationRow, Conversations, Said};
+use super::{AdminConsole, html_page, nav, not_found, signed_in};
+use crate::accounts::Principal;
+use crate::conversation::{Conversation, Message, describe_tool, result_of};
+use crate::domain::Appointment;
+use crate::store::{AppointmentFilter, Role, StoredConversation};
+
+/// Conversations on the list page.
+const LISTED: i64 = 100;
+
+async fn booked_by(console: &AdminConsole, id: &str) -> Vec<Appointment> {
+    let filter = AppointmentFilter { include_cancelled: true, ..Default::default() };
+    // Few conversations book anything; the store answers this from its index.
+    console.store.appointments().by_conversation(id, &filter).await.unwrap_or_default()
+}
+
+fn may_see(p: &Principal, booked: &[Appointment]) -> bool {
+    p.role == Role::Owner || booked.iter().any(|a| p.staff.as_ref() == Some(&a.staff_id))
+}
+
+/// How a conversation went, in a word or two.
+fn outcome(c: &StoredConversation, state: &Conversation, booked: &[Appointment]) -> String {
+    let mut parts = Vec::new();
+    if !booked.is_empty() {
+        parts.push(if booked.len() == 1 { "booked".to_string() } else { format!("booked {}", booked.len()) });
+    }
+    match c.outcome.as_deref() {
+        Some("transferred") => parts.push("transferred".into()),
+        Some("goodbye") | None if c.channel == crate::domain::Channel::Chat => {}
+        Some(cause) => parts.push(format!("hung up ({})", cause.replace('_', " "))),
+        None => parts.push("in progress".into()),
+    }
+    if state.guided.active {
+        parts.push("guided dialog".into());
+    }
+    if parts.is_empty() { "talked".into() } else { parts.join(" · ") }
+}
+
+fn row(console: &AdminConsole, c: &StoredConversation, booked: &[Appointment]) -> ConversationRow {
+    let tz = console.booking.business().timezone;
+    let state: Conversation = serde_json::from_str(&c.state).unwrap_or_default();
+    let seconds = (c.updated_at - c.started_at).num_seconds().max(0);
+    ConversationRow {
+        id: c.id.clone(),
+        when: crate::domain::time::human(tz, c.started_at),
+        channel: c.channel.as_str(),
+        caller: c.caller.as_ref().map_or("(no number given)".into(), |p| p.masked()),
+        duration: format!("{}:{:02}", seconds / 60, seconds % 60),
+        outcome: outcome(c, &state, booked),
+    }
+}
+
+pub(super) async fn list(req: HttpRequest) -> HttpResponse {
+    let (console, auth) = match signed_in(&req).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let all = match console.store.conversations().recent(None, LISTED).await {
+        Ok(all) => all,
+        Err(e) => {
+            tracing::error!(error = %e, "the conversations page could not read the store");
+            return HttpResponse::ServiceUnavailable().body("The database is not answering; try again in a moment.");
+        }
+    };
+    let mut rows = Vec::new();
+    for c in &all {
+        let booked = booked_by(&console, &c.id).await;
+        if may_see(&auth.principal, &booked) {
+            rows.push(row(&console, c, &booked));
+        }
+    }
+    let view = Conversations { nav: nav(&console, &auth.principal), rows };
+    match view.render() {
+        Ok(html) => html_page(&console, &auth, html),
+        Err(e) => {
+            tracing::error!(error = %e, "the conversations page failed to render");
+            HttpResponse::InternalServerError().body("Something went wrong on our side.")
+        }
+    }
+}
+
+pub(super) async fn page(req: HttpRequest, id: web::Path<String>) -> HttpResponse {
+    let (console, auth) = match signed_in(&req).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let Ok(Some(c)) = console.store.conversations().get(&id).await else { return not_found(req).await };
+    let booked = booked_by(&console, &c.id).await;
+    if !may_see(&auth.principal, &booked) {
+        return not_found(req).await;
+    }
+    let state: Conversation = serde_json::from_str(&c.state).unwrap_or_default();
+    let mut said = Vec::new();
+    for (i, m) in state.history.iter().enumerate() {
+        match m {
+            Message::User { text } => said.push(Said { who: "caller", text: text.clone() }),
+            Message::Assistant { text, tool_calls } => {
+                if !text.trim().is_empty() {
+                    said.push(Said { who: "receptionist", text: text.clone() });
+                }
+                for call in tool_calls {
+                    let text = describe_tool(call, result_of(&state.history[i..], &call.id));
+                    said.push(Said { who: "tool", text });
+                }
+            }
+            Message::Tool { .. } => {}
+        }
+    }
+    let view = ConversationPage {
+        nav: nav(&console, &auth.principal),
+        row: row(&console, &c, &booked),
+        said,
+        appointments: booked
+            .iter()
+            .map(|a| (a.id.to_string(), crate::domain::time::human(console.booking.business().timezone, a.start)))
+            .collect(),
+    };
+    match view.render() {
+        Ok(html) => html_page(&console, &auth, html),
+        Err(e) => {
+            tracing::error!(error = %e, "the transcript page failed to render");
+            HttpResponse::InternalServerError().body("Something went wrong on our side.")
+        }
+    }
+}
