@@ -298,6 +298,13 @@ impl Outbox<'_> {
         rows.iter().map(record).collect()
     }
 
+    /// The latest messages first, at most `limit`.
+    pub async fn recent(&self, limit: i64) -> Result<Vec<MessageRecord>, StoreError> {
+        let sql = format!("SELECT {RECORD} FROM outbox ORDER BY created_at DESC, id DESC LIMIT $1");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(limit).fetch_all(self.0.pool()).await?;
+        rows.iter().map(record).collect()
+    }
+
     /// Messages about one appointment (its confirmations and reminders), oldest first.
     pub async fn messages_about(&self, appointment: AppointmentId) -> Result<Vec<MessageRecord>, StoreError> {
         let sql =
@@ -334,6 +341,22 @@ impl OptOuts<'_> {
     pub(crate) async fn clear(&self, phone: &PhoneNumber) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM opt_outs WHERE phone = $1").bind(phone.as_str()).execute(self.0.pool()).await?;
         Ok(())
+    }
+
+    /// Every opted-out number with how (`STOP`, a carrier report…) and when, latest first.
+    pub async fn all(&self) -> Result<Vec<(PhoneNumber, String, DateTime<Utc>)>, StoreError> {
+        let rows = sqlx::query("SELECT phone, source, opted_out_at FROM opt_outs ORDER BY opted_out_at DESC")
+            .fetch_all(self.0.pool())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    PhoneNumber::from_stored(r.try_get("phone")?),
+                    r.try_get("source")?,
+                    instant(r.try_get("opted_out_at")?),
+                ))
+            })
+            .collect()
     }
 
     /// Whether `phone` opted out.

@@ -111,3 +111,22 @@ async fn staff_cannot_see_or_change_another_staff_members_appointment() {
     let owner = console.login("owner@example.com").await;
     assert_eq!(console.get(&path, Some(&owner)).await.status, 200);
 }
+
+#[tokio::test]
+async fn the_owner_sees_every_text_with_its_status_and_who_opted_out_and_staff_do_not() {
+    let console = start(false).await;
+    let a = booked(&console, "sarah", 9, "+13125550123").await;
+    let owner = console.login("owner@example.com").await;
+    let page = console.get(&format!("/admin/appointments/{}", a.id), Some(&owner)).await.body;
+    console.post(&format!("/admin/appointments/{}/cancel", a.id), Some(&owner), &[("csrf", &csrf(&page))]).await;
+    console.store.opt_outs().record(&phone("+13125550177"), "STOP", chicago(2026, 12, 7, 7, 0)).await.unwrap();
+    let texts = console.get("/admin/texts", Some(&owner)).await.body;
+    assert!(
+        texts.contains("sms to +1312***0123 · pending · cancelled: Accuthink Clinic: your Consultation"),
+        "{texts}"
+    );
+    assert!(texts.contains("+1312***0177 (STOP)") && !texts.contains("+13125550177"), "{texts}");
+    let sarah = console.login("sarah@example.com").await;
+    assert_eq!(console.get("/admin/texts", Some(&sarah)).await.status, 404);
+    assert!(!console.get("/admin", Some(&sarah)).await.body.contains("/admin/texts"), "no link for staff");
+}

@@ -10,6 +10,7 @@ mod appointment;
 mod conversations;
 mod login;
 mod style;
+mod texts;
 mod today;
 mod views;
 
@@ -64,6 +65,7 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
             .route("/logout", web::post().to(login::logout))
             .route("/setup/{token}", web::get().to(login::setup_form))
             .route("/setup/{token}", web::post().to(login::setup_submit))
+            .route("/texts", web::get().to(texts::page))
             .route("/conversations", web::get().to(conversations::list))
             .route("/conversations/{id}", web::get().to(conversations::page))
             .route("/appointments/{id}", web::get().to(appointment::page))

@@ -157,3 +157,11 @@ pub(crate) struct ConversationPage {
     /// (id, when) of the appointments it booked.
     pub appointments: Vec<(String, String)>,
 }
+
+#[derive(Template)]
+#[template(path = "admin/texts.html")]
+pub(crate) struct Texts {
+    pub nav: Nav,
+    pub messages: Vec<Line>,
+    pub opted_out: Vec<Line>,
+}

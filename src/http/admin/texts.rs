@@ -1,0 +1,83 @@
+//! Texts and emails (`/admin/texts`, owners only): the latest messages with their status
+//! (pending, sent, failed, blocked by an opt-out) and what they were, and the numbers that opted
+//! out (and how). Numbers are masked.
+
+use actix_web::{HttpRequest, HttpResponse};
+use askama::Template as _;
+
+use super::views::{Line, Texts};
+use super::{html_page, nav, not_found, signed_in};
+use crate::domain::PhoneNumber;
+use crate::store::Role;
+
+/// Messages on the page.
+const LISTED: i64 = 200;
+
+/// A recipient as the page shows it: a number masked, an email address as it is.
+fn masked(recipient: &str) -> String {
+    if recipient.starts_with('+') {
+        PhoneNumber::from_stored(recipient.to_string()).masked()
+    } else {
+        recipient.to_string()
+    }
+}
+
+pub(super) async fn page(req: HttpRequest) -> HttpResponse {
+    let (console, auth) = match signed_in(&req).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    if auth.principal.role != Role::Owner {
+        return not_found(req).await;
+    }
+    let tz = console.booking.business().timezone;
+    let (messages, opted_out) =
+        match (console.store.outbox().recent(LISTED).await, console.store.opt_outs().all().await) {
+            (Ok(m), Ok(o)) => (m, o),
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::error!(error = %e, "the texts page could not read the store");
+                return HttpResponse::ServiceUnavailable()
+                    .body("The database is not answering; try again in a moment.");
+            }
+        };
+    let kind = |cause: &str| {
+        if cause.starts_with("reminder:") {
+            "reminder".to_string()
+        } else if cause.starts_with("reply:") {
+            "reply".to_string()
+        } else {
+            cause.rsplit(':').next().unwrap_or("message").replace('_', " ")
+        }
+    };
+    let view = Texts {
+        nav: nav(&console, &auth.principal),
+        messages: messages
+            .iter()
+            .map(|m| Line {
+                when: crate::domain::time::human(tz, m.created_at),
+                what: format!(
+                    "{} to {} · {} · {}: {}",
+                    m.channel.as_str(),
+                    masked(&m.recipient),
+                    m.status.as_str(),
+                    kind(&m.cause),
+                    m.body
+                ),
+            })
+            .collect(),
+        opted_out: opted_out
+            .iter()
+            .map(|(phone, source, at)| Line {
+                when: crate::domain::time::human(tz, *at),
+                what: format!("{} ({source})", phone.masked()),
+            })
+            .collect(),
+    };
+    match view.render() {
+        Ok(html) => html_page(&console, &auth, html),
+        Err(e) => {
+            tracing::error!(error = %e, "the texts page failed to render");
+            HttpResponse::InternalServerError().body("Something went wrong on our side.")
+        }
+    }
+}
