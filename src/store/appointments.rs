@@ -253,6 +253,21 @@ impl Appointments<'_> {
         fetch_all(self.0.pool(), &sql, vec![Bind::Text(id.to_string())]).await
     }
 
+    /// Customers who ever booked, the latest booked first: number, latest name, how many
+    /// appointments, at most `limit`.
+    pub async fn customers(&self, limit: i64) -> Result<Vec<(PhoneNumber, String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT customer_phone, MAX(customer_name) AS name, COUNT(*) AS n, MAX(created_at) AS latest \
+             FROM appointments GROUP BY customer_phone ORDER BY latest DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(self.0.pool())
+        .await?;
+        rows.iter()
+            .map(|r| Ok((PhoneNumber::from_stored(r.try_get("customer_phone")?), r.try_get("name")?, r.try_get("n")?)))
+            .collect()
+    }
+
     /// Appointments matching `filter`, by start.
     pub async fn list(&self, filter: &AppointmentFilter) -> Result<Vec<Appointment>, StoreError> {
         let mut clauses = Vec::new();

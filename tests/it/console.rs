@@ -53,12 +53,25 @@ async fn without_a_good_session_every_page_sends_you_to_sign_in() {
         format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{}.", parts[1])
     };
     for cookie in [None, Some(other_key.as_str()), Some(unsigned.as_str()), Some("not-a-token")] {
-        for path in ["/admin", "/admin/", "/admin?date=2026-12-08"] {
+        let pages = [
+            "/admin",
+            "/admin/",
+            "/admin?date=2026-12-08",
+            "/admin/conversations",
+            "/admin/conversations/chat-x",
+            "/admin/texts",
+            "/admin/customers",
+            "/admin/customers/%2B13125550123",
+            "/admin/appointments/0f8fad5b-d9cb-469f-a165-70867728950e",
+        ];
+        for path in pages {
             let page = console.get(path, cookie).await;
             assert_eq!((page.status, page.location.as_deref()), (303, Some("/admin/login")), "{path} with {cookie:?}");
         }
-        let out = console.post("/admin/logout", cookie, &[("csrf", "x")]).await;
-        assert_eq!(out.location.as_deref(), Some("/admin/login"));
+        for action in ["/admin/logout", "/admin/appointments/0f8fad5b-d9cb-469f-a165-70867728950e/cancel"] {
+            let out = console.post(action, cookie, &[("csrf", "x")]).await;
+            assert_eq!(out.location.as_deref(), Some("/admin/login"), "{action}");
+        }
     }
     assert_eq!(console.get("/admin", Some(&real)).await.status, 200);
     console.clock.advance(chrono::Duration::minutes(31));

@@ -130,3 +130,24 @@ async fn the_owner_sees_every_text_with_its_status_and_who_opted_out_and_staff_d
     assert_eq!(console.get("/admin/texts", Some(&sarah)).await.status, 404);
     assert!(!console.get("/admin", Some(&sarah)).await.body.contains("/admin/texts"), "no link for staff");
 }
+
+#[tokio::test]
+async fn the_owner_finds_a_customer_with_their_appointments_and_opt_out() {
+    let console = start(false).await;
+    let a = booked(&console, "sarah", 9, "+13125550123").await;
+    console.store.opt_outs().record(&phone("+13125550123"), "STOP", chicago(2026, 12, 7, 7, 0)).await.unwrap();
+    let owner = console.login("owner@example.com").await;
+    let list = console.get("/admin/customers", Some(&owner)).await.body;
+    assert!(
+        list.contains("Jane Doe") && list.contains("+1312***0123") && list.contains("/admin/customers/%2B13125550123"),
+        "{list}"
+    );
+    let page = console.get("/admin/customers/%2B13125550123", Some(&owner)).await.body;
+    assert!(page.contains(&format!("/admin/appointments/{}", a.id)) && page.contains("opted out of texts"), "{page}");
+    assert!(page.contains("Wed, Dec 9 at 9:00 AM") && page.contains("Consultation · confirmed"), "{page}");
+    assert_eq!(console.get("/admin/customers/%2B13125550999", Some(&owner)).await.status, 404);
+    let sarah = console.login("sarah@example.com").await;
+    for path in ["/admin/customers", "/admin/customers/%2B13125550123"] {
+        assert_eq!(console.get(path, Some(&sarah)).await.status, 404, "{path}");
+    }
+}

@@ -8,6 +8,7 @@
 
 mod appointment;
 mod conversations;
+mod customers;
 mod login;
 mod style;
 mod texts;
@@ -66,6 +67,8 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
             .route("/setup/{token}", web::get().to(login::setup_form))
             .route("/setup/{token}", web::post().to(login::setup_submit))
             .route("/texts", web::get().to(texts::page))
+            .route("/customers", web::get().to(customers::list))
+            .route("/customers/{phone}", web::get().to(customers::page))
             .route("/conversations", web::get().to(conversations::list))
             .route("/conversations/{id}", web::get().to(conversations::page))
             .route("/appointments/{id}", web::get().to(appointment::page))

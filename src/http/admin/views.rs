@@ -165,3 +165,24 @@ pub(crate) struct Texts {
     pub messages: Vec<Line>,
     pub opted_out: Vec<Line>,
 }
+
+#[derive(Template)]
+#[template(path = "admin/customers.html")]
+pub(crate) struct Customers {
+    pub nav: Nav,
+    /// (number, name, masked number, appointments).
+    pub rows: Vec<(String, String, String, i64)>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/customer.html")]
+pub(crate) struct CustomerPage {
+    pub nav: Nav,
+    pub name: String,
+    pub phone: String,
+    pub opted_out: bool,
+    /// (appointment id, line).
+    pub upcoming: Vec<(String, Line)>,
+    pub past: Vec<(String, Line)>,
+    pub conversations: Vec<String>,
+}

@@ -1,0 +1,81 @@
+//! Customers (`/admin/customers`, owners only): everyone who booked, the latest first, and each
+//! one's page (`/admin/customers/{+1…}`): name, number, whether they opted out of texts, upcoming
+//! and past appointments, and the conversations that booked them.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::views::{CustomerPage, Customers, Line};
+use super::{html_page, nav, not_found, signed_in};
+use crate::domain::PhoneNumber;
+use crate::store::{AppointmentFilter, Role};
+
+/// Customers on the list page.
+const LISTED: i64 = 200;
+
+pub(super) async fn list(req: HttpRequest) -> HttpResponse {
+    let (console, auth) = match signed_in(&req).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    if auth.principal.role != Role::Owner {
+        return not_found(req).await;
+    }
+    let customers = console.store.appointments().customers(LISTED).await.unwrap_or_default();
+    let rows = customers
+        .iter()
+        .map(|(phone, name, n)| (phone.as_str().to_string(), name.clone(), phone.masked(), *n))
+        .collect();
+    render(&console, &auth, Customers { nav: nav(&console, &auth.principal), rows })
+}
+
+fn render(
+    console: &super::AdminConsole,
+    auth: &crate::accounts::Authenticated,
+    view: impl askama::Template,
+) -> HttpResponse {
+    match view.render() {
+        Ok(html) => html_page(console, auth, html),
+        Err(e) => {
+            tracing::error!(error = %e, "a customers page failed to render");
+            HttpResponse::InternalServerError().body("Something went wrong on our side.")
+        }
+    }
+}
+
+pub(super) async fn page(req: HttpRequest, phone: web::Path<String>) -> HttpResponse {
+    let (console, auth) = match signed_in(&req).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    if auth.principal.role != Role::Owner {
+        return not_found(req).await;
+    }
+    let Ok(phone) = PhoneNumber::parse(&phone, console.booking.business().region) else { return not_found(req).await };
+    let filter = AppointmentFilter { phone: Some(phone.clone()), include_cancelled: true, ..Default::default() };
+    let all = console.store.appointments().list(&filter).await.unwrap_or_default();
+    let Some(latest) = all.iter().max_by_key(|a| a.created_at) else { return not_found(req).await };
+    let biz = console.booking.business();
+    let now = console.booking.now();
+    let line = |a: &crate::domain::Appointment| {
+        let service = biz.service(&a.service_id).map_or(a.service_id.to_string(), |s| s.name.clone());
+        (
+            a.id.to_string(),
+            Line {
+                when: crate::domain::time::human(biz.timezone, a.start),
+                what: format!("{service} · {}", a.status.as_str()),
+            },
+        )
+    };
+    let mut conversations: Vec<String> = all.iter().filter_map(|a| a.conversation.clone()).collect();
+    conversations.dedup();
+    let view = CustomerPage {
+        nav: nav(&console, &auth.principal),
+        name: latest.customer_name.clone(),
+        phone: phone.as_str().to_string(),
+        opted_out: console.store.opt_outs().is_opted_out(&phone).await.unwrap_or(false),
+        upcoming: all.iter().filter(|a| a.end > now).map(line).collect(),
+        past: all.iter().rev().filter(|a| a.end <= now).map(line).collect(),
+        conversations,
+    };
+    render(&console, &auth, view)
+}
