@@ -151,3 +151,67 @@ async fn the_owner_finds_a_customer_with_their_appointments_and_opt_out() {
         assert_eq!(console.get(path, Some(&sarah)).await.status, 404, "{path}");
     }
 }
+
+/// Form fields to change.
+type Fields<'a> = &'a [(&'a str, &'a str)];
+
+/// The `value` of the hidden field `name` in a page's form.
+fn hidden(body: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let at = body.find(&marker).unwrap_or_else(|| panic!("no {name} field")) + marker.len();
+    body[at..].split('"').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn staff_book_from_the_console_once_however_often_the_form_is_sent() {
+    let console = start(false).await;
+    let sarah = console.login("sarah@example.com").await;
+    let page = console.get("/admin/book?service=consultation&staff=sarah&date=2026-12-09", Some(&sarah)).await.body;
+    assert!(!page.contains("Miguel Alvarez"), "staff book for themselves: {page}");
+    let start = first_choice(&page);
+    let (token, key) = (csrf(&page), hidden(&page, "key"));
+    let fields = [
+        ("csrf", token.as_str()),
+        ("key", key.as_str()),
+        ("service", "consultation"),
+        ("staff", "sarah"),
+        ("date", "2026-12-09"),
+        ("start", start.as_str()),
+        ("name", "Ann Lee"),
+        ("phone", "(312) 555-0142"),
+    ];
+    let first = console.post("/admin/book", Some(&sarah), &fields).await;
+    assert_eq!(first.status, 303, "{}", first.body);
+    let again = console.post("/admin/book", Some(&sarah), &fields).await;
+    assert_eq!(again.location, first.location, "the same form twice: the same appointment");
+    let all = console.booking.list(&appointment_setter::store::AppointmentFilter::default()).await.unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(
+        (all[0].customer_phone.as_str(), all[0].booked_via),
+        ("+13125550142", appointment_setter::domain::Channel::Admin)
+    );
+    assert!(console.store.outbox().messages_to("+13125550142").await.unwrap().len() == 1, "one confirmation");
+    let shown = console.get(first.location.as_deref().unwrap(), Some(&sarah)).await.body;
+    assert!(
+        shown.contains("Booked. The customer gets a text.") && shown.contains("appointment.book by sarah@example.com"),
+        "{shown}"
+    );
+
+    // For someone else, without CSRF, at a clash, with a bad number: refused, nothing booked.
+    let refusals: [(Fields, u16, &str); 4] = [
+        (&[("staff", "miguel")], 409, "Staff book for themselves only."),
+        (&[("csrf", "")], 403, "This form has expired"),
+        (&[("key", "another-form")], 409, "is no longer available"),
+        (&[("key", "third-form"), ("phone", "555-01")], 409, "is not a phone number"),
+    ];
+    for (changes, status, message) in refusals {
+        let mut f: Vec<(&str, &str)> = fields.to_vec();
+        for (k, v) in changes {
+            f.iter_mut().find(|(name, _)| name == k).unwrap().1 = v;
+        }
+        let page = console.post("/admin/book", Some(&sarah), &f).await;
+        assert_eq!(page.status, status, "{changes:?}: {}", page.body);
+        assert!(page.body.contains(message), "{changes:?}: {}", page.body);
+    }
+    assert_eq!(console.booking.list(&appointment_setter::store::AppointmentFilter::default()).await.unwrap().len(), 1);
+}

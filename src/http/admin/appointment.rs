@@ -133,6 +133,7 @@ pub(super) async fn page(req: HttpRequest, id: web::Path<String>, shown: web::Qu
         .map(|d| match d {
             "cancelled" => "Cancelled. The customer gets a text.".to_string(),
             "moved" => "Moved. The customer gets a text with the new time.".to_string(),
+            "booked" => "Booked. The customer gets a text.".to_string(),
             _ => String::new(),
         })
         .filter(|n| !n.is_empty());

@@ -7,6 +7,7 @@
 //! `askama` (compiled in, escaped), the stylesheet is embedded; nothing is fetched at run time.
 
 mod appointment;
+mod book;
 mod conversations;
 mod customers;
 mod login;
@@ -66,6 +67,8 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
             .route("/logout", web::post().to(login::logout))
             .route("/setup/{token}", web::get().to(login::setup_form))
             .route("/setup/{token}", web::post().to(login::setup_submit))
+            .route("/book", web::get().to(book::form))
+            .route("/book", web::post().to(book::submit))
             .route("/texts", web::get().to(texts::page))
             .route("/customers", web::get().to(customers::list))
             .route("/customers/{phone}", web::get().to(customers::page))

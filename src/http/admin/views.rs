@@ -186,3 +186,19 @@ pub(crate) struct CustomerPage {
     pub past: Vec<(String, Line)>,
     pub conversations: Vec<String>,
 }
+
+#[derive(Template)]
+#[template(path = "admin/book.html")]
+pub(crate) struct BookPage {
+    pub nav: Nav,
+    /// This form's idempotency key.
+    pub key: String,
+    /// (id, name).
+    pub services: Vec<(String, String)>,
+    pub staff: Vec<(String, String)>,
+    pub service: String,
+    pub member: String,
+    pub date: String,
+    pub choices: Vec<Choice>,
+    pub error: Option<String>,
+}
