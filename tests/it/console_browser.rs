@@ -67,6 +67,16 @@ async fn an_owner_sets_up_the_console_and_runs_the_day_in_a_real_browser() {
     let moved = console.store.appointments().get(booked[1].id).await.unwrap().unwrap();
     assert!(moved.start != booked[1].start && moved.status == Status::Confirmed);
 
+    // The other pages, for the record.
+    b.client.goto(&format!("{}/admin/book?date=2026-12-08", console.url)).await.unwrap();
+    assert!(b.text().await.contains("Free times on 2026-12-08"));
+    b.screenshot("book").await;
+    b.client.goto(&format!("{}/admin/customers/%2B13125550124", console.url)).await.unwrap();
+    assert!(b.text().await.contains("Bob Stone"));
+    b.screenshot("customer").await;
+    b.client.goto(&format!("{}/admin/texts", console.url)).await.unwrap();
+    b.screenshot("texts").await;
+
     b.click_to("form.signout button", "/admin/login").await;
     b.screenshot("login").await;
 
