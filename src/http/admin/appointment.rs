@@ -6,12 +6,11 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use askama::Template as _;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::views::{AppointmentPage, Choice, Line};
-use super::{AdminConsole, csrf_ok, csrf_refused, html_page, nav, not_found, signed_in};
+use super::{AdminConsole, csrf_ok, csrf_refused, nav, not_found, render_page, signed_in};
 use crate::accounts::{Authenticated, Principal};
 use crate::booking::{BookingError, Tell};
 use crate::domain::{Actor, Appointment, AppointmentId, Status};
@@ -104,13 +103,7 @@ async fn render(
         notice,
         error,
     };
-    match view.render() {
-        Ok(html) => html_page(console, auth, html),
-        Err(e) => {
-            tracing::error!(error = %e, "the appointment page failed to render");
-            HttpResponse::InternalServerError().body("Something went wrong on our side.")
-        }
-    }
+    render_page(console, auth, view)
 }
 
 /// What a message was, from its cause (`appointment:<id>:<seq>:confirmation`, `reminder:…`).

@@ -6,12 +6,11 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use askama::Template as _;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 
 use super::views::{BookPage, Choice};
-use super::{AdminConsole, csrf_ok, csrf_refused, html_page, nav, signed_in};
+use super::{AdminConsole, csrf_ok, csrf_refused, nav, render_page, signed_in};
 use crate::accounts::Authenticated;
 use crate::booking::{BookRequest, BookingError, Tell};
 use crate::domain::{Actor, Channel, PhoneNumber, ServiceId, StaffId};
@@ -91,13 +90,7 @@ async fn render(console: &AdminConsole, auth: &Authenticated, q: &BookQuery, err
             .collect(),
         error,
     };
-    match view.render() {
-        Ok(html) => html_page(console, auth, html),
-        Err(e) => {
-            tracing::error!(error = %e, "the booking page failed to render");
-            HttpResponse::InternalServerError().body("Something went wrong on our side.")
-        }
-    }
+    render_page(console, auth, view)
 }
 
 pub(super) async fn form(req: HttpRequest, q: web::Query<BookQuery>) -> HttpResponse {

@@ -4,10 +4,9 @@
 //! all; staff see the conversations that booked one of their appointments.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use askama::Template as _;
 
 use super::views::{ConversationPage, ConversationRow, Conversations, Said};
-use super::{AdminConsole, html_page, nav, not_found, signed_in};
+use super::{AdminConsole, DATABASE_DOWN, nav, not_found, render_page, signed_in};
 use crate::accounts::Principal;
 use crate::conversation::{Conversation, Message, describe_tool, result_of};
 use crate::domain::Appointment;
@@ -67,7 +66,7 @@ pub(super) async fn list(req: HttpRequest) -> HttpResponse {
         Ok(all) => all,
         Err(e) => {
             tracing::error!(error = %e, "the conversations page could not read the store");
-            return HttpResponse::ServiceUnavailable().body("The database is not answering; try again in a moment.");
+            return HttpResponse::ServiceUnavailable().body(DATABASE_DOWN);
         }
     };
     let mut rows = Vec::new();
@@ -78,13 +77,7 @@ pub(super) async fn list(req: HttpRequest) -> HttpResponse {
         }
     }
     let view = Conversations { nav: nav(&console, &auth.principal), rows };
-    match view.render() {
-        Ok(html) => html_page(&console, &auth, html),
-        Err(e) => {
-            tracing::error!(error = %e, "the conversations page failed to render");
-            HttpResponse::InternalServerError().body("Something went wrong on our side.")
-        }
-    }
+    render_page(&console, &auth, view)
 }
 
 pub(super) async fn page(req: HttpRequest, id: web::Path<String>) -> HttpResponse {
@@ -123,11 +116,5 @@ pub(super) async fn page(req: HttpRequest, id: web::Path<String>) -> HttpRespons
             .map(|a| (a.id.to_string(), crate::domain::time::human(console.booking.business().timezone, a.start)))
             .collect(),
     };
-    match view.render() {
-        Ok(html) => html_page(&console, &auth, html),
-        Err(e) => {
-            tracing::error!(error = %e, "the transcript page failed to render");
-            HttpResponse::InternalServerError().body("Something went wrong on our side.")
-        }
-    }
+    render_page(&console, &auth, view)
 }

@@ -5,7 +5,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::views::{CustomerPage, Customers, Line};
-use super::{html_page, nav, not_found, signed_in};
+use super::{nav, not_found, render_page, signed_in};
 use crate::domain::PhoneNumber;
 use crate::store::{AppointmentFilter, Role};
 
@@ -25,21 +25,7 @@ pub(super) async fn list(req: HttpRequest) -> HttpResponse {
         .iter()
         .map(|(phone, name, n)| (phone.as_str().to_string(), name.clone(), phone.masked(), *n))
         .collect();
-    render(&console, &auth, Customers { nav: nav(&console, &auth.principal), rows })
-}
-
-fn render(
-    console: &super::AdminConsole,
-    auth: &crate::accounts::Authenticated,
-    view: impl askama::Template,
-) -> HttpResponse {
-    match view.render() {
-        Ok(html) => html_page(console, auth, html),
-        Err(e) => {
-            tracing::error!(error = %e, "a customers page failed to render");
-            HttpResponse::InternalServerError().body("Something went wrong on our side.")
-        }
-    }
+    render_page(&console, &auth, Customers { nav: nav(&console, &auth.principal), rows })
 }
 
 pub(super) async fn page(req: HttpRequest, phone: web::Path<String>) -> HttpResponse {
@@ -77,5 +63,5 @@ pub(super) async fn page(req: HttpRequest, phone: web::Path<String>) -> HttpResp
         past: all.iter().rev().filter(|a| a.end <= now).map(line).collect(),
         conversations,
     };
-    render(&console, &auth, view)
+    render_page(&console, &auth, view)
 }

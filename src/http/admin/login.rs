@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::views::{Expired, Login, Setup};
-use super::{AdminConsole, console, csrf_ok, csrf_refused, session_cookie, signed_in};
+use super::{AdminConsole, DATABASE_DOWN, console, csrf_ok, csrf_refused, session_cookie, signed_in};
 use crate::accounts::{AccountError, LoginError};
 
 #[derive(Deserialize)]
@@ -79,7 +79,7 @@ pub(super) async fn submit(req: HttpRequest, form: web::Form<LoginForm>) -> Http
                 }
             };
             let message = match e {
-                LoginError::Store(_) => "The database is not answering; try again in a moment.".to_string(),
+                LoginError::Store(_) => DATABASE_DOWN.to_string(),
                 e => e.to_string(),
             };
             html(status, render(Login { business: business(console), email: form.email.trim(), error: Some(message) }))
@@ -134,7 +134,7 @@ pub(super) async fn setup_submit(
         Err(AccountError::SetupLink) => html(actix_web::http::StatusCode::NOT_FOUND, render(Expired { business })),
         Err(AccountError::Store(e)) => {
             tracing::error!(error = %e, "owner set-up failed on the database");
-            again("The database is not answering; try again in a moment.".into())
+            again(DATABASE_DOWN.into())
         }
         Err(e) => again(format!("{}.", capitalize(&e.to_string()))),
     }

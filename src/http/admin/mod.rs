@@ -110,7 +110,7 @@ pub(crate) async fn signed_in(req: &HttpRequest) -> Result<(AdminConsole, Authen
     let found = match token {
         Some(token) => console.accounts.authenticate(&token).await.map_err(|e| {
             tracing::error!(error = %e, "could not check a console session");
-            HttpResponse::ServiceUnavailable().body("The database is not answering; try again in a moment.")
+            HttpResponse::ServiceUnavailable().body(DATABASE_DOWN)
         })?,
         None => None,
     };
@@ -143,6 +143,20 @@ pub(crate) fn session_cookie(console: &AdminConsole, token: &str) -> Cookie<'sta
         .secure(console.secure)
         .max_age(actix_web::cookie::time::Duration::seconds(age))
         .finish()
+}
+
+/// Said when the database does not answer.
+pub(crate) const DATABASE_DOWN: &str = "The database is not answering; try again in a moment.";
+
+/// The page `view` renders, or a 500 that says something went wrong (the error is logged).
+pub(crate) fn render_page(console: &AdminConsole, auth: &Authenticated, view: impl askama::Template) -> HttpResponse {
+    match view.render() {
+        Ok(html) => html_page(console, auth, html),
+        Err(e) => {
+            tracing::error!(error = %e, page = std::any::type_name_of_val(&view), "a console page failed to render");
+            HttpResponse::InternalServerError().body("Something went wrong on our side.")
+        }
+    }
 }
 
 /// An HTML page, with the renewed session cookie when the session was renewed.

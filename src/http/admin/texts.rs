@@ -3,10 +3,9 @@
 //! out (and how). Numbers are masked.
 
 use actix_web::{HttpRequest, HttpResponse};
-use askama::Template as _;
 
 use super::views::{Line, Texts};
-use super::{html_page, nav, not_found, signed_in};
+use super::{DATABASE_DOWN, nav, not_found, render_page, signed_in};
 use crate::domain::PhoneNumber;
 use crate::store::Role;
 
@@ -36,8 +35,7 @@ pub(super) async fn page(req: HttpRequest) -> HttpResponse {
             (Ok(m), Ok(o)) => (m, o),
             (Err(e), _) | (_, Err(e)) => {
                 tracing::error!(error = %e, "the texts page could not read the store");
-                return HttpResponse::ServiceUnavailable()
-                    .body("The database is not answering; try again in a moment.");
+                return HttpResponse::ServiceUnavailable().body(DATABASE_DOWN);
             }
         };
     let kind = |cause: &str| {
@@ -73,11 +71,5 @@ pub(super) async fn page(req: HttpRequest) -> HttpResponse {
             })
             .collect(),
     };
-    match view.render() {
-        Ok(html) => html_page(&console, &auth, html),
-        Err(e) => {
-            tracing::error!(error = %e, "the texts page failed to render");
-            HttpResponse::InternalServerError().body("Something went wrong on our side.")
-        }
-    }
+    render_page(&console, &auth, view)
 }

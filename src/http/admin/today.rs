@@ -3,13 +3,12 @@
 //! see everyone; staff see only themselves.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use askama::Template as _;
 use chrono::{DateTime, Days, NaiveDate, TimeZone as _, Timelike as _, Utc};
 use serde::Deserialize;
 
 use super::style::ROWS;
 use super::views::{Block, Column, Today};
-use super::{html_page, nav, signed_in};
+use super::{DATABASE_DOWN, nav, render_page, signed_in};
 use crate::domain::{Appointment, Business, Interval, StaffMember};
 use crate::store::{AppointmentFilter, Role};
 
@@ -133,7 +132,7 @@ pub(super) async fn page(req: HttpRequest, query: web::Query<DayQuery>) -> HttpR
         Ok(list) => list,
         Err(e) => {
             tracing::error!(error = %e, "the day page could not read appointments");
-            return HttpResponse::ServiceUnavailable().body("The database is not answering; try again in a moment.");
+            return HttpResponse::ServiceUnavailable().body(DATABASE_DOWN);
         }
     };
     let (columns, first, last) = page_for(biz, date, &staff, &appointments);
@@ -152,11 +151,5 @@ pub(super) async fn page(req: HttpRequest, query: web::Query<DayQuery>) -> HttpR
         hours,
         columns,
     };
-    match view.render() {
-        Ok(html) => html_page(&console, &auth, html),
-        Err(e) => {
-            tracing::error!(error = %e, "the day page failed to render");
-            HttpResponse::InternalServerError().body("Something went wrong on our side.")
-        }
-    }
+    render_page(&console, &auth, view)
 }
