@@ -74,6 +74,15 @@ impl SessionSecret {
         }
     }
 
+    /// A key for another use (`label`), derived from this one (HMAC-SHA256): rotating the session
+    /// key rotates it too.
+    pub fn derive(&self, label: &str) -> Vec<u8> {
+        use hmac::{KeyInit, Mac};
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.0).expect("HMAC takes keys of any length");
+        mac.update(label.as_bytes());
+        mac.finalize().into_bytes().to_vec()
+    }
+
     pub(super) fn bytes(&self) -> &[u8] {
         &self.0
     }

@@ -10,6 +10,7 @@
 mod book;
 mod changes;
 mod error;
+mod links;
 mod messages;
 mod notify;
 mod reconcile;
@@ -20,6 +21,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 pub use error::BookingError;
+pub use links::CustomerLinks;
 use notify::Notices;
 pub use notify::Tell;
 pub(crate) use notify::confirmation_cause;
@@ -100,7 +102,7 @@ fn margin() -> Duration {
 impl BookingService {
     /// Builds the service.
     pub fn new(business: Arc<Business>, store: Store, calendar: Arc<dyn Calendar>, clock: Arc<dyn Clock>) -> Self {
-        let notices = Notices { reminder_before: Some(Duration::hours(24)), writer: None };
+        let notices = Notices { reminder_before: Some(Duration::hours(24)), writer: None, links: None };
         Self { business, store, calendar, clock, notices, changed: None }
     }
 
@@ -109,6 +111,18 @@ impl BookingService {
     pub fn with_confirmations(mut self, writer: Arc<dyn ConfirmationWriter>) -> Self {
         self.notices.writer = Some(writer);
         self
+    }
+
+    /// Records a customer link with each booking and move, and passes it to the confirmation
+    /// writer for the text.
+    pub fn with_links(mut self, links: CustomerLinks) -> Self {
+        self.notices.links = Some(links);
+        self
+    }
+
+    /// The customer links, when they are on.
+    pub fn links(&self) -> Option<&CustomerLinks> {
+        self.notices.links.as_ref()
     }
 
     /// Sets the reminder lead time (`None`: no reminders; default 24 hours).

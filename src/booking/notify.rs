@@ -6,6 +6,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::BookingError;
+use super::links::CustomerLinks;
 use crate::domain::Appointment;
 use crate::store::{NewMessage, StaffTx};
 
@@ -54,7 +55,15 @@ impl Change {
 /// Words the messages of a change (implemented by messaging).
 pub trait ConfirmationWriter: Send + Sync {
     /// The messages to record with `change` of `a` (already in its new state); empty = none.
-    fn messages(&self, change: Change, a: &Appointment, tell: &Tell, now: DateTime<Utc>) -> Vec<NewMessage>;
+    /// `link` is the customer's link to the appointment's page, when links are on.
+    fn messages(
+        &self,
+        change: Change,
+        a: &Appointment,
+        tell: &Tell,
+        now: DateTime<Utc>,
+        link: Option<&str>,
+    ) -> Vec<NewMessage>;
 }
 
 /// The outbox cause of a change's confirmation: one per appointment, sequence and kind.
@@ -69,12 +78,15 @@ pub(super) struct Notices {
     pub(super) reminder_before: Option<Duration>,
     /// Words confirmations; `None` = none are recorded.
     pub(super) writer: Option<std::sync::Arc<dyn ConfirmationWriter>>,
+    /// Customer links in confirmations; `None` = no links (`PUBLIC_URL` unset).
+    pub(super) links: Option<CustomerLinks>,
 }
 
 impl Notices {
-    /// The messages for a change.
+    /// The messages for a change (a booking's or move's carry the customer's link).
     pub(super) fn messages(&self, change: Change, a: &Appointment, tell: &Tell, now: DateTime<Utc>) -> Vec<NewMessage> {
-        self.writer.as_ref().map(|w| w.messages(change, a, tell, now)).unwrap_or_default()
+        let link = self.links.as_ref().filter(|_| change != Change::Cancelled).map(|l| l.url(a));
+        self.writer.as_ref().map(|w| w.messages(change, a, tell, now, link.as_deref())).unwrap_or_default()
     }
 
     /// Records the reminder for `a` (already in its new state) inside `tx`, and the messages of a
@@ -95,6 +107,9 @@ impl Notices {
                 tx.schedule_reminder(a.id, (due > now).then_some(due), now).await?;
             }
             (_, None) => {}
+        }
+        if let Some(links) = self.links.as_ref().filter(|_| change != Change::Cancelled) {
+            tx.record_link(&CustomerLinks::digest(&links.token(a)), a.id, now).await?;
         }
         if change != Change::Booked {
             for message in self.messages(change, a, tell, now) {

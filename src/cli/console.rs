@@ -9,14 +9,11 @@ use std::sync::Arc;
 use clap::{Args, Subcommand, ValueEnum};
 
 use super::{CliError, Context};
-use crate::accounts::{AccountError, Accounts, NewUser, SessionSecret};
+use crate::accounts::{AccountError, Accounts, NewUser};
 use crate::booking::BookingService;
 use crate::clock::{Clock, SystemClock};
 use crate::http::AdminConsole;
 use crate::store::Role;
-
-/// The session key file's name (beside the config).
-const KEY_FILE: &str = "admin-session.key";
 
 /// The `users` subcommands.
 #[derive(Debug, Subcommand)]
@@ -55,9 +52,7 @@ pub(crate) struct AddArgs {
 
 /// Accounts for this deployment.
 pub(crate) fn accounts(ctx: &Context, clock: Arc<dyn Clock>) -> Result<Accounts, CliError> {
-    let file = ctx.config_path.parent().unwrap_or(std::path::Path::new(".")).join(KEY_FILE);
-    let env = std::env::var("ADMIN_JWT_SECRET").ok();
-    let secret = SessionSecret::load(env.as_deref(), &file).map_err(|e| CliError::Usage(e.to_string()))?;
+    let secret = super::context::session_secret(&ctx.config_path)?;
     let per_minute = NonZeroU32::new(30).expect("not zero");
     Ok(Accounts::new(ctx.store.clone(), clock, secret, per_minute))
 }

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Timelike, Utc};
 
 use super::CliError;
-use crate::booking::BookingService;
+use crate::accounts::SessionSecret;
+use crate::booking::{BookingService, CustomerLinks};
 use crate::calendar::google::GoogleCalendar;
 use crate::calendar::{Calendar, LocalCalendar};
 use crate::clock::{Clock, FixedClock, SystemClock};
@@ -43,6 +44,22 @@ pub(crate) enum Database {
     /// A fresh SQLite file in a temporary folder and the local calendar: nothing the command does
     /// reaches the business's data or its staff calendars (`chat` without `--live`).
     Throwaway,
+}
+
+/// Where the console's session key lives when `ADMIN_JWT_SECRET` is not set: beside the config.
+const SESSION_KEY_FILE: &str = "admin-session.key";
+
+/// `PUBLIC_URL`, when set: where customers and staff reach this server (links in texts).
+pub(crate) fn public_url() -> Option<String> {
+    std::env::var("PUBLIC_URL").ok().map(|u| u.trim().to_string()).filter(|u| !u.is_empty())
+}
+
+/// The server's session key (`ADMIN_JWT_SECRET`, else the key file beside the config, made once);
+/// customer links use a key derived from it.
+pub(crate) fn session_secret(config_path: &std::path::Path) -> Result<SessionSecret, CliError> {
+    let file = config_path.parent().unwrap_or(std::path::Path::new(".")).join(SESSION_KEY_FILE);
+    let env = std::env::var("ADMIN_JWT_SECRET").ok();
+    SessionSecret::load(env.as_deref(), &file).map_err(|e| CliError::Usage(e.to_string()))
 }
 
 /// The booking service as `[sms]` and the environment configure its messages: confirmations (and
@@ -113,7 +130,11 @@ impl Context {
             None => Arc::new(SystemClock),
         };
         let business = Arc::new(config.business.clone());
-        let booking = with_messages(BookingService::new(business, store.clone(), calendar.clone(), clock), &config);
+        let mut booking = with_messages(BookingService::new(business, store.clone(), calendar.clone(), clock), &config);
+        if let Some(url) = public_url().filter(|_| !throwaway) {
+            let key = session_secret(&config_path)?.derive("customer-links");
+            booking = booking.with_links(CustomerLinks::new(&key, &url));
+        }
         Ok(Self { config_path, config, database_url, store, booking, calendar, _scratch: scratch })
     }
 

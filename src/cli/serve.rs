@@ -158,8 +158,7 @@ pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
     }
     let port = listener.local_addr().map_err(|e| CliError::Failed(e.into()))?.port();
     let addr = format!("{}:{port}", bind.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h));
-    let public_url = std::env::var("PUBLIC_URL").ok().filter(|u| !u.trim().is_empty());
-    let public_url = public_url.unwrap_or_else(|| format!("http://{addr}"));
+    let public_url = super::context::public_url().unwrap_or_else(|| format!("http://{addr}"));
     let admin = Some(super::console::admin_console(ctx, &console_booking, &public_url).await?);
     let handler = Arc::new(handler);
     let parts = ServerParts { listener, verifier, handler, clock, workers, capacity: 10_000, chat, admin };

@@ -8,6 +8,7 @@ mod admin;
 mod chat;
 mod chat_wire;
 mod health;
+mod manage;
 mod webhook;
 
 pub use admin::AdminConsole;
@@ -81,6 +82,7 @@ impl Application {
                 .route("/chat/completions", web::post().to(chat::completions))
                 .route("/v1/models", web::get().to(chat::models))
                 .configure(admin::routes)
+                .configure(manage::routes)
                 .default_service(web::to(|| async { error(404, "not_found", "no such endpoint") }))
         })
         .workers(workers.max(1))

@@ -42,11 +42,18 @@ impl Confirmations {
 }
 
 impl ConfirmationWriter for Confirmations {
-    fn messages(&self, change: Change, a: &Appointment, tell: &Tell, now: DateTime<Utc>) -> Vec<NewMessage> {
+    fn messages(
+        &self,
+        change: Change,
+        a: &Appointment,
+        tell: &Tell,
+        now: DateTime<Utc>,
+        link: Option<&str>,
+    ) -> Vec<NewMessage> {
         let biz = &self.business;
         let standard = || match change {
-            Change::Booked => templates::booked(biz, a),
-            Change::Rescheduled => templates::rescheduled(biz, a),
+            Change::Booked => templates::booked(biz, a, link),
+            Change::Rescheduled => templates::rescheduled(biz, a, link),
             Change::Cancelled => templates::cancelled(biz, a),
         };
         let (text, ignore_opt_out) = match tell {

@@ -27,28 +27,45 @@ fn call_us(biz: &Business) -> String {
     biz.transfer_number.as_ref().or(biz.phone_number.as_ref()).map(|n| format!(" Call {n}.")).unwrap_or_default()
 }
 
-/// Confirmation of a new booking.
-pub fn booked(biz: &Business, a: &Appointment) -> String {
+/// Confirmation of a new booking; with `link`, the customer's page to change or cancel it (kept in
+/// every wording: the details go first).
+pub fn booked(biz: &Business, a: &Appointment, link: Option<&str>) -> String {
     let (when, service, (staff, first)) = (human(biz.timezone, a.start), service_name(biz, a), staff_names(biz, a));
     let b = &biz.name;
-    fit(vec![
-        format!("{b}: {service} with {staff} booked for {when}. Reply C to cancel, STOP to opt out."),
-        format!("{b}: {service} with {first} booked for {when}. Reply C to cancel, STOP to opt out."),
-        format!("{b}: {service} booked for {when}. Reply C to cancel, STOP to opt out."),
-        format!("{b}: booked {when}. Reply C to cancel, STOP to opt out."),
-    ])
+    fit(with_link(
+        link,
+        vec![
+            format!("{b}: {service} with {staff} booked for {when}."),
+            format!("{b}: {service} with {first} booked for {when}."),
+            format!("{b}: {service} booked for {when}."),
+            format!("{b}: booked {when}."),
+        ],
+    ))
 }
 
-/// Confirmation of a new time.
-pub fn rescheduled(biz: &Business, a: &Appointment) -> String {
+/// Confirmation of a new time; with `link`, as for [`booked`].
+pub fn rescheduled(biz: &Business, a: &Appointment, link: Option<&str>) -> String {
     let (when, service, (staff, first)) = (human(biz.timezone, a.start), service_name(biz, a), staff_names(biz, a));
     let b = &biz.name;
-    fit(vec![
-        format!("{b}: your {service} with {staff} is moved to {when}. Reply C to cancel, STOP to opt out."),
-        format!("{b}: your {service} with {first} is moved to {when}. Reply C to cancel, STOP to opt out."),
-        format!("{b}: your {service} is moved to {when}. Reply C to cancel, STOP to opt out."),
-        format!("{b}: moved to {when}. Reply C to cancel, STOP to opt out."),
-    ])
+    fit(with_link(
+        link,
+        vec![
+            format!("{b}: your {service} with {staff} is moved to {when}."),
+            format!("{b}: your {service} with {first} is moved to {when}."),
+            format!("{b}: your {service} is moved to {when}."),
+            format!("{b}: moved to {when}."),
+        ],
+    ))
+}
+
+/// The wordings of a confirmation: each detail level with the reply keywords, and with `link` the
+/// link first (the shortest wording keeps the link and STOP, the one keyword the law requires).
+fn with_link(link: Option<&str>, details: Vec<String>) -> Vec<String> {
+    let keywords = "Reply C to cancel, STOP to opt out.";
+    let Some(link) = link else { return details.into_iter().map(|d| format!("{d} {keywords}")).collect() };
+    let mut out: Vec<String> = details.iter().map(|d| format!("{d} Manage: {link} {keywords}")).collect();
+    out.extend(details.iter().map(|d| format!("{d} {link} STOP to opt out.")));
+    out
 }
 
 /// Confirmation of a cancellation.

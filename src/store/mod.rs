@@ -15,6 +15,7 @@ mod chats;
 mod conversations;
 mod error;
 mod inbox;
+mod links;
 mod messaging;
 mod open;
 mod reminders;
@@ -166,6 +167,11 @@ impl Store {
     /// Console accounts, sessions, set-up tokens and the audit log.
     pub fn users(&self) -> Users<'_> {
         Users(self)
+    }
+
+    /// Customer link digests and the appointments they open.
+    pub fn customer_links(&self) -> links::CustomerLinkRows<'_> {
+        links::CustomerLinkRows(self)
     }
 
     /// Answered turns of chat-endpoint conversations.

@@ -1,12 +1,13 @@
 //! The console in real headless Chromium: the owner's first-run set-up, the day with a booking
 //! made by a (simulated) call, its page, cancelling it and moving another to a real free time,
-//! a staff member who sees only their own day, signing out. Screenshots of each page are saved
-//! in `target/browser-screenshots/`.
+//! a staff member who sees only their own day, signing out; a customer who cancels from the link
+//! in their confirmation text, and one too late who is asked to call. Screenshots of each page
+//! are saved in `target/browser-screenshots/`.
 
 use crate::support;
 
 use appointment_setter::accounts::NewUser;
-use appointment_setter::booking::BookRequest;
+use appointment_setter::booking::{BookRequest, Tell};
 use appointment_setter::domain::{Actor, Channel, Status};
 use appointment_setter::store::Role;
 use support::browser::Browser;
@@ -105,5 +106,54 @@ async fn an_owner_sets_up_the_console_and_runs_the_day_in_a_real_browser() {
     phone_browser.click_to("button[type=submit]", "/admin").await;
     phone_browser.screenshot("day-phone").await;
     phone_browser.quit().await;
+    browser.quit().await;
+}
+
+/// The path of the customer link in the confirmation text to `number`.
+async fn link_to(console: &support::console_server::Console, number: &str) -> String {
+    let texts = console.store.outbox().messages_to(number).await.unwrap();
+    let text = texts.iter().find(|m| m.body.contains("/m/")).expect("a confirmation with a link");
+    let at = text.body.find("/m/").unwrap();
+    text.body[at..].split_whitespace().next().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customers_use_the_link_in_their_text_in_a_real_browser() {
+    let console = start(true).await;
+    let mut booked = Vec::new();
+    for (number, day) in [("+13125550131", 10), ("+13125550132", 8)] {
+        let req = BookRequest {
+            customer_name: "Ann Lee".into(),
+            customer_phone: phone(number),
+            channel: Channel::Sms,
+            tell: Tell::Confirmation,
+            actor: Actor::Customer { phone: phone(number) },
+            ..request_with("consultation", "sarah", chicago(2026, 12, day, 9, 0))
+        };
+        booked.push(console.booking.book(req).await.unwrap().appointment);
+    }
+    let browser = Browser::start(390).await;
+    let b = &browser;
+
+    let link = link_to(&console, "+13125550131").await;
+    b.client.goto(&format!("{}{link}", console.url)).await.unwrap();
+    let page = b.text().await;
+    assert!(page.contains("Consultation with Sarah Chen") && page.contains("Thu, Dec 10 at 9:00 AM"), "{page}");
+    b.screenshot("customer-link").await;
+    b.click_to("form[action$=cancel] button", &format!("{link}/cancel")).await;
+    assert!(b.text().await.contains("is cancelled"), "{}", b.text().await);
+    b.screenshot("customer-link-cancelled").await;
+    assert_eq!(console.store.appointments().get(booked[0].id).await.unwrap().unwrap().status, Status::Cancelled);
+    let texts = console.store.outbox().messages_to("+13125550131").await.unwrap();
+    assert!(texts.iter().any(|m| m.body.contains("is cancelled")), "the cancellation text: {texts:?}");
+
+    // 9:00 tomorrow is 23 hours away at 10:00 today: too late to change online.
+    console.clock.set(chicago(2026, 12, 7, 10, 0));
+    let late = link_to(&console, "+13125550132").await;
+    b.client.goto(&format!("{}{late}", console.url)).await.unwrap();
+    let page = b.text().await;
+    assert!(page.contains("less than 24 hours away") && page.contains("Please call us at"), "{page}");
+    assert!(b.client.find(fantoccini::Locator::Css("#call-us a[href^='tel:']")).await.is_ok(), "a tel: link");
+    b.screenshot("customer-link-late").await;
     browser.quit().await;
 }

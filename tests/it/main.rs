@@ -17,6 +17,7 @@ mod console;
 mod console_appointments;
 mod console_browser;
 mod console_conversations;
+mod customer_links;
 mod demo;
 mod email;
 mod events;

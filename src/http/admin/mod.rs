@@ -11,7 +11,7 @@ mod book;
 mod conversations;
 mod customers;
 mod login;
-mod style;
+pub(crate) mod style;
 mod texts;
 mod today;
 mod views;
@@ -36,19 +36,43 @@ pub struct AdminConsole {
     store: Store,
     /// Cookies are `Secure` (the public URL is https).
     secure: bool,
+    /// Customer-link page loads per address (guessing links is rate limited).
+    guesses: std::sync::Arc<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>,
 }
 
 impl AdminConsole {
     /// The console over `accounts` and `booking`; `secure` marks cookies `Secure` (serve sets it
     /// when `PUBLIC_URL` is https).
     pub fn new(accounts: Accounts, booking: BookingService, store: Store, secure: bool) -> Self {
-        Self { accounts, booking, store, secure }
+        let per_minute = std::num::NonZeroU32::new(LINK_LOADS_PER_MINUTE).expect("not zero");
+        let guesses = std::sync::Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute)));
+        Self { accounts, booking, store, secure, guesses }
+    }
+
+    /// The booking service (customer links read its policy and links).
+    pub(crate) fn booking(&self) -> &BookingService {
+        &self.booking
+    }
+
+    /// The store.
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Whether `address` may load another customer-link page now.
+    pub(crate) fn may_open_link(&self, address: std::net::IpAddr) -> bool {
+        self.guesses.check_key(&address).is_ok()
     }
 }
 
-/// The console's routes, under `/admin`.
-pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
-    let headers = DefaultHeaders::new()
+/// Customer-link page loads per minute from one address: plenty for a customer, hopeless for
+/// guessing 72-bit tokens.
+const LINK_LOADS_PER_MINUTE: u32 = 30;
+
+/// The headers on every page: a CSP without inline script or style, no framing, no referrer to
+/// other sites, no sniffing, no caching.
+pub(crate) fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
         .add((
             header::CONTENT_SECURITY_POLICY,
             "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
@@ -56,10 +80,14 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
         .add((header::X_FRAME_OPTIONS, "DENY"))
         .add((header::REFERRER_POLICY, "same-origin"))
         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .add((header::CACHE_CONTROL, "no-store"));
+        .add((header::CACHE_CONTROL, "no-store"))
+}
+
+/// The console's routes, under `/admin`.
+pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/admin")
-            .wrap(headers)
+            .wrap(security_headers())
             .route("", web::get().to(today::page))
             .route("/", web::get().to(today::page))
             .route("/login", web::get().to(login::form))

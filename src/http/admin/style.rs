@@ -20,7 +20,7 @@ static CSS: LazyLock<String> = LazyLock::new(|| {
     css
 });
 
-pub(super) async fn css() -> HttpResponse {
+pub(crate) async fn css() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/css; charset=utf-8")
         .insert_header(("Cache-Control", "public, max-age=3600"))

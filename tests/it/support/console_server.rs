@@ -7,7 +7,7 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use appointment_setter::accounts::{Accounts, NewUser, SessionSecret};
-use appointment_setter::booking::BookingService;
+use appointment_setter::booking::{BookingService, CustomerLinks};
 use appointment_setter::calendar::LocalCalendar;
 use appointment_setter::clock::{ManualClock, SystemClock};
 use appointment_setter::config::Config;
@@ -22,7 +22,7 @@ use super::{TestDb, chicago};
 /// The owner's and the staff member's password in these tests.
 pub const PASSWORD: &str = "correct-horse-battery";
 
-/// A server with the console.
+/// A server with the console (and customer links under its URL).
 pub struct Console {
     /// `http://127.0.0.1:PORT`.
     pub url: String,
@@ -51,8 +51,12 @@ pub async fn start(empty: bool) -> Console {
     let store = db.store().await;
     let clock = Arc::new(ManualClock::new(chicago(2026, 12, 7, 8, 0)));
     let business = Arc::new(config.business);
+    // Bound first: customer links in texts point at this server.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     let booking = BookingService::new(business.clone(), store.clone(), Arc::new(LocalCalendar), clock.clone())
-        .with_confirmations(Confirmations::writer(business, ConfirmationSettings::default()));
+        .with_confirmations(Confirmations::writer(business, ConfirmationSettings::default()))
+        .with_links(CustomerLinks::new(&[5u8; 32], &url));
     let secret = SessionSecret::from_bytes(&[9u8; 32]);
     let accounts = Accounts::new(store.clone(), clock.clone(), secret, NonZeroU32::new(1000).unwrap());
     if !empty {
@@ -64,7 +68,7 @@ pub async fn start(empty: bool) -> Console {
         }
     }
     let parts = ServerParts {
-        listener: TcpListener::bind("127.0.0.1:0").unwrap(),
+        listener,
         verifier: Verifier::new(PublicKey::from_verifying_key(super::webhooks::signing_key().verifying_key())),
         handler: Arc::new(super::webhooks::Recorder::default()),
         clock: Arc::new(SystemClock),
@@ -74,7 +78,6 @@ pub async fn start(empty: bool) -> Console {
         admin: Some(AdminConsole::new(accounts.clone(), booking.clone(), store.clone(), false)),
     };
     let app = startup::start(store.clone(), parts).await.unwrap();
-    let url = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     Console { url, booking, accounts, store, clock, _db: db }
 }
