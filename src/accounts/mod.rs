@@ -3,6 +3,7 @@
 //! JWTs renewed while in use and revocable, the one-time set-up link that creates the first
 //! owner, and the audit log. The web pages and the API (in `http`) use only this.
 
+mod api_tokens;
 mod password;
 mod secret;
 mod token;
@@ -15,6 +16,7 @@ use chrono::{DateTime, Duration, Utc};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use sha2::{Digest, Sha256};
 
+pub use api_tokens::API_TOKEN_PREFIX;
 pub use password::MIN_PASSWORD_CHARS;
 pub use secret::{SecretError, SessionSecret};
 

@@ -22,6 +22,34 @@ pub(crate) enum UsersCommand {
     Add(AddArgs),
     /// List the console accounts
     List,
+    /// Personal API tokens for the admin API (`Authorization: Bearer ast_…`)
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+/// The `users token` subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum TokenCommand {
+    /// Make a token for an account; it is printed once (only its digest is kept)
+    Create {
+        /// The account's email address
+        #[arg(long)]
+        email: String,
+        /// What the token is for (e.g. "bookkeeping export")
+        #[arg(long)]
+        name: String,
+    },
+    /// List an account's tokens (ids, names, when made, whether revoked)
+    List {
+        /// The account's email address
+        #[arg(long)]
+        email: String,
+    },
+    /// Revoke a token by its id (from `users token list`)
+    Revoke {
+        /// The token's id
+        id: String,
+    },
 }
 
 /// Account roles on the command line.
@@ -78,6 +106,7 @@ pub(crate) async fn admin_console(
 pub(super) async fn run(ctx: &Context, cmd: UsersCommand) -> Result<(), CliError> {
     let accounts = accounts(ctx, Arc::new(SystemClock))?;
     match cmd {
+        UsersCommand::Token(cmd) => token(&accounts, cmd).await,
         UsersCommand::List => {
             let users = ctx.store.users().all().await.map_err(|e| CliError::Failed(e.into()))?;
             if users.is_empty() {
@@ -116,6 +145,39 @@ pub(super) async fn run(ctx: &Context, cmd: UsersCommand) -> Result<(), CliError
             Ok(())
         }
     }
+}
+
+async fn token(accounts: &Accounts, cmd: TokenCommand) -> Result<(), CliError> {
+    let failed = |e: crate::store::StoreError| CliError::Failed(e.into());
+    match cmd {
+        TokenCommand::Create { email, name } => {
+            let (record, secret) = accounts.create_api_token(&email, &name).await.map_err(|e| match e {
+                AccountError::Store(e) => CliError::Failed(e.into()),
+                e => CliError::Usage(e.to_string()),
+            })?;
+            eprintln!("Token {} made; it is shown only now. Send it as `Authorization: Bearer …`.", record.id);
+            println!("{secret}");
+        }
+        TokenCommand::List { email } => {
+            let Some(tokens) = accounts.api_tokens_of(&email).await.map_err(failed)? else {
+                return Err(CliError::Usage(format!("there is no account for {email}; see `users list`")));
+            };
+            if tokens.is_empty() {
+                println!("No tokens. Make one: users token create --email {email} --name …");
+            }
+            for t in tokens {
+                let state = t.revoked_at.map_or("live".to_string(), |at| format!("revoked {}", at.format("%Y-%m-%d")));
+                println!("{}  {}  made {}  {state}", t.id, t.name, t.created_at.format("%Y-%m-%d"));
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            if !accounts.revoke_api_token(&id).await.map_err(failed)? {
+                return Err(CliError::Usage(format!("no live token {id}; see `users token list --email …`")));
+            }
+            println!("revoked {id}");
+        }
+    }
+    Ok(())
 }
 
 fn read_password(from_stdin: bool) -> Result<String, CliError> {

@@ -5,6 +5,7 @@
 //! then drains in-flight events and flushes the inbox.
 
 mod admin;
+mod api;
 mod chat;
 mod chat_wire;
 mod health;
@@ -12,6 +13,7 @@ mod manage;
 mod webhook;
 
 pub use admin::AdminConsole;
+pub use api::openapi_document;
 pub use chat::{ChatAccess, ChatEndpoint};
 
 use std::net::TcpListener;
@@ -83,6 +85,7 @@ impl Application {
                 .route("/v1/models", web::get().to(chat::models))
                 .configure(admin::routes)
                 .configure(manage::routes)
+                .configure(api::routes)
                 .default_service(web::to(|| async { error(404, "not_found", "no such endpoint") }))
         })
         .workers(workers.max(1))

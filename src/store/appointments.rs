@@ -27,6 +27,8 @@ pub struct AppointmentFilter {
     pub include_cancelled: bool,
     /// At most this many.
     pub limit: Option<i64>,
+    /// Only those after this one in the list's order (start, staff, id): keyset pagination.
+    pub after: Option<(DateTime<Utc>, StaffId, AppointmentId)>,
 }
 
 /// A write transaction holding the per-staff commit lock (see [`Store::begin_for_staff`]).
@@ -256,15 +258,39 @@ impl Appointments<'_> {
     /// Customers who ever booked, the latest booked first: number, latest name, how many
     /// appointments, at most `limit`.
     pub async fn customers(&self, limit: i64) -> Result<Vec<(PhoneNumber, String, i64)>, StoreError> {
+        let page = self.customers_page(None, limit).await?;
+        Ok(page.into_iter().map(|(phone, name, n, _)| (phone, name, n)).collect())
+    }
+
+    /// As [`Self::customers`], with when each last booked, only those after `before` (last
+    /// booked, number) in that order: keyset pagination.
+    pub async fn customers_page(
+        &self,
+        before: Option<(DateTime<Utc>, &str)>,
+        limit: i64,
+    ) -> Result<Vec<(PhoneNumber, String, i64, DateTime<Utc>)>, StoreError> {
+        let (paged, at, phone) = before.map_or((0, 0, ""), |(at, phone)| (1, at.timestamp(), phone));
         let rows = sqlx::query(
             "SELECT customer_phone, MAX(customer_name) AS name, COUNT(*) AS n, MAX(created_at) AS latest \
-             FROM appointments GROUP BY customer_phone ORDER BY latest DESC LIMIT $1",
+             FROM appointments GROUP BY customer_phone \
+             HAVING $1 = 0 OR (MAX(created_at), customer_phone) < ($2, $3) \
+             ORDER BY latest DESC, customer_phone DESC LIMIT $4",
         )
+        .bind(paged)
+        .bind(at)
+        .bind(phone)
         .bind(limit)
         .fetch_all(self.0.pool())
         .await?;
         rows.iter()
-            .map(|r| Ok((PhoneNumber::from_stored(r.try_get("customer_phone")?), r.try_get("name")?, r.try_get("n")?)))
+            .map(|r| {
+                Ok((
+                    PhoneNumber::from_stored(r.try_get("customer_phone")?),
+                    r.try_get("name")?,
+                    r.try_get("n")?,
+                    DateTime::from_timestamp(r.try_get("latest")?, 0).unwrap_or_default(),
+                ))
+            })
             .collect()
     }
 
@@ -288,6 +314,11 @@ impl Appointments<'_> {
         if let Some(staff) = &filter.staff {
             next("staff_id = ?", Bind::Text(staff.to_string()), &mut clauses);
         }
+        if let Some((start, staff, id)) = &filter.after {
+            let (a, b, c) = (binds.len() + 1, binds.len() + 2, binds.len() + 3);
+            binds.extend([Bind::Int(start.timestamp()), Bind::Text(staff.to_string()), Bind::Text(id.to_string())]);
+            clauses.push(format!("(start_at, staff_id, id) > (${a}, ${b}, ${c})"));
+        }
         if !filter.include_cancelled {
             clauses.push("status = 'confirmed'".into());
         }
@@ -296,7 +327,7 @@ impl Appointments<'_> {
             sql.push_str(" WHERE ");
             sql.push_str(&clauses.join(" AND "));
         }
-        sql.push_str(" ORDER BY start_at, staff_id");
+        sql.push_str(" ORDER BY start_at, staff_id, id");
         if let Some(limit) = filter.limit {
             sql.push_str(&format!(" LIMIT {}", limit.max(0)));
         }

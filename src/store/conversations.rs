@@ -115,14 +115,28 @@ impl Conversations<'_> {
 
     /// The latest conversations first, of one channel or all, at most `limit`.
     pub async fn recent(&self, channel: Option<Channel>, limit: i64) -> Result<Vec<StoredConversation>, StoreError> {
+        self.page(channel, None, limit).await
+    }
+
+    /// As [`Self::recent`], only those after `before` (started, id) in that order: keyset
+    /// pagination (latest first, ties by id, descending).
+    pub async fn page(
+        &self,
+        channel: Option<Channel>,
+        before: Option<(DateTime<Utc>, &str)>,
+        limit: i64,
+    ) -> Result<Vec<StoredConversation>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT * FROM (SELECT {COLUMNS} FROM conversations WHERE ($1 = '' OR channel = $1) \
              UNION ALL SELECT {} AND ($1 = '' OR $1 = 'chat')) AS everything \
-             ORDER BY started_at DESC, id LIMIT $2",
+             WHERE $2 = 0 OR (started_at, id) < ($3, $4) \
+             ORDER BY started_at DESC, id DESC LIMIT $5",
             chats()
         ));
         let channel = channel.map_or("", |c| c.as_str());
-        let rows = sqlx::query(sql).bind(channel).bind(limit).fetch_all(self.0.pool()).await?;
+        let (paged, at, id) = before.map_or((0, 0, ""), |(at, id)| (1, at.timestamp(), id));
+        let rows =
+            sqlx::query(sql).bind(channel).bind(paged).bind(at).bind(id).bind(limit).fetch_all(self.0.pool()).await?;
         rows.iter().map(from_row).collect()
     }
 }

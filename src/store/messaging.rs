@@ -300,8 +300,28 @@ impl Outbox<'_> {
 
     /// The latest messages first, at most `limit`.
     pub async fn recent(&self, limit: i64) -> Result<Vec<MessageRecord>, StoreError> {
-        let sql = format!("SELECT {RECORD} FROM outbox ORDER BY created_at DESC, id DESC LIMIT $1");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(limit).fetch_all(self.0.pool()).await?;
+        self.page(None, limit).await
+    }
+
+    /// As [`Self::recent`], only those after `before` (recorded, cause) in that order: keyset
+    /// pagination (latest first).
+    pub async fn page(
+        &self,
+        before: Option<(DateTime<Utc>, &str)>,
+        limit: i64,
+    ) -> Result<Vec<MessageRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {RECORD} FROM outbox WHERE $1 = 0 OR (created_at, cause) < ($2, $3) \
+             ORDER BY created_at DESC, cause DESC LIMIT $4"
+        );
+        let (paged, at, cause) = before.map_or((0, 0, ""), |(at, cause)| (1, at.timestamp(), cause));
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(paged)
+            .bind(at)
+            .bind(cause)
+            .bind(limit)
+            .fetch_all(self.0.pool())
+            .await?;
         rows.iter().map(record).collect()
     }
 

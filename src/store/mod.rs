@@ -10,6 +10,7 @@
 //! per-staff commit lock across processes (SQLite `BEGIN IMMEDIATE`, PostgreSQL transaction-scoped
 //! advisory locks taken in a fixed order), so a re-check inside it cannot race another writer.
 
+mod api_tokens;
 mod appointments;
 mod chats;
 mod conversations;
@@ -25,6 +26,7 @@ mod write;
 use std::path::Path;
 use std::time::Duration;
 
+pub use api_tokens::ApiToken;
 pub use appointments::AppointmentFilter;
 pub(crate) use appointments::{Appointments, StaffTx};
 pub use chats::ChatTurn;
@@ -167,6 +169,11 @@ impl Store {
     /// Console accounts, sessions, set-up tokens and the audit log.
     pub fn users(&self) -> Users<'_> {
         Users(self)
+    }
+
+    /// Personal API tokens (digests).
+    pub fn api_tokens(&self) -> api_tokens::ApiTokens<'_> {
+        api_tokens::ApiTokens(self)
     }
 
     /// Customer link digests and the appointments they open.

@@ -232,6 +232,18 @@ impl Users<'_> {
         rows.iter().map(audit_entry).collect()
     }
 
+    /// The audit log, latest first, only entries before the one with id `before` (ids are
+    /// time-ordered UUIDv7s): keyset pagination. Each with its id.
+    pub async fn audit_page(&self, before: Option<&str>, limit: i64) -> Result<Vec<(String, AuditEntry)>, StoreError> {
+        let sql = format!("SELECT id, {AUDIT} FROM audit_log WHERE $1 = '' OR id < $1 ORDER BY id DESC LIMIT $2");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(before.unwrap_or(""))
+            .bind(limit)
+            .fetch_all(self.0.pool())
+            .await?;
+        rows.iter().map(|r| Ok((r.try_get("id")?, audit_entry(r)?))).collect()
+    }
+
     /// The audit log entries about `target` (an appointment id), oldest first.
     pub async fn audit_of(&self, target: &str) -> Result<Vec<AuditEntry>, StoreError> {
         let sql = format!("SELECT {AUDIT} FROM audit_log WHERE target = $1 ORDER BY at, id");

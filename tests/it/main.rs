@@ -3,6 +3,7 @@
 
 mod support;
 
+mod admin_api;
 mod agent;
 mod architecture;
 mod availability_properties;
@@ -30,6 +31,7 @@ mod llm_dialects;
 mod reminders;
 mod serve_processes;
 mod signature;
+mod store_pages;
 mod telnyx_client;
 mod templates;
 mod texts;

@@ -11,10 +11,9 @@ use serde::Deserialize;
 
 use super::views::{AppointmentPage, Choice, Line};
 use super::{AdminConsole, csrf_ok, csrf_refused, nav, not_found, render_page, signed_in};
-use crate::accounts::{Authenticated, Principal};
+use crate::accounts::Authenticated;
 use crate::booking::{BookingError, Tell};
-use crate::domain::{Actor, Appointment, AppointmentId, Status};
-use crate::store::Role;
+use crate::domain::{Appointment, Status};
 
 #[derive(Deserialize)]
 pub(super) struct ActionForm {
@@ -30,12 +29,7 @@ pub(super) struct Shown {
     done: Option<String>,
 }
 
-/// The appointment when this person may see it.
-async fn visible(console: &AdminConsole, p: &Principal, id: &str) -> Option<Appointment> {
-    let id: AppointmentId = id.parse().ok()?;
-    let a = console.store.appointments().get(id).await.ok()??;
-    (p.role == Role::Owner || p.staff.as_ref() == Some(&a.staff_id)).then_some(a)
-}
+use super::actions::{self, visible};
 
 fn when(console: &AdminConsole, at: DateTime<Utc>) -> String {
     crate::domain::time::human(console.booking.business().timezone, at)
@@ -156,34 +150,21 @@ async fn act(req: HttpRequest, id: &str, form: &ActionForm, action: Action) -> H
         return csrf_refused();
     }
     let Some(a) = visible(&console, &auth.principal, id).await else { return not_found(req).await };
-    let staff = Actor::Staff { force: false };
+    let p = &auth.principal;
     let result = match action {
-        Action::Cancel => console
-            .booking
-            .cancel(a.id, &staff, Tell::Confirmation)
-            .await
-            .map(|_| ("appointment.cancel", None, "cancelled")),
+        Action::Cancel => actions::cancel(&console, p, &a, Tell::Confirmation).await.map(|_| "cancelled"),
         Action::Move => match DateTime::parse_from_rfc3339(&form.start) {
             Ok(start) => {
                 let start = start.with_timezone(&Utc);
-                console.booking.reschedule(a.id, start, &staff, Tell::Confirmation).await.map(|_| {
-                    (
-                        "appointment.reschedule",
-                        Some(format!("{} → {}", when(&console, a.start), when(&console, start))),
-                        "moved",
-                    )
-                })
+                actions::reschedule(&console, p, &a, start, false, Tell::Confirmation).await.map(|_| "moved")
             }
             Err(_) => Err(BookingError::Invalid { field: "start", problem: "pick one of the free times".into() }),
         },
     };
     match result {
-        Ok((what, detail, done)) => {
-            console.accounts.audit(Some(&auth.principal), what, Some(&a.id.to_string()), detail.as_deref()).await;
-            HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, format!("/admin/appointments/{}?done={done}", a.id)))
-                .finish()
-        }
+        Ok(done) => HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, format!("/admin/appointments/{}?done={done}", a.id)))
+            .finish(),
         Err(e) => {
             let message = match &e {
                 BookingError::Refused { message, .. } => message.clone(),

@@ -128,9 +128,6 @@ pub(super) async fn submit(req: HttpRequest, form: web::Form<BookForm>) -> HttpR
     let (Ok(service), Ok(staff)) = (form.service.parse::<ServiceId>(), form.staff.parse::<StaffId>()) else {
         return again("Pick a service and a staff member.".into()).await;
     };
-    if p.role != Role::Owner && p.staff.as_ref() != Some(&staff) {
-        return again("Staff book for themselves only.".into()).await;
-    }
     let start = DateTime::parse_from_rfc3339(&form.start)
         .map(|t| t.with_timezone(&Utc))
         .ok()
@@ -153,25 +150,17 @@ pub(super) async fn submit(req: HttpRequest, form: web::Form<BookForm>) -> HttpR
         customer_email: None,
         tell: Tell::Confirmation,
     };
-    match console.booking.book(req).await {
+    match super::actions::book(&console, p, req).await {
         Ok(booked) => {
             let id = booked.appointment.id.to_string();
-            if booked.created {
-                console
-                    .accounts
-                    .audit(
-                        Some(p),
-                        "appointment.book",
-                        Some(&id),
-                        form.force.as_ref().map(|_| "notice and window ignored"),
-                    )
-                    .await;
-            }
             HttpResponse::SeeOther()
                 .insert_header((header::LOCATION, format!("/admin/appointments/{id}?done=booked")))
                 .finish()
         }
         Err(BookingError::Refused { message, .. }) => again(message).await,
+        Err(BookingError::Invalid { problem, .. }) if problem == super::actions::STAFF_FOR_THEMSELVES => {
+            again(problem).await
+        }
         Err(BookingError::Invalid { field, problem }) => again(format!("{field}: {problem}")).await,
         Err(e) => {
             tracing::error!(error = %e, "a console booking failed");

@@ -15,18 +15,18 @@ use crate::store::{AppointmentFilter, Role, StoredConversation};
 /// Conversations on the list page.
 const LISTED: i64 = 100;
 
-async fn booked_by(console: &AdminConsole, id: &str) -> Vec<Appointment> {
+pub(crate) async fn booked_by(console: &AdminConsole, id: &str) -> Vec<Appointment> {
     let filter = AppointmentFilter { include_cancelled: true, ..Default::default() };
     // Few conversations book anything; the store answers this from its index.
     console.store.appointments().by_conversation(id, &filter).await.unwrap_or_default()
 }
 
-fn may_see(p: &Principal, booked: &[Appointment]) -> bool {
+pub(crate) fn may_see(p: &Principal, booked: &[Appointment]) -> bool {
     p.role == Role::Owner || booked.iter().any(|a| p.staff.as_ref() == Some(&a.staff_id))
 }
 
 /// How a conversation went, in a word or two.
-fn outcome(c: &StoredConversation, state: &Conversation, booked: &[Appointment]) -> String {
+pub(crate) fn outcome(c: &StoredConversation, state: &Conversation, booked: &[Appointment]) -> String {
     let mut parts = Vec::new();
     if !booked.is_empty() {
         parts.push(if booked.len() == 1 { "booked".to_string() } else { format!("booked {}", booked.len()) });

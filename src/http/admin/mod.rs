@@ -6,9 +6,10 @@
 //! style, `X-Frame-Options: DENY`, `Referrer-Policy`, `nosniff` and `no-store`. Templates are
 //! `askama` (compiled in, escaped), the stylesheet is embedded; nothing is fetched at run time.
 
+pub(crate) mod actions;
 mod appointment;
 mod book;
-mod conversations;
+pub(crate) mod conversations;
 mod customers;
 mod login;
 pub(crate) mod style;
@@ -52,6 +53,11 @@ impl AdminConsole {
     /// The booking service (customer links read its policy and links).
     pub(crate) fn booking(&self) -> &BookingService {
         &self.booking
+    }
+
+    /// Accounts and sessions.
+    pub(crate) fn accounts(&self) -> &Accounts {
+        &self.accounts
     }
 
     /// The store.
@@ -150,7 +156,8 @@ pub(crate) async fn signed_in(req: &HttpRequest) -> Result<(AdminConsole, Authen
 
 /// Whether the form's CSRF token is the session's (compared in constant time).
 pub(crate) fn csrf_ok(principal: &Principal, sent: &str) -> bool {
-    sent.len() == principal.csrf.len()
+    !sent.is_empty()
+        && sent.len() == principal.csrf.len()
         && sent.bytes().zip(principal.csrf.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
 }
 
