@@ -45,7 +45,7 @@ pub struct StoredConversation {
 
 /// What one save writes.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct ConversationSave<'a> {
+pub struct ConversationSave<'a> {
     /// The call control id, or `chat-…`.
     pub id: &'a str,
     /// Phone call or chat.
@@ -98,7 +98,7 @@ fn from_row(r: &AnyRow) -> Result<StoredConversation, StoreError> {
 
 impl Conversations<'_> {
     /// Creates or updates a conversation.
-    pub(crate) async fn save(&self, c: ConversationSave<'_>, now: DateTime<Utc>) -> Result<(), StoreError> {
+    pub async fn save(&self, c: ConversationSave<'_>, now: DateTime<Utc>) -> Result<(), StoreError> {
         save(self.0.pool(), c, now).await
     }
 

@@ -20,6 +20,7 @@ mod links;
 mod messaging;
 mod open;
 mod reminders;
+mod stats;
 mod users;
 mod write;
 
@@ -31,7 +32,8 @@ pub use appointments::AppointmentFilter;
 pub(crate) use appointments::{Appointments, StaffTx};
 pub use chats::ChatTurn;
 pub(crate) use chats::ChatTurns;
-pub(crate) use conversations::{CHAT_PREFIX, ConversationSave, Conversations};
+pub use conversations::ConversationSave;
+pub(crate) use conversations::{CHAT_PREFIX, Conversations};
 pub use conversations::{ConversationStatus, StoredConversation};
 pub(crate) use error::StoreError;
 pub(crate) use inbox::InboxEvents;
@@ -42,6 +44,7 @@ pub use reminders::ReminderStatus;
 pub(crate) use reminders::Reminders;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
+pub use stats::{BookingFact, CallFact};
 pub(crate) use users::Users;
 pub use users::{AuditEntry, Role, User};
 pub(crate) use write::WriteTx;
@@ -174,6 +177,11 @@ impl Store {
     /// Personal API tokens (digests).
     pub fn api_tokens(&self) -> api_tokens::ApiTokens<'_> {
         api_tokens::ApiTokens(self)
+    }
+
+    /// What the console's stats count.
+    pub fn stats(&self) -> stats::StatsRows<'_> {
+        stats::StatsRows(self)
     }
 
     /// Customer link digests and the appointments they open.

@@ -18,6 +18,7 @@ mod console;
 mod console_appointments;
 mod console_browser;
 mod console_conversations;
+mod console_stats;
 mod customer_links;
 mod demo;
 mod email;

@@ -9,9 +9,11 @@
 pub(crate) mod actions;
 mod appointment;
 mod book;
+mod charts;
 pub(crate) mod conversations;
 mod customers;
 mod login;
+pub(crate) mod stats;
 pub(crate) mod style;
 mod texts;
 mod today;
@@ -104,6 +106,7 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
             .route("/book", web::get().to(book::form))
             .route("/book", web::post().to(book::submit))
             .route("/texts", web::get().to(texts::page))
+            .route("/stats", web::get().to(stats::page))
             .route("/customers", web::get().to(customers::list))
             .route("/customers/{phone}", web::get().to(customers::page))
             .route("/conversations", web::get().to(conversations::list))
