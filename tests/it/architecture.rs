@@ -1,7 +1,7 @@
 //! The house rules, checked on the source: every file under `src/` may name (`crate::part`) only
 //! parts below its own, `domain` names nothing of the crate, and only `booking` (and `store`,
 //! which defines it) touches the per-staff write transaction that appointment changes run in.
-//! Layers, top to bottom: cli → http, demo, startup → ingest → voice, messaging → conversation →
+//! Layers, top to bottom: cli → http, demo, startup → ingest, setup → voice, messaging → conversation →
 //! booking, accounts → calendar, store, telnyx → config, clock, net, observability → domain.
 
 use std::path::{Path, PathBuf};
@@ -13,6 +13,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("demo", 8),
     ("startup", 8),
     ("ingest", 7),
+    ("setup", 7),
     ("voice", 6),
     ("chat", 6),
     ("messaging", 6),

@@ -80,6 +80,9 @@ async fn an_owner_sets_up_the_console_and_runs_the_day_in_a_real_browser() {
     b.client.goto(&format!("{}/admin/stats", console.url)).await.unwrap();
     assert!(b.text().await.contains("Bookings per day"));
     b.screenshot("stats").await;
+    b.client.goto(&format!("{}/admin/check", console.url)).await.unwrap();
+    assert!(b.text().await.contains("migrations applied, writable"));
+    b.screenshot("check").await;
 
     b.click_to("form.signout button", "/admin/login").await;
     b.screenshot("login").await;

@@ -31,6 +31,7 @@ mod guided;
 mod llm_dialects;
 mod reminders;
 mod serve_processes;
+mod setup_checks;
 mod signature;
 mod store_pages;
 mod telnyx_client;

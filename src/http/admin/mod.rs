@@ -10,6 +10,7 @@ pub(crate) mod actions;
 mod appointment;
 mod book;
 mod charts;
+mod check;
 pub(crate) mod conversations;
 mod customers;
 mod login;
@@ -39,6 +40,8 @@ pub struct AdminConsole {
     store: Store,
     /// Cookies are `Secure` (the public URL is https).
     secure: bool,
+    /// The set-up checks, when this server has them (`serve` does).
+    setup: Option<crate::setup::Setup>,
     /// Customer-link page loads per address (guessing links is rate limited).
     guesses: std::sync::Arc<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>,
 }
@@ -49,7 +52,13 @@ impl AdminConsole {
     pub fn new(accounts: Accounts, booking: BookingService, store: Store, secure: bool) -> Self {
         let per_minute = std::num::NonZeroU32::new(LINK_LOADS_PER_MINUTE).expect("not zero");
         let guesses = std::sync::Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute)));
-        Self { accounts, booking, store, secure, guesses }
+        Self { accounts, booking, store, secure, setup: None, guesses }
+    }
+
+    /// Shows `setup`'s checks on the set-up page.
+    pub fn with_setup(mut self, setup: crate::setup::Setup) -> Self {
+        self.setup = Some(setup);
+        self
     }
 
     /// The booking service (customer links read its policy and links).
@@ -107,6 +116,7 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
             .route("/book", web::post().to(book::submit))
             .route("/texts", web::get().to(texts::page))
             .route("/stats", web::get().to(stats::page))
+            .route("/check", web::get().to(check::page))
             .route("/customers", web::get().to(customers::list))
             .route("/customers/{phone}", web::get().to(customers::page))
             .route("/conversations", web::get().to(conversations::list))

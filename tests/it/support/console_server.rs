@@ -13,6 +13,7 @@ use appointment_setter::clock::{ManualClock, SystemClock};
 use appointment_setter::config::Config;
 use appointment_setter::http::AdminConsole;
 use appointment_setter::messaging::{ConfirmationSettings, Confirmations};
+use appointment_setter::setup::Setup;
 use appointment_setter::startup::{self, ServerParts};
 use appointment_setter::store::{Role, Store};
 use appointment_setter::telnyx::{PublicKey, Verifier};
@@ -50,7 +51,8 @@ pub async fn start(empty: bool) -> Console {
         Config::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml")).unwrap();
     let store = db.store().await;
     let clock = Arc::new(ManualClock::new(chicago(2026, 12, 7, 8, 0)));
-    let business = Arc::new(config.business);
+    let config = Arc::new(config);
+    let business = Arc::new(config.business.clone());
     // Bound first: customer links in texts point at this server.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
@@ -67,6 +69,7 @@ pub async fn start(empty: bool) -> Console {
             accounts.add_user(NewUser { email: email.into(), password: PASSWORD.into(), role, staff }).await.unwrap();
         }
     }
+    let setup = setup_of(&config, &db, store.clone());
     let parts = ServerParts {
         listener,
         verifier: Verifier::new(PublicKey::from_verifying_key(super::webhooks::signing_key().verifying_key())),
@@ -75,11 +78,28 @@ pub async fn start(empty: bool) -> Console {
         workers: 2,
         capacity: 100,
         chat: None,
-        admin: Some(AdminConsole::new(accounts.clone(), booking.clone(), store.clone(), false)),
+        admin: Some(AdminConsole::new(accounts.clone(), booking.clone(), store.clone(), false).with_setup(setup)),
     };
     let app = startup::start(store.clone(), parts).await.unwrap();
     tokio::spawn(app.run_until_stopped());
     Console { url, booking, accounts, store, clock, _db: db }
+}
+
+/// The set-up checks of this server: the seed config on the test database, the local calendar,
+/// a valid webhook key, no Telnyx API key and no LLM.
+pub fn setup_of(config: &Arc<Config>, db: &TestDb, store: Store) -> Setup {
+    use base64::Engine as _;
+    let key = super::webhooks::signing_key().verifying_key();
+    Setup {
+        config_path: "appointment-setter.toml".into(),
+        config: config.clone(),
+        database_url: db.url.clone(),
+        store,
+        calendar: Arc::new(LocalCalendar),
+        telnyx_api_key: false,
+        telnyx_public_key: Some(base64::engine::general_purpose::STANDARD.encode(key.as_bytes())),
+        llm: None,
+    }
 }
 
 /// `application/x-www-form-urlencoded` of `fields`.

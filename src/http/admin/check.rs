@@ -1,0 +1,46 @@
+//! The set-up page (`/admin/check`, owners): the `check` table, run live on each visit (calendar
+//! and LLM checks go over the network), with what to do under each problem.
+
+use actix_web::{HttpRequest, HttpResponse};
+use askama::Template;
+
+use super::views::Nav;
+use super::{nav, not_found, render_page, signed_in};
+use crate::setup::{Check, Verdict};
+use crate::store::Role;
+
+#[derive(Template)]
+#[template(path = "admin/check.html")]
+pub(crate) struct CheckPage {
+    pub nav: Nav,
+    pub checks: Vec<Check>,
+    pub failed: usize,
+    pub warned: usize,
+}
+
+impl CheckPage {
+    fn class(c: &Check) -> &'static str {
+        match c.verdict {
+            Verdict::Ok => "ok",
+            Verdict::Warn => "warn",
+            Verdict::Fail => "fail",
+        }
+    }
+}
+
+pub(super) async fn page(req: HttpRequest) -> HttpResponse {
+    let (console, auth) = match signed_in(&req).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    if auth.principal.role != Role::Owner {
+        return not_found(req).await;
+    }
+    let checks = match &console.setup {
+        Some(setup) => setup.run(console.booking.now()).await,
+        None => Vec::new(),
+    };
+    let failed = checks.iter().filter(|c| c.verdict == Verdict::Fail).count();
+    let warned = checks.iter().filter(|c| c.verdict == Verdict::Warn).count();
+    render_page(&console, &auth, CheckPage { nav: nav(&console, &auth.principal), checks, failed, warned })
+}
