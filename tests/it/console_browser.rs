@@ -77,6 +77,9 @@ async fn an_owner_sets_up_the_console_and_runs_the_day_in_a_real_browser() {
     b.screenshot("customer").await;
     b.client.goto(&format!("{}/admin/texts", console.url)).await.unwrap();
     b.screenshot("texts").await;
+    b.client.goto(&format!("{}/admin/week", console.url)).await.unwrap();
+    assert!(b.text().await.contains("December 7 – December 13, 2026"));
+    b.screenshot("week").await;
     b.client.goto(&format!("{}/admin/stats", console.url)).await.unwrap();
     assert!(b.text().await.contains("Bookings per day"));
     b.screenshot("stats").await;

@@ -19,6 +19,7 @@ pub(crate) mod style;
 mod texts;
 mod today;
 mod views;
+mod week;
 
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::header;
@@ -107,6 +108,7 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
             .wrap(security_headers())
             .route("", web::get().to(today::page))
             .route("/", web::get().to(today::page))
+            .route("/week", web::get().to(week::page))
             .route("/login", web::get().to(login::form))
             .route("/login", web::post().to(login::submit))
             .route("/logout", web::post().to(login::logout))

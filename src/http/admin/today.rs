@@ -18,7 +18,7 @@ pub(super) struct DayQuery {
 }
 
 /// Local midnight of `date`, as an instant.
-fn midnight(biz: &Business, date: NaiveDate) -> DateTime<Utc> {
+pub(super) fn midnight(biz: &Business, date: NaiveDate) -> DateTime<Utc> {
     let local = date.and_hms_opt(0, 0, 0).expect("midnight exists");
     biz.timezone.from_local_datetime(&local).earliest().map_or_else(|| local.and_utc(), |t| t.with_timezone(&Utc))
 }
@@ -33,60 +33,62 @@ fn quarter(biz: &Business, at: DateTime<Utc>) -> usize {
     (local.hour() * 4 + local.minute() / 15) as usize
 }
 
-fn page_for(
+/// `member`'s column on `date`: appointments and free time at absolute quarter-hour rows; `None`
+/// when they neither work nor have appointments that day.
+pub(super) fn column_for(
     biz: &Business,
     date: NaiveDate,
-    staff: &[&StaffMember],
+    member: &StaffMember,
     appointments: &[Appointment],
-) -> (Vec<Column>, usize, usize) {
-    let mut columns = Vec::new();
+    name: String,
+) -> Option<Column> {
+    let open: Vec<Interval> = biz.opening_ranges(member, date).map(|(start, end)| Interval { start, end }).collect();
+    let day = Interval { start: midnight(biz, date), end: midnight(biz, date + Days::new(1)) };
+    let mine: Vec<&Appointment> =
+        appointments.iter().filter(|a| a.staff_id == member.id && a.start < day.end && a.end > day.start).collect();
+    if open.is_empty() && mine.is_empty() {
+        return None;
+    }
+    let taken: Vec<Interval> = mine.iter().map(|a| Interval { start: a.start, end: a.end }).collect();
+    let free = crate::domain::interval::subtract(&open, &taken);
+    let mut blocks: Vec<(DateTime<Utc>, Block)> = Vec::new();
+    for a in &mine {
+        let service = biz.service(&a.service_id).map_or(a.service_id.to_string(), |s| s.name.clone());
+        let title = format!("{service} · {}", a.customer_name);
+        let detail = format!("{} · {}", a.customer_phone.masked(), a.booked_via.as_str());
+        blocks.push((a.start, block(biz, a.start, a.end, title, detail, Some(format!("/admin/appointments/{}", a.id)))));
+    }
+    for f in &free {
+        blocks.push((f.start, block(biz, f.start, f.end, "Free".into(), String::new(), None)));
+    }
+    blocks.sort_by_key(|(start, _)| *start);
+    Some(Column { name, booked: mine.len(), blocks: blocks.into_iter().map(|(_, b)| b).collect() })
+}
+
+/// Makes the columns' rows relative to the first whole hour any of them shows; returns the
+/// grid's first and last absolute rows.
+pub(super) fn align(columns: &mut [Column]) -> (usize, usize) {
     let (mut first, mut last) = (ROWS, 0);
-    for member in staff {
-        let open: Vec<Interval> =
-            biz.opening_ranges(member, date).map(|(start, end)| Interval { start, end }).collect();
-        let mine: Vec<&Appointment> = appointments.iter().filter(|a| a.staff_id == member.id).collect();
-        let taken: Vec<Interval> = mine.iter().map(|a| Interval { start: a.start, end: a.end }).collect();
-        let free = crate::domain::interval::subtract(&open, &taken);
-        let mut blocks: Vec<(DateTime<Utc>, Block)> = Vec::new();
-        for a in &mine {
-            let service = biz.service(&a.service_id).map_or(a.service_id.to_string(), |s| s.name.clone());
-            blocks.push((
-                a.start,
-                block(
-                    biz,
-                    a.start,
-                    a.end,
-                    format!("{service} · {}", a.customer_name),
-                    format!("{} · {}", a.customer_phone.masked(), a.booked_via.as_str()),
-                    Some(format!("/admin/appointments/{}", a.id)),
-                ),
-            ));
-        }
-        for f in &free {
-            blocks.push((f.start, block(biz, f.start, f.end, "Free".into(), String::new(), None)));
-        }
-        blocks.sort_by_key(|(start, _)| *start);
-        for (_, b) in &blocks {
-            first = first.min(b.row);
-            last = last.max(b.row + b.rows);
-        }
-        if open.is_empty() && mine.is_empty() {
-            continue;
-        }
-        columns.push(Column {
-            name: member.name.clone(),
-            booked: mine.len(),
-            blocks: blocks.into_iter().map(|(_, b)| b).collect(),
-        });
+    for b in columns.iter().flat_map(|c| &c.blocks) {
+        first = first.min(b.row);
+        last = last.max(b.row + b.rows);
     }
-    // Rows relative to the first whole hour shown.
     let first = if first == ROWS { 0 } else { first / 4 * 4 };
-    for c in &mut columns {
-        for b in &mut c.blocks {
-            b.row -= first;
-        }
+    for b in columns.iter_mut().flat_map(|c| &mut c.blocks) {
+        b.row -= first;
     }
-    (columns, first, last.max(first))
+    (first, last.max(first))
+}
+
+/// The hour labels of a grid from `first` to `last` (absolute rows), at rows relative to `first`.
+pub(super) fn hour_labels(first: usize, last: usize) -> Vec<(usize, String)> {
+    (first / 4..last.div_ceil(4))
+        .map(|h| {
+            let label = chrono::NaiveTime::from_hms_opt(h as u32, 0, 0)
+                .map_or(String::new(), |t| t.format("%-I %p").to_string());
+            (h * 4 - first, label)
+        })
+        .collect()
 }
 
 /// A block from `start` to `end`; `link` is the appointment's page (`None`: free time).
@@ -135,17 +137,14 @@ pub(super) async fn page(req: HttpRequest, query: web::Query<DayQuery>) -> HttpR
             return HttpResponse::ServiceUnavailable().body(DATABASE_DOWN);
         }
     };
-    let (columns, first, last) = page_for(biz, date, &staff, &appointments);
-    let hours = (first / 4..last.div_ceil(4))
-        .map(|h| {
-            let label = chrono::NaiveTime::from_hms_opt(h as u32, 0, 0)
-                .map_or(String::new(), |t| t.format("%-I %p").to_string());
-            (h * 4 - first, label)
-        })
-        .collect();
+    let mut columns: Vec<Column> =
+        staff.iter().filter_map(|m| column_for(biz, date, m, &appointments, m.name.clone())).collect();
+    let (first, last) = align(&mut columns);
+    let hours = hour_labels(first, last);
     let view = Today {
         nav: nav(&console, p),
         day: date.format("%A, %B %-d, %Y").to_string(),
+        date: date.to_string(),
         previous: (date - Days::new(1)).to_string(),
         next: (date + Days::new(1)).to_string(),
         hours,

@@ -73,6 +73,8 @@ pub(crate) struct Today {
     pub nav: Nav,
     /// "Monday, December 7, 2026".
     pub day: String,
+    /// `YYYY-MM-DD`.
+    pub date: String,
     pub previous: String,
     pub next: String,
     /// Hour labels, one per hour row ("9 AM").
