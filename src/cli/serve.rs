@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 
+use super::context::Database;
 use super::{CliError, Context};
 use crate::booking::BookingService;
 use crate::chat::ChatService;
@@ -159,7 +160,15 @@ pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
     let port = listener.local_addr().map_err(|e| CliError::Failed(e.into()))?.port();
     let addr = format!("{}:{port}", bind.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h));
     let public_url = super::context::public_url().unwrap_or_else(|| format!("http://{addr}"));
-    let admin = Some(super::console::admin_console(ctx, &console_booking, &public_url).await?);
+    // The console's try-it box: the same receptionist on a throwaway database (removed on exit).
+    let sandbox = Context::open(Some(ctx.config_path.clone()), None, Database::Throwaway).await?;
+    let try_it = ChatService::new(
+        receptionist(sandbox.booking.clone())?,
+        sandbox.booking.clone(),
+        sandbox.store.clone(),
+        std::time::Duration::from_secs(20),
+    );
+    let admin = Some(super::console::admin_console(ctx, &console_booking, &public_url).await?.with_try_it(try_it));
     let handler = Arc::new(handler);
     let parts = ServerParts { listener, verifier, handler, clock, workers, capacity: 10_000, chat, admin };
     let app = startup::start(ctx.store.clone(), parts).await.context("starting the server")?;
@@ -172,6 +181,7 @@ pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
     if let Some(messaging) = messaging {
         messaging.shutdown().await;
     }
+    sandbox.close().await;
     served.context("serving")?;
     Ok(())
 }

@@ -77,6 +77,11 @@ async fn an_owner_sets_up_the_console_and_runs_the_day_in_a_real_browser() {
     b.screenshot("customer").await;
     b.client.goto(&format!("{}/admin/texts", console.url)).await.unwrap();
     b.screenshot("texts").await;
+    b.client.goto(&format!("{}/admin/try", console.url)).await.unwrap();
+    b.fill("message", "Can I get a consultation next Tuesday?").await;
+    b.click_to("form[action='/admin/try'] button[type=submit]", "/admin/try").await;
+    assert!(b.text().await.contains("receptionist:"), "{}", b.text().await);
+    b.screenshot("try").await;
     b.client.goto(&format!("{}/admin/week", console.url)).await.unwrap();
     assert!(b.text().await.contains("December 7 – December 13, 2026"));
     b.screenshot("week").await;

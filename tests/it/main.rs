@@ -19,6 +19,7 @@ mod console_appointments;
 mod console_browser;
 mod console_conversations;
 mod console_stats;
+mod console_try;
 mod console_week;
 mod customer_links;
 mod demo;

@@ -18,6 +18,7 @@ pub(crate) mod stats;
 pub(crate) mod style;
 mod texts;
 mod today;
+mod try_it;
 mod views;
 mod week;
 
@@ -41,6 +42,8 @@ pub struct AdminConsole {
     store: Store,
     /// Cookies are `Secure` (the public URL is https).
     secure: bool,
+    /// The receptionist on a throwaway database, for the try-it box.
+    try_it: Option<crate::chat::ChatService>,
     /// The set-up checks, when this server has them (`serve` does).
     setup: Option<crate::setup::Setup>,
     /// Customer-link page loads per address (guessing links is rate limited).
@@ -53,7 +56,13 @@ impl AdminConsole {
     pub fn new(accounts: Accounts, booking: BookingService, store: Store, secure: bool) -> Self {
         let per_minute = std::num::NonZeroU32::new(LINK_LOADS_PER_MINUTE).expect("not zero");
         let guesses = std::sync::Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute)));
-        Self { accounts, booking, store, secure, setup: None, guesses }
+        Self { accounts, booking, store, secure, setup: None, try_it: None, guesses }
+    }
+
+    /// Lets the try-it box talk to `chat` (built on a throwaway database).
+    pub fn with_try_it(mut self, chat: crate::chat::ChatService) -> Self {
+        self.try_it = Some(chat);
+        self
     }
 
     /// Shows `setup`'s checks on the set-up page.
@@ -119,6 +128,8 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
             .route("/texts", web::get().to(texts::page))
             .route("/stats", web::get().to(stats::page))
             .route("/check", web::get().to(check::page))
+            .route("/try", web::get().to(try_it::page))
+            .route("/try", web::post().to(try_it::say))
             .route("/customers", web::get().to(customers::list))
             .route("/customers/{phone}", web::get().to(customers::page))
             .route("/conversations", web::get().to(conversations::list))

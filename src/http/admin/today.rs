@@ -56,7 +56,8 @@ pub(super) fn column_for(
         let service = biz.service(&a.service_id).map_or(a.service_id.to_string(), |s| s.name.clone());
         let title = format!("{service} · {}", a.customer_name);
         let detail = format!("{} · {}", a.customer_phone.masked(), a.booked_via.as_str());
-        blocks.push((a.start, block(biz, a.start, a.end, title, detail, Some(format!("/admin/appointments/{}", a.id)))));
+        blocks
+            .push((a.start, block(biz, a.start, a.end, title, detail, Some(format!("/admin/appointments/{}", a.id)))));
     }
     for f in &free {
         blocks.push((f.start, block(biz, f.start, f.end, "Free".into(), String::new(), None)));

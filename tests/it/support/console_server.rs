@@ -9,8 +9,10 @@ use std::sync::Arc;
 use appointment_setter::accounts::{Accounts, NewUser, SessionSecret};
 use appointment_setter::booking::{BookingService, CustomerLinks};
 use appointment_setter::calendar::LocalCalendar;
+use appointment_setter::chat::ChatService;
 use appointment_setter::clock::{ManualClock, SystemClock};
 use appointment_setter::config::Config;
+use appointment_setter::conversation::guided::GuidedDialog;
 use appointment_setter::http::AdminConsole;
 use appointment_setter::messaging::{ConfirmationSettings, Confirmations};
 use appointment_setter::setup::Setup;
@@ -32,6 +34,8 @@ pub struct Console {
     pub store: Store,
     pub clock: Arc<ManualClock>,
     _db: TestDb,
+    /// The try-it box's throwaway database.
+    _sandbox: TestDb,
 }
 
 /// A response: status, `Location`, the session cookie it set (if any), body.
@@ -57,7 +61,7 @@ pub async fn start(empty: bool) -> Console {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     let booking = BookingService::new(business.clone(), store.clone(), Arc::new(LocalCalendar), clock.clone())
-        .with_confirmations(Confirmations::writer(business, ConfirmationSettings::default()))
+        .with_confirmations(Confirmations::writer(business.clone(), ConfirmationSettings::default()))
         .with_links(CustomerLinks::new(&[5u8; 32], &url));
     let secret = SessionSecret::from_bytes(&[9u8; 32]);
     let accounts = Accounts::new(store.clone(), clock.clone(), secret, NonZeroU32::new(1000).unwrap());
@@ -70,6 +74,17 @@ pub async fn start(empty: bool) -> Console {
         }
     }
     let setup = setup_of(&config, &db, store.clone());
+    // The try-it box: the guided dialog on a throwaway database, on the same clock.
+    let sandbox = TestDb::sqlite().await;
+    let sandbox_store = sandbox.store().await;
+    let sandbox_booking =
+        BookingService::new(business.clone(), sandbox_store.clone(), Arc::new(LocalCalendar), clock.clone());
+    let try_it = ChatService::new(
+        Arc::new(GuidedDialog::new(sandbox_booking.clone())),
+        sandbox_booking,
+        sandbox_store,
+        std::time::Duration::from_secs(10),
+    );
     let parts = ServerParts {
         listener,
         verifier: Verifier::new(PublicKey::from_verifying_key(super::webhooks::signing_key().verifying_key())),
@@ -78,11 +93,15 @@ pub async fn start(empty: bool) -> Console {
         workers: 2,
         capacity: 100,
         chat: None,
-        admin: Some(AdminConsole::new(accounts.clone(), booking.clone(), store.clone(), false).with_setup(setup)),
+        admin: Some(
+            AdminConsole::new(accounts.clone(), booking.clone(), store.clone(), false)
+                .with_setup(setup)
+                .with_try_it(try_it),
+        ),
     };
     let app = startup::start(store.clone(), parts).await.unwrap();
     tokio::spawn(app.run_until_stopped());
-    Console { url, booking, accounts, store, clock, _db: db }
+    Console { url, booking, accounts, store, clock, _db: db, _sandbox: sandbox }
 }
 
 /// The set-up checks of this server: the seed config on the test database, the local calendar,
