@@ -32,6 +32,7 @@ mod google_staff_edits;
 mod guided;
 mod llm_dialects;
 mod reminders;
+mod route_walk;
 mod serve_processes;
 mod setup_checks;
 mod signature;

@@ -29,8 +29,9 @@ fn tell(notify: Option<bool>) -> Tell {
 /// Appointments, by start (staff accounts: their own).
 #[utoipa::path(get, path = "/api/v1/appointments", params(AppointmentQuery),
     responses((status = 200, body = Page<ApiAppointment>), (status = 400, body = ApiError), (status = 401, body = ApiError)))]
-pub(super) async fn list(req: HttpRequest, q: web::Query<AppointmentQuery>) -> HttpResponse {
+pub(super) async fn list(req: HttpRequest) -> HttpResponse {
     let (console, p) = try_response!(authorized(&req).await);
+    let q: AppointmentQuery = try_response!(super::query(&req));
     let biz = console.booking().business();
     let mut filter = AppointmentFilter {
         include_cancelled: q.include_cancelled,
@@ -170,8 +171,9 @@ pub(super) async fn reschedule(req: HttpRequest, id: web::Path<String>, bytes: w
 /// Free times for a service (staff accounts: their own).
 #[utoipa::path(get, path = "/api/v1/slots", params(SlotQuery),
     responses((status = 200, body = [ApiSlot]), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
-pub(super) async fn slots(req: HttpRequest, q: web::Query<SlotQuery>) -> HttpResponse {
+pub(super) async fn slots(req: HttpRequest) -> HttpResponse {
     let (console, p) = try_response!(authorized(&req).await);
+    let q: SlotQuery = try_response!(super::query(&req));
     let biz = console.booking().business();
     let invalid = |m: String| error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", &m);
     let Ok(service) = q.service.parse() else { return invalid(format!("service: {:?} is not an id", q.service)) };

@@ -37,17 +37,9 @@ use wire::ApiError;
 /// The API's routes, under `/api/v1`.
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     let bytes = web::PayloadConfig::new(16 * 1024);
-    let query = web::QueryConfig::default().error_handler(|e, _| {
-        actix_web::error::InternalError::from_response(
-            e.to_string(),
-            error(StatusCode::BAD_REQUEST, "invalid", &format!("the query: {e}")),
-        )
-        .into()
-    });
     cfg.service(
         web::scope("/api/v1")
             .app_data(bytes)
-            .app_data(query)
             .route("/token", web::post().to(records::token))
             .route("/openapi.json", web::get().to(openapi))
             .route("/appointments", web::get().to(appointments::list))
@@ -203,6 +195,13 @@ pub(crate) fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Pr
     let bytes = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}".as_slice() } else { bytes };
     serde_json::from_slice(bytes)
         .map_err(|e| problem(StatusCode::BAD_REQUEST, "invalid", format!("the JSON body: {e}")))
+}
+
+/// The query string as `T` (read after authentication, like [`body`]), or the 400 to send.
+pub(crate) fn query<T: serde::de::DeserializeOwned>(req: &HttpRequest) -> Result<T, Problem> {
+    web::Query::<T>::from_query(req.query_string())
+        .map(web::Query::into_inner)
+        .map_err(|e| problem(StatusCode::BAD_REQUEST, "invalid", format!("the query: {e}")))
 }
 
 /// Page size from the query: 1–500, default 100.

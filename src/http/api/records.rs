@@ -98,8 +98,9 @@ fn conversation_out(
 /// Calls and chats, latest first (staff: those that booked one of theirs).
 #[utoipa::path(get, path = "/api/v1/conversations", params(PageQuery),
     responses((status = 200, body = Page<ApiConversation>), (status = 401, body = ApiError)))]
-pub(super) async fn conversations(req: HttpRequest, q: web::Query<PageQuery>) -> HttpResponse {
+pub(super) async fn conversations(req: HttpRequest) -> HttpResponse {
     let (console, p) = try_response!(authorized(&req).await);
+    let q: PageQuery = try_response!(super::query(&req));
     let before = try_response!(instant_cursor(&q.cursor));
     let size = page_size(q.limit);
     let mut data = Vec::new();
@@ -150,8 +151,9 @@ pub(super) async fn conversation(req: HttpRequest, id: web::Path<String>) -> Htt
 /// Texts and emails, latest first, with their delivery status (owners).
 #[utoipa::path(get, path = "/api/v1/messages", params(PageQuery),
     responses((status = 200, body = Page<ApiMessage>), (status = 403, body = ApiError)))]
-pub(super) async fn messages(req: HttpRequest, q: web::Query<PageQuery>) -> HttpResponse {
+pub(super) async fn messages(req: HttpRequest) -> HttpResponse {
     let (console, p) = try_response!(authorized(&req).await);
+    let q: PageQuery = try_response!(super::query(&req));
     try_response!(owner_only(&p));
     let before = try_response!(instant_cursor(&q.cursor));
     let size = page_size(q.limit);
@@ -178,8 +180,9 @@ pub(super) async fn messages(req: HttpRequest, q: web::Query<PageQuery>) -> Http
 /// Customers, the latest booked first, with opt-out (owners).
 #[utoipa::path(get, path = "/api/v1/customers", params(PageQuery),
     responses((status = 200, body = Page<ApiCustomer>), (status = 403, body = ApiError)))]
-pub(super) async fn customers(req: HttpRequest, q: web::Query<PageQuery>) -> HttpResponse {
+pub(super) async fn customers(req: HttpRequest) -> HttpResponse {
     let (console, p) = try_response!(authorized(&req).await);
+    let q: PageQuery = try_response!(super::query(&req));
     try_response!(owner_only(&p));
     let before = try_response!(instant_cursor(&q.cursor));
     let size = page_size(q.limit);
@@ -201,8 +204,9 @@ pub(super) async fn customers(req: HttpRequest, q: web::Query<PageQuery>) -> Htt
 /// The audit log, latest first (owners).
 #[utoipa::path(get, path = "/api/v1/audit", params(PageQuery),
     responses((status = 200, body = Page<ApiAudit>), (status = 403, body = ApiError)))]
-pub(super) async fn audit(req: HttpRequest, q: web::Query<PageQuery>) -> HttpResponse {
+pub(super) async fn audit(req: HttpRequest) -> HttpResponse {
     let (console, p) = try_response!(authorized(&req).await);
+    let q: PageQuery = try_response!(super::query(&req));
     try_response!(owner_only(&p));
     let before = match &q.cursor {
         Some(c) => Some(try_response!(read_cursor(c, 1)).remove(0)),
