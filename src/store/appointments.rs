@@ -258,39 +258,35 @@ impl Appointments<'_> {
     /// Customers who ever booked, the latest booked first: number, latest name, how many
     /// appointments, at most `limit`.
     pub async fn customers(&self, limit: i64) -> Result<Vec<(PhoneNumber, String, i64)>, StoreError> {
-        let page = self.customers_page(None, limit).await?;
-        Ok(page.into_iter().map(|(phone, name, n, _)| (phone, name, n)).collect())
-    }
-
-    /// As [`Self::customers`], with when each last booked, only those after `before` (last
-    /// booked, number) in that order: keyset pagination.
-    pub async fn customers_page(
-        &self,
-        before: Option<(DateTime<Utc>, &str)>,
-        limit: i64,
-    ) -> Result<Vec<(PhoneNumber, String, i64, DateTime<Utc>)>, StoreError> {
-        let (paged, at, phone) = before.map_or((0, 0, ""), |(at, phone)| (1, at.timestamp(), phone));
         let rows = sqlx::query(
             "SELECT customer_phone, MAX(customer_name) AS name, COUNT(*) AS n, MAX(created_at) AS latest \
-             FROM appointments GROUP BY customer_phone \
-             HAVING $1 = 0 OR (MAX(created_at), customer_phone) < ($2, $3) \
-             ORDER BY latest DESC, customer_phone DESC LIMIT $4",
+             FROM appointments GROUP BY customer_phone ORDER BY latest DESC LIMIT $1",
         )
-        .bind(paged)
-        .bind(at)
-        .bind(phone)
         .bind(limit)
         .fetch_all(self.0.pool())
         .await?;
         rows.iter()
-            .map(|r| {
-                Ok((
-                    PhoneNumber::from_stored(r.try_get("customer_phone")?),
-                    r.try_get("name")?,
-                    r.try_get("n")?,
-                    DateTime::from_timestamp(r.try_get("latest")?, 0).unwrap_or_default(),
-                ))
-            })
+            .map(|r| Ok((PhoneNumber::from_stored(r.try_get("customer_phone")?), r.try_get("name")?, r.try_get("n")?)))
+            .collect()
+    }
+
+    /// Customers by number, only those after `after`: keyset pagination that reads the
+    /// `(customer_phone, start_at)` index in order and stops after `limit` customers.
+    pub async fn customers_by_phone(
+        &self,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<(PhoneNumber, String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT customer_phone, MAX(customer_name) AS name, COUNT(*) AS n FROM appointments \
+             WHERE customer_phone > $1 GROUP BY customer_phone ORDER BY customer_phone LIMIT $2",
+        )
+        .bind(after.unwrap_or(""))
+        .bind(limit)
+        .fetch_all(self.0.pool())
+        .await?;
+        rows.iter()
+            .map(|r| Ok((PhoneNumber::from_stored(r.try_get("customer_phone")?), r.try_get("name")?, r.try_get("n")?)))
             .collect()
     }
 

@@ -380,6 +380,17 @@ impl OptOuts<'_> {
     }
 
     /// Whether `phone` opted out.
+    /// The opted-out numbers from `first` to `last` (inclusive, as E.164 text): one read for a
+    /// page of customers sorted by number.
+    pub async fn between(&self, first: &str, last: &str) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query("SELECT phone FROM opt_outs WHERE phone >= $1 AND phone <= $2")
+            .bind(first)
+            .bind(last)
+            .fetch_all(self.0.pool())
+            .await?;
+        rows.iter().map(|r| Ok(r.try_get("phone")?)).collect()
+    }
+
     pub async fn is_opted_out(&self, phone: &PhoneNumber) -> Result<bool, StoreError> {
         let row = sqlx::query("SELECT phone FROM opt_outs WHERE phone = $1")
             .bind(phone.as_str())

@@ -44,7 +44,7 @@ pub use reminders::ReminderStatus;
 pub(crate) use reminders::Reminders;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
-pub use stats::{BookingFact, CallFact};
+pub use stats::Bucket;
 pub(crate) use users::Users;
 pub use users::{AuditEntry, Role, User};
 pub(crate) use write::WriteTx;

@@ -1,78 +1,111 @@
-//! What the console's stats page counts (SPEC §15, the roadmap's monitoring list), read in one
-//! pass per table over a window: appointments booked or changed since then, and calls started
-//! since then with whether they booked. The page buckets them by the business's days.
+//! What the console's stats page counts (SPEC §15, the roadmap's monitoring list): bookings,
+//! cancellations and calls (with whether they booked or were transferred) per quarter-hour since
+//! a given instant, summed by the database; the page adds the quarter-hours up into the
+//! business's days. And the confirmed appointments of the days ahead, for free time.
 
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::error::parse_text;
 use super::messaging::instant;
 use super::{Store, StoreError};
-use crate::domain::Status;
 
-/// An appointment as the stats see it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BookingFact {
-    /// When it was booked.
-    pub created_at: DateTime<Utc>,
-    /// When it last changed (for a cancelled one: when it was cancelled).
-    pub updated_at: DateTime<Utc>,
-    /// Confirmed or cancelled.
-    pub status: Status,
-}
-
-/// A phone call as the stats see it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CallFact {
-    /// When it started.
-    pub started_at: DateTime<Utc>,
-    /// How it ended (`transferred`, a hang-up cause), `None` while it goes on.
-    pub outcome: Option<String>,
-    /// Whether it booked at least one appointment.
-    pub booked: bool,
+/// What happened in one quarter-hour (every time zone's day starts on a quarter-hour, so the
+/// page can sum these into the business's days).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Bucket {
+    /// The quarter-hour's start.
+    pub at: DateTime<Utc>,
+    /// Appointments booked.
+    pub booked: u32,
+    /// Of those, how many are now cancelled.
+    pub booked_then_cancelled: u32,
+    /// Appointments cancelled (by when they were cancelled).
+    pub cancelled: u32,
+    /// Phone calls started.
+    pub calls: u32,
+    /// Of those, how many booked at least one appointment.
+    pub calls_booked: u32,
+    /// Of those, how many were transferred.
+    pub transferred: u32,
 }
 
 /// The stats' reads (see [`Store::stats`]).
 pub struct StatsRows<'a>(pub(super) &'a Store);
 
 impl StatsRows<'_> {
-    /// Appointments booked or changed at or after `since`.
-    pub async fn bookings_since(&self, since: DateTime<Utc>) -> Result<Vec<BookingFact>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT created_at, updated_at, status FROM appointments WHERE created_at >= $1 OR updated_at >= $1",
+    /// Quarter-hour counts since `since`, oldest first: the database sums, only the sums travel.
+    pub async fn buckets_since(&self, since: DateTime<Utc>) -> Result<Vec<Bucket>, StoreError> {
+        let mut buckets = std::collections::BTreeMap::<i64, Bucket>::new();
+        let mut add = |q: i64, f: &dyn Fn(&mut Bucket)| {
+            f(buckets.entry(q).or_insert_with(|| Bucket { at: instant(q * 900), ..Bucket::default() }))
+        };
+        let pool = self.0.pool();
+        let count = |r: &sqlx::any::AnyRow, column: &str| -> Result<u32, StoreError> {
+            Ok(r.try_get::<Option<i64>, _>(column)?.unwrap_or(0).max(0) as u32)
+        };
+        let booked = sqlx::query(
+            "SELECT created_at / 900 AS q, COUNT(*) AS n, SUM(CASE WHEN status = 'cancelled' THEN 1 ELSE 0 END) AS gone \
+             FROM appointments WHERE created_at >= $1 GROUP BY created_at / 900",
         )
         .bind(since.timestamp())
-        .fetch_all(self.0.pool())
+        .fetch_all(pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(BookingFact {
-                    created_at: instant(r.try_get("created_at")?),
-                    updated_at: instant(r.try_get("updated_at")?),
-                    status: parse_text("appointments", &r.try_get::<String, _>("status")?)?,
-                })
-            })
-            .collect()
+        for r in &booked {
+            let (n, gone) = (count(r, "n")?, count(r, "gone")?);
+            add(r.try_get("q")?, &|b| {
+                b.booked += n;
+                b.booked_then_cancelled += gone;
+            });
+        }
+        let cancelled = sqlx::query(
+            "SELECT updated_at / 900 AS q, COUNT(*) AS n FROM appointments \
+             WHERE status = 'cancelled' AND updated_at >= $1 GROUP BY updated_at / 900",
+        )
+        .bind(since.timestamp())
+        .fetch_all(pool)
+        .await?;
+        for r in &cancelled {
+            let n = count(r, "n")?;
+            add(r.try_get("q")?, &|b| b.cancelled += n);
+        }
+        // `IN (subquery)` is evaluated once (SQLite builds a temporary index; PostgreSQL a hash).
+        let calls = sqlx::query(
+            "SELECT started_at / 900 AS q, COUNT(*) AS n, \
+             SUM(CASE WHEN id IN (SELECT conversation_id FROM appointments WHERE conversation_id IS NOT NULL) \
+             THEN 1 ELSE 0 END) AS booked, SUM(CASE WHEN outcome = 'transferred' THEN 1 ELSE 0 END) AS transferred \
+             FROM conversations WHERE channel = 'voice' AND started_at >= $1 GROUP BY started_at / 900",
+        )
+        .bind(since.timestamp())
+        .fetch_all(pool)
+        .await?;
+        for r in &calls {
+            let (n, booked, transferred) = (count(r, "n")?, count(r, "booked")?, count(r, "transferred")?);
+            add(r.try_get("q")?, &|b| {
+                b.calls += n;
+                b.calls_booked += booked;
+                b.transferred += transferred;
+            });
+        }
+        Ok(buckets.into_values().collect())
     }
 
-    /// Phone calls started at or after `since`.
-    pub async fn calls_since(&self, since: DateTime<Utc>) -> Result<Vec<CallFact>, StoreError> {
+    /// Confirmed appointments overlapping `[from, to)`: staff, start, end (no more: the free-time
+    /// chart needs only these).
+    pub async fn busy_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<(String, DateTime<Utc>, DateTime<Utc>)>, StoreError> {
         let rows = sqlx::query(
-            "SELECT c.started_at, c.outcome, CAST(CASE WHEN EXISTS (SELECT 1 FROM appointments a \
-             WHERE a.conversation_id = c.id) THEN 1 ELSE 0 END AS BIGINT) AS booked \
-             FROM conversations c WHERE c.channel = 'voice' AND c.started_at >= $1",
+            "SELECT staff_id, start_at, end_at FROM appointments \
+             WHERE status = 'confirmed' AND start_at < $2 AND end_at > $1",
         )
-        .bind(since.timestamp())
+        .bind(from.timestamp())
+        .bind(to.timestamp())
         .fetch_all(self.0.pool())
         .await?;
         rows.iter()
-            .map(|r| {
-                Ok(CallFact {
-                    started_at: instant(r.try_get("started_at")?),
-                    outcome: r.try_get("outcome")?,
-                    booked: r.try_get::<i64, _>("booked")? == 1,
-                })
-            })
+            .map(|r| Ok((r.try_get("staff_id")?, instant(r.try_get("start_at")?), instant(r.try_get("end_at")?))))
             .collect()
     }
 }

@@ -1,18 +1,18 @@
 //! Stats (`/admin/stats`, owners): the roadmap's monitoring list over the last 14 days, each as a
 //! server-rendered SVG bar chart with its numbers beside it: bookings and cancellations per day,
 //! the cancellation rate, calls per day with their booking conversion and transfer rate, free
-//! times on each of the next 7 days, and the calendar's and Telnyx's API error rates since this
+//! hours (opening hours minus bookings, over all staff) on each of the next 7 days, and the calendar's and Telnyx's API error rates since this
 //! server started (from the process's own metrics).
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{Days, NaiveDate};
 use chrono_tz::Tz;
 
 use super::views::Nav;
 use super::{DATABASE_DOWN, charts, nav, not_found, render_page, signed_in};
-use crate::domain::Status;
-use crate::store::{BookingFact, CallFact, Role};
+use crate::domain::Interval;
+use crate::store::{Bucket, Role};
 
 /// Days the charts cover, ending today.
 pub(crate) const DAYS: u32 = 14;
@@ -32,13 +32,9 @@ pub(crate) struct Tally {
     pub booked_then_cancelled: u32,
 }
 
-/// Buckets `bookings` and `calls` into the `days` business days ending `today` (in `tz`).
-pub(crate) fn tally(bookings: &[BookingFact], calls: &[CallFact], tz: Tz, today: NaiveDate, days: u32) -> Tally {
+/// Adds quarter-hour `buckets` up into the `days` business days ending `today` (in `tz`).
+pub(crate) fn tally(buckets: &[Bucket], tz: Tz, today: NaiveDate, days: u32) -> Tally {
     let first = today - Days::new(u64::from(days.saturating_sub(1)));
-    let index = |at: DateTime<Utc>| {
-        let day = at.with_timezone(&tz).date_naive();
-        (first..=today).contains(&day).then(|| (day - first).num_days() as usize)
-    };
     let n = days as usize;
     let mut t = Tally {
         days: (0..days).map(|i| first + Days::new(u64::from(i))).collect(),
@@ -49,23 +45,18 @@ pub(crate) fn tally(bookings: &[BookingFact], calls: &[CallFact], tz: Tz, today:
         transferred: vec![0; n],
         booked_then_cancelled: 0,
     };
-    for b in bookings {
-        if let Some(i) = index(b.created_at) {
-            t.booked[i] += 1;
-            t.booked_then_cancelled += u32::from(b.status == Status::Cancelled);
+    for b in buckets {
+        let day = b.at.with_timezone(&tz).date_naive();
+        if !(first..=today).contains(&day) {
+            continue;
         }
-        if b.status == Status::Cancelled
-            && let Some(i) = index(b.updated_at)
-        {
-            t.cancelled[i] += 1;
-        }
-    }
-    for c in calls {
-        if let Some(i) = index(c.started_at) {
-            t.calls[i] += 1;
-            t.calls_booked[i] += u32::from(c.booked);
-            t.transferred[i] += u32::from(c.outcome.as_deref() == Some("transferred"));
-        }
+        let i = (day - first).num_days() as usize;
+        t.booked[i] += b.booked;
+        t.booked_then_cancelled += b.booked_then_cancelled;
+        t.cancelled[i] += b.cancelled;
+        t.calls[i] += b.calls;
+        t.calls_booked[i] += b.calls_booked;
+        t.transferred[i] += b.transferred;
     }
     t
 }
@@ -86,6 +77,34 @@ fn api_calls(metrics: &str, name: &str) -> (u64, u64) {
         }
     }
     (all, failed)
+}
+
+/// Minutes of opening hours and of free time on each of `days`, over every staff member.
+async fn free_ahead(
+    console: &super::AdminConsole,
+    days: &[NaiveDate],
+) -> Result<(Vec<u32>, Vec<u32>), crate::store::StoreError> {
+    let biz = console.booking.business();
+    let (Some(first), Some(last)) = (days.first(), days.last()) else { return Ok((Vec::new(), Vec::new())) };
+    let from = super::today::midnight(biz, *first);
+    let to = super::today::midnight(biz, *last + Days::new(1));
+    let busy = console.store.stats().busy_between(from, to).await?;
+    let (mut open, mut free) = (vec![0u32; days.len()], vec![0u32; days.len()]);
+    let minutes = |spans: &[Interval]| spans.iter().map(|i| (i.end - i.start).num_minutes().max(0) as u32).sum::<u32>();
+    for member in &biz.staff {
+        let taken: Vec<Interval> = busy
+            .iter()
+            .filter(|(staff, _, _)| staff == member.id.as_str())
+            .map(|(_, start, end)| Interval { start: *start, end: *end })
+            .collect();
+        for (i, day) in days.iter().enumerate() {
+            let hours: Vec<Interval> =
+                biz.opening_ranges(member, *day).map(|(start, end)| Interval { start, end }).collect();
+            open[i] += minutes(&hours);
+            free[i] += minutes(&crate::domain::interval::subtract(&hours, &taken));
+        }
+    }
+    Ok((open, free))
 }
 
 /// One chart and its numbers.
@@ -126,33 +145,29 @@ pub(super) async fn page(req: HttpRequest) -> HttpResponse {
     let now = console.booking.now();
     let today = biz.today(now);
     let since = now - chrono::Duration::days(i64::from(DAYS) + 1);
-    let (bookings, calls) =
-        match (console.store.stats().bookings_since(since).await, console.store.stats().calls_since(since).await) {
-            (Ok(b), Ok(c)) => (b, c),
-            (Err(e), _) | (_, Err(e)) => {
-                tracing::error!(error = %e, "the stats page could not read the store");
-                return HttpResponse::ServiceUnavailable().body(DATABASE_DOWN);
-            }
-        };
-    let t = tally(&bookings, &calls, biz.timezone, today, DAYS);
+    let buckets = match console.store.stats().buckets_since(since).await {
+        Ok(buckets) => buckets,
+        Err(e) => {
+            tracing::error!(error = %e, "the stats page could not read the store");
+            return HttpResponse::ServiceUnavailable().body(DATABASE_DOWN);
+        }
+    };
+    let t = tally(&buckets, biz.timezone, today, DAYS);
     let sum = |v: &[u32]| v.iter().sum::<u32>();
     let (booked, cancelled, all_calls) = (sum(&t.booked), sum(&t.cancelled), sum(&t.calls));
     let (converted, transferred) = (sum(&t.calls_booked), sum(&t.transferred));
 
-    // Free times ahead: the first service, every staff member who offers it.
-    let mut free = vec![0u32; AHEAD as usize];
+    // Free time ahead: each day's opening hours of every staff member, minus what is booked.
     let ahead: Vec<NaiveDate> = (0..AHEAD).map(|i| today + Days::new(u64::from(i))).collect();
-    if let Some(service) = biz.services.first() {
-        let slots = console.booking.find_slots(&service.id, None, today, AHEAD).await.unwrap_or_default();
-        for s in slots {
-            let day = s.start.with_timezone(&biz.timezone).date_naive();
-            if let Some(i) = ahead.iter().position(|d| *d == day) {
-                free[i] += 1;
-            }
+    let (open, free) = match free_ahead(&console, &ahead).await {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::error!(error = %e, "the stats page could not read the store");
+            return HttpResponse::ServiceUnavailable().body(DATABASE_DOWN);
         }
-    }
-    let service = biz.services.first().map_or(String::new(), |s| s.name.clone());
-    let average = f64::from(sum(&free)) / f64::from(AHEAD);
+    };
+    let (open_total, free_total) = (sum(&open), sum(&free));
+    let average = f64::from(free_total) / f64::from(AHEAD) / 60.0;
 
     let metrics = req.app_data::<web::Data<crate::http::AppState>>().map(|s| s.metrics.render()).unwrap_or_default();
     let (calendar, calendar_failed) = api_calls(&metrics, "calendar_api_calls_total");
@@ -165,10 +180,10 @@ pub(super) async fn page(req: HttpRequest) -> HttpResponse {
             chart("Cancellations per day", format!("{cancelled} in {DAYS} days"), &t.days, &t.cancelled, (217, 45, 32)),
             chart("Calls per day", format!("{all_calls} in {DAYS} days"), &t.days, &t.calls, (105, 65, 198)),
             chart(
-                "Free times, next 7 days",
-                format!("{average:.1} a day on average ({service})"),
+                "Free hours, next 7 days",
+                format!("{average:.1} h a day on average; {} of opening hours free", percent(free_total, open_total)),
                 &ahead,
-                &free,
+                &free.iter().map(|m| m / 60).collect::<Vec<_>>(),
                 (3, 152, 85),
             ),
         ],
@@ -198,23 +213,21 @@ pub(super) async fn page(req: HttpRequest) -> HttpResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
+    use chrono::{TimeZone, Utc};
 
     #[test]
-    fn facts_fall_on_the_business_day_they_happened() {
+    fn quarter_hours_fall_on_the_business_day_they_happened() {
         let tz: Tz = "America/Chicago".parse().unwrap();
         let at = |d, h| tz.with_ymd_and_hms(2026, 12, d, h, 0, 0).unwrap().with_timezone(&Utc);
         let today = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
-        let bookings = [
-            BookingFact { created_at: at(7, 23), updated_at: at(7, 23), status: Status::Confirmed },
-            BookingFact { created_at: at(6, 9), updated_at: at(7, 1), status: Status::Cancelled },
-            BookingFact { created_at: at(1, 9), updated_at: at(1, 9), status: Status::Confirmed },
+        let buckets = [
+            Bucket { at: at(7, 23), booked: 1, ..Bucket::default() },
+            Bucket { at: at(6, 9), booked: 1, booked_then_cancelled: 1, ..Bucket::default() },
+            Bucket { at: at(7, 1), cancelled: 1, ..Bucket::default() },
+            Bucket { at: at(1, 9), booked: 1, booked_then_cancelled: 1, ..Bucket::default() },
+            Bucket { at: at(7, 8), calls: 2, calls_booked: 1, transferred: 1, ..Bucket::default() },
         ];
-        let calls = [
-            CallFact { started_at: at(7, 8), outcome: Some("transferred".into()), booked: false },
-            CallFact { started_at: at(7, 9), outcome: Some("normal_clearing".into()), booked: true },
-        ];
-        let t = tally(&bookings, &calls, tz, today, 3);
+        let t = tally(&buckets, tz, today, 3);
         assert_eq!(t.days.first(), NaiveDate::from_ymd_opt(2026, 12, 5).as_ref());
         assert_eq!(t.booked, [0, 1, 1], "23:00 local on the 7th is the 7th, though UTC says the 8th");
         assert_eq!(t.cancelled, [0, 0, 1]);

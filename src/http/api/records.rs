@@ -177,27 +177,41 @@ pub(super) async fn messages(req: HttpRequest) -> HttpResponse {
     HttpResponse::Ok().json(Page { data, next_cursor })
 }
 
-/// Customers, the latest booked first, with opt-out (owners).
+/// Customers by number, with how many appointments and opt-out (owners).
 #[utoipa::path(get, path = "/api/v1/customers", params(PageQuery),
     responses((status = 200, body = Page<ApiCustomer>), (status = 403, body = ApiError)))]
 pub(super) async fn customers(req: HttpRequest) -> HttpResponse {
     let (console, p) = try_response!(authorized(&req).await);
     let q: PageQuery = try_response!(super::query(&req));
     try_response!(owner_only(&p));
-    let before = try_response!(instant_cursor(&q.cursor));
+    let after = match &q.cursor {
+        Some(c) => Some(try_response!(read_cursor(c, 1)).remove(0)),
+        None => None,
+    };
     let size = page_size(q.limit);
-    let found =
-        console.store().appointments().customers_page(before.as_ref().map(|(a, c)| (*a, c.as_str())), size + 1).await;
+    let found = console.store().appointments().customers_by_phone(after.as_deref(), size + 1).await;
     let Ok(mut found) = found else { return unavailable() };
     let more = found.len() as i64 > size;
     found.truncate(size as usize);
-    let next_cursor =
-        found.last().filter(|_| more).map(|(phone, _, _, at)| cursor(&[&at.timestamp().to_string(), phone.as_str()]));
-    let mut data = Vec::new();
-    for (phone, name, n, _) in &found {
-        let opted_out = console.store().opt_outs().is_opted_out(phone).await.unwrap_or(false);
-        data.push(ApiCustomer { phone: phone.as_str().to_string(), name: name.clone(), appointments: *n, opted_out });
-    }
+    let next_cursor = found.last().filter(|_| more).map(|(phone, _, _)| cursor(&[phone.as_str()]));
+    let opted_out = match (found.first(), found.last()) {
+        (Some(first), Some(last)) => {
+            let Ok(numbers) = console.store().opt_outs().between(first.0.as_str(), last.0.as_str()).await else {
+                return unavailable();
+            };
+            numbers
+        }
+        _ => Vec::new(),
+    };
+    let data = found
+        .iter()
+        .map(|(phone, name, n)| ApiCustomer {
+            phone: phone.as_str().to_string(),
+            name: name.clone(),
+            appointments: *n,
+            opted_out: opted_out.iter().any(|o| o == phone.as_str()),
+        })
+        .collect();
     HttpResponse::Ok().json(Page { data, next_cursor })
 }
 
