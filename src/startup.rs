@@ -66,6 +66,11 @@ pub async fn start(store: Store, parts: ServerParts) -> std::io::Result<Applicat
                 Ok(n) => tracing::info!(count = n, "purged old chat turns"),
                 Err(e) => tracing::warn!(error = %e, "purging old chat turns failed"),
             }
+            match turns.outbox().purge_inbound(clock.now() - crate::store::INBOUND_RETENTION).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(count = n, "purged old inbound texts"),
+                Err(e) => tracing::warn!(error = %e, "purging old inbound texts failed"),
+            }
         }
     });
     let state = AppState {

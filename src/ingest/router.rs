@@ -81,7 +81,14 @@ impl EventHandler for Router {
             }
             EventKind::MessageFinalized(status) => {
                 let Some(to) = &status.to else { return Ok(()) };
+                let delivered = match status.status.as_deref() {
+                    Some("delivered") => Some(true),
+                    Some(s) if s.ends_with("failed") => Some(false),
+                    _ => None,
+                };
                 let report = DeliveryReport {
+                    message_id: status.message_id.clone(),
+                    delivered,
                     to: PhoneNumber::from_stored(to.clone()),
                     opted_out: status.recipient_opted_out(),
                     at: event.occurred_at.unwrap_or_else(|| self.clock.now()),

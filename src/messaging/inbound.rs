@@ -31,6 +31,11 @@ pub(crate) struct InboundText {
 /// News about a text we sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct DeliveryReport {
+    /// Telnyx's id of the message (our send recorded it).
+    pub message_id: String,
+    /// The carrier delivered it (`delivered`); `false` when it failed, `None` when the report
+    /// says neither (e.g. `delivery_unconfirmed`).
+    pub delivered: Option<bool>,
     /// The recipient.
     pub to: PhoneNumber,
     /// The report says the recipient opted out (`40300`).
@@ -105,6 +110,8 @@ impl SmsHandler {
         if message.carrier_stopped {
             opt_out::record(&self.store, from, OptOutSignal::CarrierAutoresponse, now).await?;
         }
+        // Kept for the console (a replayed event is recorded once).
+        self.store.outbox().record_inbound(event_id, from, &message.text, now).await?;
         let command = parse(&message.text);
         tracing::info!(from = %from.masked(), ?command, "text received");
         match command {
@@ -130,10 +137,13 @@ impl SmsHandler {
 
     /// Acts on a delivery report: one that says the recipient opted out is recorded as such.
     pub(crate) async fn delivery_report(&self, report: &DeliveryReport) -> Result<(), SmsError> {
+        if let Some(delivered) = report.delivered {
+            self.store.outbox().record_delivery(&report.message_id, delivered).await?;
+        }
         if report.opted_out {
             opt_out::record(&self.store, &report.to, OptOutSignal::DeliveryFailed, report.at).await?;
         } else {
-            tracing::info!(to = %report.to.masked(), "delivery report");
+            tracing::info!(to = %report.to.masked(), delivered = ?report.delivered, "delivery report");
         }
         Ok(())
     }

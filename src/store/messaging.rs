@@ -105,11 +105,23 @@ pub struct MessageRecord {
     pub channel: MessageChannel,
     /// When it was recorded.
     pub created_at: DateTime<Utc>,
+    /// What the carrier reported once it was sent: `delivered` or `failed`.
+    pub delivery: Option<String>,
 }
 
-const RECORD: &str = "cause, recipient, body, status, attempts, channel, created_at";
+impl MessageRecord {
+    /// Where it stands for people: pending, sent, delivered, failed, blocked.
+    pub fn state(&self) -> &str {
+        match (self.status, self.delivery.as_deref()) {
+            (MessageStatus::Sent, Some(delivery)) => delivery,
+            (status, _) => status.as_str(),
+        }
+    }
+}
 
-fn record(r: &sqlx::any::AnyRow) -> Result<MessageRecord, StoreError> {
+pub(super) const RECORD: &str = "cause, recipient, body, status, attempts, channel, created_at, delivery";
+
+pub(super) fn record(r: &sqlx::any::AnyRow) -> Result<MessageRecord, StoreError> {
     Ok(MessageRecord {
         cause: r.try_get("cause")?,
         recipient: r.try_get("recipient")?,
@@ -118,6 +130,7 @@ fn record(r: &sqlx::any::AnyRow) -> Result<MessageRecord, StoreError> {
         attempts: r.try_get::<i32, _>("attempts")?.into(),
         channel: parse_text("outbox", &r.try_get::<String, _>("channel")?)?,
         created_at: instant(r.try_get("created_at")?),
+        delivery: r.try_get("delivery")?,
     })
 }
 
@@ -303,28 +316,6 @@ impl Outbox<'_> {
         self.page(None, limit).await
     }
 
-    /// As [`Self::recent`], only those after `before` (recorded, cause) in that order: keyset
-    /// pagination (latest first).
-    pub async fn page(
-        &self,
-        before: Option<(DateTime<Utc>, &str)>,
-        limit: i64,
-    ) -> Result<Vec<MessageRecord>, StoreError> {
-        let sql = format!(
-            "SELECT {RECORD} FROM outbox WHERE $1 = 0 OR (created_at, cause) < ($2, $3) \
-             ORDER BY created_at DESC, cause DESC LIMIT $4"
-        );
-        let (paged, at, cause) = before.map_or((0, 0, ""), |(at, cause)| (1, at.timestamp(), cause));
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(paged)
-            .bind(at)
-            .bind(cause)
-            .bind(limit)
-            .fetch_all(self.0.pool())
-            .await?;
-        rows.iter().map(record).collect()
-    }
-
     /// Messages about one appointment (its confirmations and reminders), oldest first.
     pub async fn messages_about(&self, appointment: AppointmentId) -> Result<Vec<MessageRecord>, StoreError> {
         let sql =
@@ -380,17 +371,6 @@ impl OptOuts<'_> {
     }
 
     /// Whether `phone` opted out.
-    /// The opted-out numbers from `first` to `last` (inclusive, as E.164 text): one read for a
-    /// page of customers sorted by number.
-    pub async fn between(&self, first: &str, last: &str) -> Result<Vec<String>, StoreError> {
-        let rows = sqlx::query("SELECT phone FROM opt_outs WHERE phone >= $1 AND phone <= $2")
-            .bind(first)
-            .bind(last)
-            .fetch_all(self.0.pool())
-            .await?;
-        rows.iter().map(|r| Ok(r.try_get("phone")?)).collect()
-    }
-
     pub async fn is_opted_out(&self, phone: &PhoneNumber) -> Result<bool, StoreError> {
         let row = sqlx::query("SELECT phone FROM opt_outs WHERE phone = $1")
             .bind(phone.as_str())

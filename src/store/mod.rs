@@ -21,6 +21,7 @@ mod messaging;
 mod open;
 mod reminders;
 mod stats;
+mod texts;
 mod users;
 mod write;
 
@@ -45,6 +46,7 @@ pub(crate) use reminders::Reminders;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 pub use stats::Bucket;
+pub use texts::INBOUND_RETENTION;
 pub(crate) use users::Users;
 pub use users::{AuditEntry, Role, User};
 pub(crate) use write::WriteTx;

@@ -22,7 +22,7 @@ use appointment_setter::store::{MessageStatus, Store};
 use appointment_setter::telnyx::{ApiKey, PublicKey, RetryPolicy, TelnyxClient, Verifier};
 use support::fake_telnyx::{FakeTelnyx, Reply};
 use support::webhooks::{sample, signing_key};
-use support::{TestDb, phone};
+use support::{TestDb, chicago, phone};
 
 struct Texts {
     url: String,
@@ -378,4 +378,35 @@ async fn a_whatsapp_or_rcs_message_is_acknowledged_counted_and_not_answered_by_t
     // The same words as a text are answered.
     assert_eq!(t.text("sms-1", who, "HELP", None).await, 200);
     assert_eq!(t.settled(who, 1).await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_report_marks_the_text_delivered_and_inbound_texts_are_kept() {
+    for db in TestDb::all().await {
+        let t = start(&db).await;
+        let start_at = chicago(2026, 12, 10, 10, 0);
+        t.book_at("+13125550123", start_at, Tell::Confirmation).await;
+        let sent = t.settled("+13125550123", 1).await;
+        assert_eq!(sent[0].state(), "sent", "{}", db.label);
+        let provider_id: String = {
+            use sqlx::Connection as _;
+            let mut conn = sqlx::AnyConnection::connect(&db.url).await.unwrap();
+            sqlx::query_scalar("SELECT provider_id FROM outbox WHERE recipient = '+13125550123'")
+                .fetch_one(&mut conn)
+                .await
+                .unwrap()
+        };
+        let report = serde_json::json!({"data": {"event_type": "message.finalized", "id": "fin-1", "record_type": "event",
+            "payload": {"id": provider_id, "to": [{"phone_number": "+13125550123", "status": "delivered"}]}}});
+        assert_eq!(t.post(&serde_json::to_vec(&report).unwrap()).await, 200);
+        assert_eq!(t.text("in-1", "+13125550123", "What time is it again?", None).await, 200);
+        t.inbox.drain().await;
+        let now = t.store.outbox().messages_to("+13125550123").await.unwrap();
+        let confirmation = now.iter().find(|m| m.cause.ends_with(":booked")).expect("the confirmation");
+        assert_eq!(confirmation.state(), "delivered", "{}: {now:?}", db.label);
+        let inbound = t.store.outbox().inbound(10).await.unwrap();
+        assert_eq!(inbound.len(), 1, "{}", db.label);
+        assert_eq!((inbound[0].1.as_str(), inbound[0].2.as_str()), ("+13125550123", "What time is it again?"));
+        t.stop().await;
+    }
 }

@@ -1,6 +1,7 @@
-//! Texts and emails (`/admin/texts`, owners only): the latest messages with their status
-//! (pending, sent, failed, blocked by an opt-out) and what they were, and the numbers that opted
-//! out (and how). Numbers are masked.
+//! Texts and emails (`/admin/texts`, owners only): the latest messages we sent with their status
+//! (pending, sent, delivered or failed as the carrier reported, blocked by an opt-out) and what
+//! they were, the texts customers sent, and the numbers that opted out (and how). Numbers are
+//! masked.
 
 use actix_web::{HttpRequest, HttpResponse};
 
@@ -30,14 +31,17 @@ pub(super) async fn page(req: HttpRequest) -> HttpResponse {
         return not_found(req).await;
     }
     let tz = console.booking.business().timezone;
-    let (messages, opted_out) =
-        match (console.store.outbox().recent(LISTED).await, console.store.opt_outs().all().await) {
-            (Ok(m), Ok(o)) => (m, o),
-            (Err(e), _) | (_, Err(e)) => {
-                tracing::error!(error = %e, "the texts page could not read the store");
-                return HttpResponse::ServiceUnavailable().body(DATABASE_DOWN);
-            }
-        };
+    let (messages, opted_out, inbound) = match (
+        console.store.outbox().recent(LISTED).await,
+        console.store.opt_outs().all().await,
+        console.store.outbox().inbound(LISTED).await,
+    ) {
+        (Ok(m), Ok(o), Ok(i)) => (m, o, i),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+            tracing::error!(error = %e, "the texts page could not read the store");
+            return HttpResponse::ServiceUnavailable().body(DATABASE_DOWN);
+        }
+    };
     let kind = |cause: &str| {
         if cause.starts_with("reminder:") {
             "reminder".to_string()
@@ -57,10 +61,17 @@ pub(super) async fn page(req: HttpRequest) -> HttpResponse {
                     "{} to {} · {} · {}: {}",
                     m.channel.as_str(),
                     masked(&m.recipient),
-                    m.status.as_str(),
+                    m.state(),
                     kind(&m.cause),
                     m.body
                 ),
+            })
+            .collect(),
+        inbound: inbound
+            .iter()
+            .map(|(at, from, body)| Line {
+                when: crate::domain::time::human(tz, *at),
+                what: format!("from {}: {body}", from.masked()),
             })
             .collect(),
         opted_out: opted_out

@@ -165,6 +165,8 @@ pub(crate) struct ConversationPage {
 pub(crate) struct Texts {
     pub nav: Nav,
     pub messages: Vec<Line>,
+    /// Texts customers sent.
+    pub inbound: Vec<Line>,
     pub opted_out: Vec<Line>,
 }
 

@@ -169,7 +169,7 @@ pub(super) async fn messages(req: HttpRequest) -> HttpResponse {
             channel: m.channel.as_str().to_string(),
             recipient: m.recipient.clone(),
             body: m.body.clone(),
-            status: m.status.as_str().to_string(),
+            status: m.state().to_string(),
             attempts: m.attempts,
             created_at: m.created_at.to_rfc3339(),
         })
