@@ -175,7 +175,7 @@ pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
     tracing::info!(%addr, "listening");
     let chat_routes = if chat_on { ", POST /v1/chat/completions, GET /v1/models" } else { "" };
     eprintln!(
-        "appointment-setter listening on http://{addr} (POST /webhooks/telnyx, GET /healthz /readyz /metrics /admin{chat_routes})"
+        "appointment-setter listening on http://{addr} (POST /webhooks/telnyx, GET /healthz /readyz /metrics, the console /admin, the admin API /api/v1, customer links /m{chat_routes})"
     );
     let served = app.run_until_stopped().await;
     if let Some(messaging) = messaging {

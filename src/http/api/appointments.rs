@@ -192,8 +192,8 @@ pub(super) async fn slots(req: HttpRequest) -> HttpResponse {
             let out: Vec<ApiSlot> = slots
                 .iter()
                 .map(|s| ApiSlot {
-                    start: s.start.to_rfc3339(),
-                    end: s.end.to_rfc3339(),
+                    start: super::wire::rfc3339(s.start),
+                    end: super::wire::rfc3339(s.end),
                     local_start: s.start.with_timezone(&biz.timezone).format("%Y-%m-%dT%H:%M:%S%:z").to_string(),
                     staff: biz.staff.get(s.staff).map(|m| m.id.to_string()).unwrap_or_default(),
                 })

@@ -87,7 +87,7 @@ fn conversation_out(
         id: c.id.clone(),
         channel: c.channel.as_str().to_string(),
         caller: c.caller.as_ref().map(|p| p.masked()),
-        started_at: c.started_at.to_rfc3339(),
+        started_at: super::wire::rfc3339(c.started_at),
         duration_seconds: (c.updated_at - c.started_at).num_seconds().max(0),
         outcome: outcome(c, &state, booked),
         appointments: booked.iter().map(|a| a.id.to_string()).collect(),
@@ -171,7 +171,7 @@ pub(super) async fn messages(req: HttpRequest) -> HttpResponse {
             body: m.body.clone(),
             status: m.state().to_string(),
             attempts: m.attempts,
-            created_at: m.created_at.to_rfc3339(),
+            created_at: super::wire::rfc3339(m.created_at),
         })
         .collect();
     HttpResponse::Ok().json(Page { data, next_cursor })
@@ -241,7 +241,7 @@ pub(super) async fn audit(req: HttpRequest) -> HttpResponse {
         };
         data.push(ApiAudit {
             id: id.clone(),
-            at: e.at.to_rfc3339(),
+            at: super::wire::rfc3339(e.at),
             who,
             action: e.action.clone(),
             target: e.target.clone(),

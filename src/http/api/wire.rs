@@ -59,14 +59,19 @@ pub(crate) struct ApiAppointment {
     pub sequence: i64,
 }
 
+/// An instant as the API writes it: RFC 3339, UTC, whole seconds (what the store keeps).
+pub(crate) fn rfc3339(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 impl ApiAppointment {
     pub(crate) fn new(a: &Appointment, tz: chrono_tz::Tz) -> Self {
         Self {
             id: a.id.to_string(),
             service: a.service_id.to_string(),
             staff: a.staff_id.to_string(),
-            start: a.start.to_rfc3339(),
-            end: a.end.to_rfc3339(),
+            start: rfc3339(a.start),
+            end: rfc3339(a.end),
             local_start: a.start.with_timezone(&tz).format("%Y-%m-%dT%H:%M:%S%:z").to_string(),
             customer_name: a.customer_name.clone(),
             customer_phone: a.customer_phone.as_str().to_string(),
@@ -75,8 +80,8 @@ impl ApiAppointment {
             status: a.status.as_str().to_string(),
             booked_via: a.booked_via.as_str().to_string(),
             conversation: a.conversation.clone(),
-            created_at: a.created_at.to_rfc3339(),
-            updated_at: a.updated_at.to_rfc3339(),
+            created_at: rfc3339(a.created_at),
+            updated_at: rfc3339(a.updated_at),
             sequence: a.sequence,
         }
     }
