@@ -5,9 +5,8 @@ use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 
 use super::views::Nav;
-use super::{nav, not_found, render_page, signed_in};
+use super::{nav, owner_signed_in, render_page};
 use crate::setup::{Check, Verdict};
-use crate::store::Role;
 
 #[derive(Template)]
 #[template(path = "admin/check.html")]
@@ -29,13 +28,10 @@ impl CheckPage {
 }
 
 pub(super) async fn page(req: HttpRequest) -> HttpResponse {
-    let (console, auth) = match signed_in(&req).await {
+    let (console, auth) = match owner_signed_in(&req).await {
         Ok(found) => found,
         Err(response) => return response,
     };
-    if auth.principal.role != Role::Owner {
-        return not_found(req).await;
-    }
     let checks = match &console.setup {
         Some(setup) => setup.run(console.booking.now()).await,
         None => Vec::new(),

@@ -5,21 +5,18 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::views::{CustomerPage, Customers, Line};
-use super::{nav, not_found, render_page, signed_in};
+use super::{nav, not_found, owner_signed_in, render_page};
 use crate::domain::PhoneNumber;
-use crate::store::{AppointmentFilter, Role};
+use crate::store::AppointmentFilter;
 
 /// Customers on the list page.
 const LISTED: i64 = 200;
 
 pub(super) async fn list(req: HttpRequest) -> HttpResponse {
-    let (console, auth) = match signed_in(&req).await {
+    let (console, auth) = match owner_signed_in(&req).await {
         Ok(found) => found,
         Err(response) => return response,
     };
-    if auth.principal.role != Role::Owner {
-        return not_found(req).await;
-    }
     let customers = console.store.appointments().customers(LISTED).await.unwrap_or_default();
     let rows = customers
         .iter()
@@ -29,13 +26,10 @@ pub(super) async fn list(req: HttpRequest) -> HttpResponse {
 }
 
 pub(super) async fn page(req: HttpRequest, phone: web::Path<String>) -> HttpResponse {
-    let (console, auth) = match signed_in(&req).await {
+    let (console, auth) = match owner_signed_in(&req).await {
         Ok(found) => found,
         Err(response) => return response,
     };
-    if auth.principal.role != Role::Owner {
-        return not_found(req).await;
-    }
     let Ok(phone) = PhoneNumber::parse(&phone, console.booking.business().region) else { return not_found(req).await };
     let filter = AppointmentFilter { phone: Some(phone.clone()), include_cancelled: true, ..Default::default() };
     let all = console.store.appointments().list(&filter).await.unwrap_or_default();

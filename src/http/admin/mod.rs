@@ -180,6 +180,16 @@ pub(crate) async fn signed_in(req: &HttpRequest) -> Result<(AdminConsole, Authen
     }
 }
 
+/// As [`signed_in`], for owners' pages: a staff member gets the same "not found" as for a page
+/// that is not there.
+pub(crate) async fn owner_signed_in(req: &HttpRequest) -> Result<(AdminConsole, Authenticated), HttpResponse> {
+    let (console, auth) = signed_in(req).await?;
+    if auth.principal.role != crate::store::Role::Owner {
+        return Err(not_found(req.clone()).await);
+    }
+    Ok((console, auth))
+}
+
 /// Whether the form's CSRF token is the session's (compared in constant time).
 pub(crate) fn csrf_ok(principal: &Principal, sent: &str) -> bool {
     !sent.is_empty()

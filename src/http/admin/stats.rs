@@ -10,9 +10,9 @@ use chrono::{Days, NaiveDate};
 use chrono_tz::Tz;
 
 use super::views::Nav;
-use super::{DATABASE_DOWN, charts, nav, not_found, render_page, signed_in};
+use super::{DATABASE_DOWN, charts, nav, owner_signed_in, render_page};
 use crate::domain::Interval;
-use crate::store::{Bucket, Role};
+use crate::store::Bucket;
 
 /// Days the charts cover, ending today.
 pub(crate) const DAYS: u32 = 14;
@@ -134,13 +134,10 @@ fn chart(title: &'static str, summary: String, days: &[NaiveDate], values: &[u32
 }
 
 pub(super) async fn page(req: HttpRequest) -> HttpResponse {
-    let (console, auth) = match signed_in(&req).await {
+    let (console, auth) = match owner_signed_in(&req).await {
         Ok(found) => found,
         Err(response) => return response,
     };
-    if auth.principal.role != Role::Owner {
-        return not_found(req).await;
-    }
     let biz = console.booking.business();
     let now = console.booking.now();
     let today = biz.today(now);

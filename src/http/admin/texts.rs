@@ -6,9 +6,8 @@
 use actix_web::{HttpRequest, HttpResponse};
 
 use super::views::{Line, Texts};
-use super::{DATABASE_DOWN, nav, not_found, render_page, signed_in};
+use super::{DATABASE_DOWN, nav, owner_signed_in, render_page};
 use crate::domain::PhoneNumber;
-use crate::store::Role;
 
 /// Messages on the page.
 const LISTED: i64 = 200;
@@ -23,13 +22,10 @@ fn masked(recipient: &str) -> String {
 }
 
 pub(super) async fn page(req: HttpRequest) -> HttpResponse {
-    let (console, auth) = match signed_in(&req).await {
+    let (console, auth) = match owner_signed_in(&req).await {
         Ok(found) => found,
         Err(response) => return response,
     };
-    if auth.principal.role != Role::Owner {
-        return not_found(req).await;
-    }
     let tz = console.booking.business().timezone;
     let (messages, opted_out, inbound) = match (
         console.store.outbox().recent(LISTED).await,

@@ -8,7 +8,8 @@ use serde::Deserialize;
 
 use super::style::ROWS;
 use super::views::{Block, Column, Today};
-use super::{DATABASE_DOWN, nav, render_page, signed_in};
+use super::{AdminConsole, DATABASE_DOWN, actions, nav, render_page, signed_in};
+use crate::accounts::Principal;
 use crate::domain::{Appointment, Business, Interval, StaffMember};
 use crate::store::{AppointmentFilter, Role};
 
@@ -114,6 +115,30 @@ fn block(
     }
 }
 
+/// The staff members `p` may see, and their appointments on the `days` days from `first`.
+pub(super) async fn visible_days<'a>(
+    console: &'a AdminConsole,
+    p: &Principal,
+    first: NaiveDate,
+    days: u64,
+) -> Result<(Vec<&'a StaffMember>, Vec<Appointment>), HttpResponse> {
+    let biz = console.booking.business();
+    let staff = biz.staff.iter().filter(|m| actions::may_handle(p, &m.id)).collect();
+    let filter = AppointmentFilter {
+        from: Some(midnight(biz, first)),
+        until: Some(midnight(biz, first + Days::new(days))),
+        staff: if p.role == Role::Owner { None } else { p.staff.clone() },
+        ..Default::default()
+    };
+    match console.store.appointments().list(&filter).await {
+        Ok(list) => Ok((staff, list)),
+        Err(e) => {
+            tracing::error!(error = %e, "the schedule could not read appointments");
+            Err(HttpResponse::ServiceUnavailable().body(DATABASE_DOWN))
+        }
+    }
+}
+
 pub(super) async fn page(req: HttpRequest, query: web::Query<DayQuery>) -> HttpResponse {
     let (console, auth) = match signed_in(&req).await {
         Ok(found) => found,
@@ -123,20 +148,9 @@ pub(super) async fn page(req: HttpRequest, query: web::Query<DayQuery>) -> HttpR
     let today = biz.today(console.booking.now());
     let date = query.date.as_deref().and_then(|d| d.parse::<NaiveDate>().ok()).unwrap_or(today);
     let p = &auth.principal;
-    let staff: Vec<&StaffMember> =
-        biz.staff.iter().filter(|m| p.role == Role::Owner || p.staff.as_ref() == Some(&m.id)).collect();
-    let filter = AppointmentFilter {
-        from: Some(midnight(biz, date)),
-        until: Some(midnight(biz, date + Days::new(1))),
-        staff: if p.role == Role::Owner { None } else { p.staff.clone() },
-        ..Default::default()
-    };
-    let appointments = match console.store.appointments().list(&filter).await {
-        Ok(list) => list,
-        Err(e) => {
-            tracing::error!(error = %e, "the day page could not read appointments");
-            return HttpResponse::ServiceUnavailable().body(DATABASE_DOWN);
-        }
+    let (staff, appointments) = match visible_days(&console, p, date, 1).await {
+        Ok(found) => found,
+        Err(response) => return response,
     };
     let mut columns: Vec<Column> =
         staff.iter().filter_map(|m| column_for(biz, date, m, &appointments, m.name.clone())).collect();

@@ -7,11 +7,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::{Datelike as _, Days, NaiveDate};
 
-use super::today::{align, column_for, hour_labels, midnight};
+use super::today::{align, column_for, hour_labels, visible_days};
 use super::views::{Column, Nav};
-use super::{DATABASE_DOWN, nav, render_page, signed_in};
-use crate::domain::StaffMember;
-use crate::store::{AppointmentFilter, Role};
+use super::{nav, render_page, signed_in};
 
 #[derive(serde::Deserialize)]
 pub(super) struct WeekQuery {
@@ -59,20 +57,9 @@ pub(super) async fn page(req: HttpRequest, query: web::Query<WeekQuery>) -> Http
     let monday = date - Days::new(u64::from(date.weekday().num_days_from_monday()));
     let days: Vec<NaiveDate> = (0..7).map(|i| monday + Days::new(i)).collect();
     let p = &auth.principal;
-    let members: Vec<&StaffMember> =
-        biz.staff.iter().filter(|m| p.role == Role::Owner || p.staff.as_ref() == Some(&m.id)).collect();
-    let filter = AppointmentFilter {
-        from: Some(midnight(biz, monday)),
-        until: Some(midnight(biz, monday + Days::new(7))),
-        staff: if p.role == Role::Owner { None } else { p.staff.clone() },
-        ..Default::default()
-    };
-    let appointments = match console.store.appointments().list(&filter).await {
-        Ok(list) => list,
-        Err(e) => {
-            tracing::error!(error = %e, "the week page could not read appointments");
-            return HttpResponse::ServiceUnavailable().body(DATABASE_DOWN);
-        }
+    let (members, appointments) = match visible_days(&console, p, monday, 7).await {
+        Ok(found) => found,
+        Err(response) => return response,
     };
     let mut staff = Vec::new();
     for member in members {
