@@ -226,6 +226,11 @@ impl StaffTx {
 #[derive(Clone, Copy)]
 pub struct Appointments<'a>(pub(super) &'a Store);
 
+/// A customers row: number, name, how many appointments.
+fn customer(r: &sqlx::any::AnyRow) -> Result<(PhoneNumber, String, i64), StoreError> {
+    Ok((PhoneNumber::from_stored(r.try_get("customer_phone")?), r.try_get("name")?, r.try_get("n")?))
+}
+
 impl Appointments<'_> {
     /// One appointment.
     pub async fn get(&self, id: AppointmentId) -> Result<Option<Appointment>, StoreError> {
@@ -265,9 +270,7 @@ impl Appointments<'_> {
         .bind(limit)
         .fetch_all(self.0.pool())
         .await?;
-        rows.iter()
-            .map(|r| Ok((PhoneNumber::from_stored(r.try_get("customer_phone")?), r.try_get("name")?, r.try_get("n")?)))
-            .collect()
+        rows.iter().map(customer).collect()
     }
 
     /// Customers by number, only those after `after`: keyset pagination that reads the
@@ -285,9 +288,7 @@ impl Appointments<'_> {
         .bind(limit)
         .fetch_all(self.0.pool())
         .await?;
-        rows.iter()
-            .map(|r| Ok((PhoneNumber::from_stored(r.try_get("customer_phone")?), r.try_get("name")?, r.try_get("n")?)))
-            .collect()
+        rows.iter().map(customer).collect()
     }
 
     /// Appointments matching `filter`, by start.

@@ -21,6 +21,27 @@ pub(crate) async fn booked_by(console: &AdminConsole, id: &str) -> Vec<Appointme
     console.store.appointments().by_conversation(id, &filter).await.unwrap_or_default()
 }
 
+/// A conversation's lines for people: who (`caller`, `receptionist`, `tool`) and what, with the
+/// receptionist's tool calls said readably.
+pub(crate) fn transcript(state: &Conversation) -> Vec<(&'static str, String)> {
+    let mut lines = Vec::new();
+    for (i, m) in state.history.iter().enumerate() {
+        match m {
+            Message::User { text } => lines.push(("caller", text.clone())),
+            Message::Assistant { text, tool_calls } => {
+                if !text.trim().is_empty() {
+                    lines.push(("receptionist", text.clone()));
+                }
+                for call in tool_calls {
+                    lines.push(("tool", describe_tool(call, result_of(&state.history[i..], &call.id))));
+                }
+            }
+            Message::Tool { .. } => {}
+        }
+    }
+    lines
+}
+
 pub(crate) fn may_see(p: &Principal, booked: &[Appointment]) -> bool {
     p.role == Role::Owner || booked.iter().any(|a| p.staff.as_ref() == Some(&a.staff_id))
 }
@@ -91,22 +112,7 @@ pub(super) async fn page(req: HttpRequest, id: web::Path<String>) -> HttpRespons
         return not_found(req).await;
     }
     let state: Conversation = serde_json::from_str(&c.state).unwrap_or_default();
-    let mut said = Vec::new();
-    for (i, m) in state.history.iter().enumerate() {
-        match m {
-            Message::User { text } => said.push(Said { who: "caller", text: text.clone() }),
-            Message::Assistant { text, tool_calls } => {
-                if !text.trim().is_empty() {
-                    said.push(Said { who: "receptionist", text: text.clone() });
-                }
-                for call in tool_calls {
-                    let text = describe_tool(call, result_of(&state.history[i..], &call.id));
-                    said.push(Said { who: "tool", text });
-                }
-            }
-            Message::Tool { .. } => {}
-        }
-    }
+    let said = transcript(&state).into_iter().map(|(who, text)| Said { who, text }).collect();
     let view = ConversationPage {
         nav: nav(&console, &auth.principal),
         row: row(&console, &c, &booked),

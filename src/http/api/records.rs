@@ -10,9 +10,9 @@ use super::wire::{
 };
 use super::{Problem, authorized, cursor, error, owner_only, page_size, problem, read_cursor, unavailable};
 use crate::accounts::{LoginError, SESSION_LIFETIME};
-use crate::conversation::{Conversation, Message, describe_tool, result_of};
+use crate::conversation::Conversation;
 use crate::http::admin::console;
-use crate::http::admin::conversations::{booked_by, may_see, outcome};
+use crate::http::admin::conversations::{booked_by, may_see, outcome, transcript};
 use crate::store::StoredConversation;
 
 /// `(instant, text)` from a two-part cursor, or the 400.
@@ -64,25 +64,8 @@ fn conversation_out(
     with_transcript: bool,
 ) -> ApiConversation {
     let state: Conversation = serde_json::from_str(&c.state).unwrap_or_default();
-    let transcript = with_transcript.then(|| {
-        let mut lines = Vec::new();
-        for (i, m) in state.history.iter().enumerate() {
-            match m {
-                Message::User { text } => lines.push(ApiLine { who: "caller", text: text.clone() }),
-                Message::Assistant { text, tool_calls } => {
-                    if !text.trim().is_empty() {
-                        lines.push(ApiLine { who: "receptionist", text: text.clone() });
-                    }
-                    for call in tool_calls {
-                        let text = describe_tool(call, result_of(&state.history[i..], &call.id));
-                        lines.push(ApiLine { who: "tool", text });
-                    }
-                }
-                Message::Tool { .. } => {}
-            }
-        }
-        lines
-    });
+    let transcript =
+        with_transcript.then(|| transcript(&state).into_iter().map(|(who, text)| ApiLine { who, text }).collect());
     ApiConversation {
         id: c.id.clone(),
         channel: c.channel.as_str().to_string(),
