@@ -40,6 +40,7 @@ mod store_pages;
 mod telnyx_client;
 mod templates;
 mod texts;
+mod texts_delivery;
 mod understanding;
 mod voice;
 mod webhooks;

@@ -22,20 +22,20 @@ use appointment_setter::store::{MessageStatus, Store};
 use appointment_setter::telnyx::{ApiKey, PublicKey, RetryPolicy, TelnyxClient, Verifier};
 use support::fake_telnyx::{FakeTelnyx, Reply};
 use support::webhooks::{sample, signing_key};
-use support::{TestDb, chicago, phone};
+use support::{TestDb, phone};
 
-struct Texts {
+pub(crate) struct Texts {
     url: String,
     http: reqwest::Client,
     fake: FakeTelnyx,
     booking: BookingService,
-    store: Store,
+    pub(crate) store: Store,
     stop: appointment_setter::http::StopHandle,
     done: tokio::task::JoinHandle<std::io::Result<()>>,
     messaging: Workers,
     /// Changes whenever the outbox records a send.
     recorded: tokio::sync::watch::Sender<u64>,
-    inbox: Inbox,
+    pub(crate) inbox: Inbox,
 }
 
 /// Real time shifted to Monday 2026-12-07 08:00 in Chicago, so business hours are predictable while
@@ -52,7 +52,7 @@ fn monday_morning() -> Arc<dyn Clock> {
     Arc::new(ShiftedClock(support::chicago(2026, 12, 7, 8, 0) - chrono::Utc::now()))
 }
 
-async fn start(db: &TestDb) -> Texts {
+pub(crate) async fn start(db: &TestDb) -> Texts {
     let store = db.store().await;
     let config =
         Config::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml")).unwrap();
@@ -104,7 +104,7 @@ async fn start(db: &TestDb) -> Texts {
 }
 
 impl Texts {
-    async fn text(&self, event_id: &str, from: &str, text: &str, autoresponse: Option<&str>) -> u16 {
+    pub(crate) async fn text(&self, event_id: &str, from: &str, text: &str, autoresponse: Option<&str>) -> u16 {
         let mut body = serde_json::json!({
             "data": {"event_type": "message.received", "id": event_id, "record_type": "event",
                      "payload": {"from": {"phone_number": from}, "to": [{"phone_number": "+13125550100"}], "text": text}},
@@ -116,7 +116,7 @@ impl Texts {
         self.post(&serde_json::to_vec(&body).unwrap()).await
     }
 
-    async fn post(&self, body: &[u8]) -> u16 {
+    pub(crate) async fn post(&self, body: &[u8]) -> u16 {
         let ts = chrono::Utc::now().timestamp().to_string();
         let sig = appointment_setter::telnyx::signature::sign(&signing_key(), &ts, body);
         let r = self
@@ -143,7 +143,7 @@ impl Texts {
         self.book_at(who, slot.start, Tell::Nothing).await
     }
 
-    async fn book_at(&self, who: &str, start: chrono::DateTime<chrono::Utc>, tell: Tell) -> Appointment {
+    pub(crate) async fn book_at(&self, who: &str, start: chrono::DateTime<chrono::Utc>, tell: Tell) -> Appointment {
         let req = BookRequest {
             service: "consultation".parse().unwrap(),
             staff: Some("sarah".parse().unwrap()),
@@ -162,7 +162,7 @@ impl Texts {
     }
 
     /// Waits until `who` has `n` messages that are no longer pending.
-    async fn settled(&self, who: &str, n: usize) -> Vec<appointment_setter::store::MessageRecord> {
+    pub(crate) async fn settled(&self, who: &str, n: usize) -> Vec<appointment_setter::store::MessageRecord> {
         let mut signals = [self.recorded.subscribe()];
         let settled = async || {
             let messages = self.store.outbox().messages_to(who).await.unwrap();
@@ -185,7 +185,7 @@ impl Texts {
         self.booking.get(a.id).await.unwrap().status
     }
 
-    async fn stop(self) {
+    pub(crate) async fn stop(self) {
         self.stop.stop().await;
         self.done.await.unwrap().unwrap();
         self.messaging.shutdown().await;
@@ -378,35 +378,4 @@ async fn a_whatsapp_or_rcs_message_is_acknowledged_counted_and_not_answered_by_t
     // The same words as a text are answered.
     assert_eq!(t.text("sms-1", who, "HELP", None).await, 200);
     assert_eq!(t.settled(who, 1).await.len(), 1);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_delivery_report_marks_the_text_delivered_and_inbound_texts_are_kept() {
-    for db in TestDb::all().await {
-        let t = start(&db).await;
-        let start_at = chicago(2026, 12, 10, 10, 0);
-        t.book_at("+13125550123", start_at, Tell::Confirmation).await;
-        let sent = t.settled("+13125550123", 1).await;
-        assert_eq!(sent[0].state(), "sent", "{}", db.label);
-        let provider_id: String = {
-            use sqlx::Connection as _;
-            let mut conn = sqlx::AnyConnection::connect(&db.url).await.unwrap();
-            sqlx::query_scalar("SELECT provider_id FROM outbox WHERE recipient = '+13125550123'")
-                .fetch_one(&mut conn)
-                .await
-                .unwrap()
-        };
-        let report = serde_json::json!({"data": {"event_type": "message.finalized", "id": "fin-1", "record_type": "event",
-            "payload": {"id": provider_id, "to": [{"phone_number": "+13125550123", "status": "delivered"}]}}});
-        assert_eq!(t.post(&serde_json::to_vec(&report).unwrap()).await, 200);
-        assert_eq!(t.text("in-1", "+13125550123", "What time is it again?", None).await, 200);
-        t.inbox.drain().await;
-        let now = t.store.outbox().messages_to("+13125550123").await.unwrap();
-        let confirmation = now.iter().find(|m| m.cause.ends_with(":booked")).expect("the confirmation");
-        assert_eq!(confirmation.state(), "delivered", "{}: {now:?}", db.label);
-        let inbound = t.store.outbox().inbound(10).await.unwrap();
-        assert_eq!(inbound.len(), 1, "{}", db.label);
-        assert_eq!((inbound[0].1.as_str(), inbound[0].2.as_str()), ("+13125550123", "What time is it again?"));
-        t.stop().await;
-    }
 }
