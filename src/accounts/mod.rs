@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 
 pub use api_tokens::API_TOKEN_PREFIX;
 pub use password::MIN_PASSWORD_CHARS;
+pub(crate) use secret::random_token;
 pub use secret::{SecretError, SessionSecret};
 
 use crate::clock::Clock;

@@ -106,21 +106,25 @@ async fn a_session_in_use_is_renewed_and_signing_out_ends_it() {
 #[tokio::test]
 async fn wrong_addresses_and_passwords_look_alike_and_repeated_failures_lock_the_account() {
     let console = start(false).await;
-    let nobody = console.post("/admin/login", None, &[("email", "nobody@example.com"), ("password", PASSWORD)]).await;
-    let wrong =
-        console.post("/admin/login", None, &[("email", "owner@example.com"), ("password", "wrong-password")]).await;
+    // The sign-in form needs its CSRF token and cookie (no session yet: double submit).
+    let forged = console.post("/admin/login", None, &[("email", "owner@example.com"), ("password", PASSWORD)]).await;
+    assert_eq!((forged.status, forged.cookie), (403, None), "a sign-in posted from elsewhere is refused");
+    let nobody = console.sign_in("nobody@example.com", PASSWORD).await;
+    let wrong = console.sign_in("owner@example.com", "wrong-password").await;
     assert_eq!((nobody.status, wrong.status), (401, 401));
     assert!(nobody.body.contains("That email address and password do not match."));
-    assert_eq!(nobody.body.replace("nobody@", "owner@"), wrong.body, "the same page for both");
+    // The same page for both, but for each form's own CSRF token.
+    let plain = |body: &str| body.replace(&csrf(body), "").replace("nobody@", "owner@");
+    assert_eq!(plain(&nobody.body), plain(&wrong.body), "the same page for both");
 
     let mut statuses = Vec::new();
     for _ in 0..19 {
-        let page = console.post("/admin/login", None, &[("email", "owner@example.com"), ("password", "guess")]).await;
+        let page = console.sign_in("owner@example.com", "guess").await;
         statuses.push(page.status);
     }
     assert_eq!(statuses[..8], [401; 8], "ten failures in a row (one above) lock");
     assert!(statuses[8..].iter().all(|s| *s == 423), "{statuses:?}");
-    let locked = console.post("/admin/login", None, &[("email", "owner@example.com"), ("password", PASSWORD)]).await;
+    let locked = console.sign_in("owner@example.com", PASSWORD).await;
     assert_eq!(locked.status, 423, "locked even with the right password");
     assert!(
         locked.body.contains("This account is locked after 10 failed sign-ins in a row. Try again after"),
@@ -142,7 +146,7 @@ async fn console_pages_carry_the_security_headers() {
         assert_eq!((h("x-frame-options"), h("referrer-policy")), ("DENY".into(), "same-origin".into()));
         assert_eq!(h("x-content-type-options"), "nosniff");
     }
-    let set = console.post("/admin/login", None, &[("email", "owner@example.com"), ("password", PASSWORD)]).await;
+    let set = console.sign_in("owner@example.com", PASSWORD).await;
     let raw = set.headers.get("set-cookie").unwrap().to_str().unwrap().to_string();
     assert!(raw.contains("HttpOnly") && raw.contains("SameSite=Lax") && raw.contains("Path=/"), "{raw}");
     assert_eq!(console.get("/admin/nothing-here", Some(&cookie)).await.status, 404);

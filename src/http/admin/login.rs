@@ -11,8 +11,14 @@ use super::views::{Expired, Login, Setup};
 use super::{AdminConsole, DATABASE_DOWN, console, csrf_ok, csrf_refused, session_cookie, signed_in};
 use crate::accounts::{AccountError, LoginError};
 
+/// The sign-in form's CSRF cookie: there is no session yet, so the form's token is checked
+/// against this cookie (double submit), which another site can neither read nor set.
+const LOGIN_COOKIE: &str = "as_login";
+
 #[derive(Deserialize)]
 pub(super) struct LoginForm {
+    #[serde(default)]
+    csrf: String,
     #[serde(default)]
     email: String,
     #[serde(default)]
@@ -59,13 +65,32 @@ fn signed_in_redirect(console: &AdminConsole, token: &str) -> HttpResponse {
     HttpResponse::SeeOther().cookie(session_cookie(console, token)).insert_header((header::LOCATION, "/admin")).finish()
 }
 
+/// The sign-in page with a fresh CSRF token, set as the cookie too.
 pub(super) async fn form(req: HttpRequest) -> HttpResponse {
     let Some(console) = console(&req) else { return HttpResponse::NotFound().finish() };
-    html(actix_web::http::StatusCode::OK, render(Login { business: business(console), email: "", error: None }))
+    let csrf = crate::accounts::random_token(16);
+    let cookie = actix_web::cookie::Cookie::build(LOGIN_COOKIE, csrf.clone())
+        .path("/admin")
+        .http_only(true)
+        .same_site(actix_web::cookie::SameSite::Strict)
+        .secure(console.secure)
+        .max_age(actix_web::cookie::time::Duration::hours(1))
+        .finish();
+    let page = render(Login { business: business(console), csrf: &csrf, email: "", error: None });
+    let mut response = html(actix_web::http::StatusCode::OK, page);
+    let _ = response.add_cookie(&cookie);
+    response
 }
 
 pub(super) async fn submit(req: HttpRequest, form: web::Form<LoginForm>) -> HttpResponse {
     let Some(console) = console(&req) else { return HttpResponse::NotFound().finish() };
+    let cookie = req.cookie(LOGIN_COOKIE).map(|c| c.value().to_string()).unwrap_or_default();
+    let same = !cookie.is_empty()
+        && cookie.len() == form.csrf.len()
+        && cookie.bytes().zip(form.csrf.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+    if !same {
+        return csrf_refused();
+    }
     match console.accounts.login(&form.email, &form.password, address(&req)).await {
         Ok(signed) => signed_in_redirect(console, &signed.token),
         Err(e) => {
@@ -82,7 +107,9 @@ pub(super) async fn submit(req: HttpRequest, form: web::Form<LoginForm>) -> Http
                 LoginError::Store(_) => DATABASE_DOWN.to_string(),
                 e => e.to_string(),
             };
-            html(status, render(Login { business: business(console), email: form.email.trim(), error: Some(message) }))
+            let page =
+                Login { business: business(console), csrf: &form.csrf, email: form.email.trim(), error: Some(message) };
+            html(status, render(page))
         }
     }
 }

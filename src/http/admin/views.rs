@@ -18,6 +18,8 @@ pub(crate) struct Nav {
 #[template(path = "admin/login.html")]
 pub(crate) struct Login<'a> {
     pub business: &'a str,
+    /// The sign-in form's CSRF token (also in the `as_login` cookie).
+    pub csrf: &'a str,
     pub email: &'a str,
     pub error: Option<String>,
 }

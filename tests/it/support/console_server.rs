@@ -170,9 +170,30 @@ impl Console {
         self.send(r, cookie).await
     }
 
+    /// Submits the sign-in form as a browser does: the form's page first, for its CSRF token and
+    /// cookie, then the form with both.
+    pub async fn sign_in(&self, email: &str, password: &str) -> Page {
+        let response = Self::client().get(format!("{}/admin/login", self.url)).send().await.unwrap();
+        let cookie = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| v.strip_prefix("as_login="))
+            .map(|v| v.split(';').next().unwrap_or_default().to_string())
+            .expect("the sign-in form sets its CSRF cookie");
+        let token = csrf(&response.text().await.unwrap());
+        let r = Self::client()
+            .post(format!("{}/admin/login", self.url))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("Cookie", format!("as_login={cookie}"))
+            .body(form(&[("csrf", &token), ("email", email), ("password", password)]));
+        self.send(r, None).await
+    }
+
     /// Signs in; the session cookie.
     pub async fn login(&self, email: &str) -> String {
-        let page = self.post("/admin/login", None, &[("email", email), ("password", PASSWORD)]).await;
+        let page = self.sign_in(email, PASSWORD).await;
         assert_eq!((page.status, page.location.as_deref()), (303, Some("/admin")), "{}", page.body);
         page.cookie.expect("a session cookie")
     }
