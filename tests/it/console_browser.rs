@@ -8,8 +8,9 @@ use crate::support;
 
 use appointment_setter::accounts::NewUser;
 use appointment_setter::booking::{BookRequest, Tell};
+use appointment_setter::conversation::{Conversation, Message};
 use appointment_setter::domain::{Actor, Channel, Status};
-use appointment_setter::store::Role;
+use appointment_setter::store::{ConversationSave, Role};
 use support::browser::Browser;
 use support::console_server::{PASSWORD, start};
 use support::{chicago, phone, request_with};
@@ -30,6 +31,29 @@ async fn an_owner_sets_up_the_console_and_runs_the_day_in_a_real_browser() {
             ..request_with("consultation", staff, chicago(2026, 12, 7, hour, 0))
         };
         booked.push(console.booking.book(req).await.unwrap().appointment);
+        // The (simulated) call itself, with what was said.
+        let said = Conversation {
+            history: vec![
+                Message::User { text: format!("Hi, this is {name}, can I come in for a consultation at {hour}?") },
+                Message::Assistant {
+                    text: format!("You're booked for a consultation at {hour}:00 AM."),
+                    tool_calls: vec![],
+                },
+            ],
+            ..Conversation::default()
+        };
+        let now = console.booking.now();
+        let id = format!("v3:call-{staff}");
+        let state = serde_json::to_string(&said).unwrap();
+        let call = ConversationSave {
+            id: &id,
+            channel: Channel::Voice,
+            caller: Some(&phone(number)),
+            state: &state,
+            outcome: Some("normal_clearing"),
+            started_at: now - chrono::Duration::minutes(3),
+        };
+        console.store.conversations().save(call, now).await.unwrap();
     }
     let token = console.accounts.setup_token().await.unwrap().unwrap();
     let browser = Browser::start(1280).await;
@@ -53,6 +77,15 @@ async fn an_owner_sets_up_the_console_and_runs_the_day_in_a_real_browser() {
     let page = b.text().await;
     assert!(page.contains("Consultation with Sarah Chen") && page.contains("the conversation"), "{page}");
     b.screenshot("appointment").await;
+    // Its call's transcript, and back.
+    b.click_to("a[href='/admin/conversations/v3:call-sarah']", "/admin/conversations/v3:call-sarah").await;
+    let transcript = b.text().await;
+    assert!(
+        transcript.contains("can I come in for a consultation at 10") && transcript.contains("You're booked"),
+        "{transcript}"
+    );
+    b.screenshot("transcript").await;
+    b.client.goto(&format!("{}{jane}", console.url)).await.unwrap();
     b.click_to("button.danger", &format!("{jane}?done=cancelled")).await;
     assert!(b.text().await.contains("Cancelled. The customer gets a text."));
     assert_eq!(console.store.appointments().get(booked[0].id).await.unwrap().unwrap().status, Status::Cancelled);
