@@ -40,6 +40,7 @@ pub mod ingest;
 pub mod messaging;
 pub mod net;
 pub mod observability;
+pub mod secrets;
 pub mod setup;
 pub mod startup;
 pub mod store;

@@ -2,7 +2,7 @@
 //! parts below its own, `domain` names nothing of the crate, and only `booking` (and `store`,
 //! which defines it) touches the per-staff write transaction that appointment changes run in.
 //! Layers, top to bottom: cli → http, demo, startup → ingest, setup → voice, messaging → conversation →
-//! booking, accounts → calendar, store, telnyx → config, clock, net, observability → domain.
+//! booking, accounts → calendar, store, telnyx → config, clock, net, observability, secrets → domain.
 
 use std::path::{Path, PathBuf};
 
@@ -27,6 +27,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("clock", 2),
     ("net", 2),
     ("observability", 2),
+    ("secrets", 2),
     ("domain", 1),
 ];
 
