@@ -104,11 +104,34 @@ impl Browser {
         let url = before.join(path).unwrap();
         let arrived = self.client.wait().at_most(Duration::from_secs(10)).for_url(&url).await;
         assert!(arrived.is_ok(), "after clicking {css}: expected {path}, at {}", self.path().await);
+        self.loaded().await;
     }
 
-    /// The page's visible text.
+    /// Waits (at most 10 s, asking the browser each time) until the new page has loaded: the URL
+    /// changes before the old document is gone.
+    async fn loaded(&self) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            let state = self.client.execute("return document.readyState", vec![]).await;
+            if state.ok().and_then(|v| v.as_str().map(|s| s == "complete")).unwrap_or(false) {
+                return;
+            }
+        }
+        panic!("the page did not finish loading within 10 s");
+    }
+
+    /// The page's visible text (asked again if the page was replaced between finding its body
+    /// and reading it).
     pub async fn text(&self) -> String {
-        self.client.find(Locator::Css("body")).await.unwrap().text().await.unwrap()
+        for _ in 0..20 {
+            let body = self.client.find(Locator::Css("body")).await.unwrap();
+            match body.text().await {
+                Ok(text) => return text,
+                Err(e) if e.to_string().contains("stale") => self.loaded().await,
+                Err(e) => panic!("reading the page: {e}"),
+            }
+        }
+        panic!("the page kept changing while it was read")
     }
 
     /// The current path and query.
