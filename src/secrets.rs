@@ -146,7 +146,14 @@ fn key_file(file: &Path) -> Result<[u8; 32], SecretsError> {
     }
 }
 
-fn write_private(file: &Path, text: &str) -> std::io::Result<()> {
+/// Whether two secrets (tokens, CSRF values) are the same, in time that does not depend on where
+/// they differ; an empty one never matches.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    !a.is_empty() && a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Writes `text` to a new `file` readable by this user only (key files).
+pub(crate) fn write_private(file: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write as _;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);

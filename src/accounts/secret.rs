@@ -67,7 +67,7 @@ impl SessionSecret {
                 .ok_or_else(|| failed(std::io::Error::other("not a key written by appointment-setter"))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let key = random_bytes(32);
-                write_private(file, &URL_SAFE_NO_PAD.encode(&key)).map_err(failed)?;
+                crate::secrets::write_private(file, &URL_SAFE_NO_PAD.encode(&key)).map_err(failed)?;
                 Ok(Self(key))
             }
             Err(e) => Err(failed(e)),
@@ -86,14 +86,4 @@ impl SessionSecret {
     pub(super) fn bytes(&self) -> &[u8] {
         &self.0
     }
-}
-
-/// Creates `file` readable and writable by this user only, with `text`.
-fn write_private(file: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write as _;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(file)?.write_all(text.as_bytes())
 }

@@ -235,9 +235,7 @@ async fn act(req: HttpRequest, token: &str, form: &ActionForm, wish: Wish) -> Ht
         Err(response) => return response,
     };
     let expected = links.form_token(token, &a);
-    let same = expected.len() == form.form.len()
-        && expected.bytes().zip(form.form.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0;
-    if !same {
+    if !crate::secrets::same_secret(&expected, &form.form) {
         let stale = "This page was out of date, so nothing was changed. Here is your appointment as it is now.";
         let mut response = render(&console, &links, token, &a, None, Some(stale.into())).await;
         *response.status_mut() = StatusCode::FORBIDDEN;

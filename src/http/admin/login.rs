@@ -85,10 +85,7 @@ pub(super) async fn form(req: HttpRequest) -> HttpResponse {
 pub(super) async fn submit(req: HttpRequest, form: web::Form<LoginForm>) -> HttpResponse {
     let Some(console) = console(&req) else { return HttpResponse::NotFound().finish() };
     let cookie = req.cookie(LOGIN_COOKIE).map(|c| c.value().to_string()).unwrap_or_default();
-    let same = !cookie.is_empty()
-        && cookie.len() == form.csrf.len()
-        && cookie.bytes().zip(form.csrf.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
-    if !same {
+    if !crate::secrets::same_secret(&cookie, &form.csrf) {
         return csrf_refused();
     }
     match console.accounts.login(&form.email, &form.password, address(&req)).await {
