@@ -10,6 +10,7 @@
 mod book;
 mod changes;
 mod error;
+pub mod google;
 mod links;
 mod messages;
 mod notify;

@@ -100,7 +100,9 @@ pub(crate) async fn admin_console(
         );
     }
     let secure = public_url.starts_with("https://");
-    Ok(AdminConsole::new(accounts, booking.clone(), ctx.store.clone(), secure).with_setup(super::check::setup(ctx)))
+    Ok(AdminConsole::new(accounts, booking.clone(), ctx.store.clone(), secure)
+        .with_setup(super::check::setup(ctx))
+        .with_google(ctx.google.clone()))
 }
 
 pub(super) async fn run(ctx: &Context, cmd: UsersCommand) -> Result<(), CliError> {

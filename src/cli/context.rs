@@ -7,8 +7,8 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Timelike, Utc};
 
 use super::CliError;
 use crate::accounts::SessionSecret;
+use crate::booking::google::GoogleConnector;
 use crate::booking::{BookingService, CustomerLinks};
-use crate::calendar::google::GoogleCalendar;
 use crate::calendar::{Calendar, LocalCalendar};
 use crate::clock::{Clock, FixedClock, SystemClock};
 use crate::config::{self, CalendarBackend, Config};
@@ -32,6 +32,8 @@ pub(crate) struct Context {
     pub booking: BookingService,
     /// The calendar backend (for `check`).
     pub calendar: Arc<dyn Calendar>,
+    /// Connecting staff members' own Google calendars, when `GOOGLE_OAUTH_CLIENT_FILE` is set.
+    pub google: Option<GoogleConnector>,
     /// The folder of a throwaway database, removed when the command ends.
     _scratch: Option<tempfile::TempDir>,
 }
@@ -48,6 +50,11 @@ pub(crate) enum Database {
 
 /// Where the console's session key lives when `ADMIN_JWT_SECRET` is not set: beside the config.
 const SESSION_KEY_FILE: &str = "admin-session.key";
+
+/// An environment variable that is set and not blank.
+pub(crate) fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}
 
 /// `PUBLIC_URL`, when set: where customers and staff reach this server (links in texts).
 pub(crate) fn public_url() -> Option<String> {
@@ -85,29 +92,6 @@ impl Context {
         let config_path = config::resolve_path(config_path);
         let config = Arc::new(Config::load(&config_path)?);
         let throwaway = database == Database::Throwaway;
-        let calendar: Arc<dyn Calendar> = match config.calendar.backend {
-            _ if throwaway => Arc::new(LocalCalendar),
-            CalendarBackend::Local => Arc::new(LocalCalendar),
-            CalendarBackend::Google => {
-                let key = std::env::var("GOOGLE_SERVICE_ACCOUNT_FILE").map_err(|_| {
-                    CliError::Usage(
-                        "calendar.backend = \"google\" needs GOOGLE_SERVICE_ACCOUNT_FILE (the service account's JSON key)".into(),
-                    )
-                })?;
-                let base = std::env::var("GOOGLE_API_BASE").ok().filter(|b| !b.trim().is_empty());
-                let business = Arc::new(config.business.clone());
-                let mut google = GoogleCalendar::connect(std::path::Path::new(&key), base.as_deref(), business)
-                    .await
-                    .map_err(|e| CliError::Usage(e.to_string()))?;
-                if let Ok(rate) = std::env::var("GOOGLE_MAX_PER_SECOND") {
-                    let rate: u32 = rate.trim().parse().ok().filter(|r| *r > 0).ok_or_else(|| {
-                        CliError::Usage(format!("GOOGLE_MAX_PER_SECOND must be a whole number above 0, not {rate:?}"))
-                    })?;
-                    google = google.with_rate_limit(rate);
-                }
-                Arc::new(google)
-            }
-        };
         let scratch = if throwaway {
             Some(tempfile::tempdir().map_err(|e| CliError::Failed(anyhow::anyhow!("a temporary folder: {e}")))?)
         } else {
@@ -129,13 +113,27 @@ impl Context {
             Some(t) => Arc::new(FixedClock(t)),
             None => Arc::new(SystemClock),
         };
+        let (calendar, google) = match config.calendar.backend {
+            _ if throwaway => (Arc::new(LocalCalendar) as Arc<dyn Calendar>, None),
+            CalendarBackend::Local => {
+                if env("GOOGLE_OAUTH_CLIENT_FILE").is_some() {
+                    return Err(CliError::Usage(
+                        "GOOGLE_OAUTH_CLIENT_FILE is set but calendar.backend is \"local\": set calendar.backend = \"google\" \
+                         in the config to use Google calendars"
+                            .into(),
+                    ));
+                }
+                (Arc::new(LocalCalendar) as Arc<dyn Calendar>, None)
+            }
+            CalendarBackend::Google => super::google::backend(&config, &config_path, &store, clock.clone()).await?,
+        };
         let business = Arc::new(config.business.clone());
         let mut booking = with_messages(BookingService::new(business, store.clone(), calendar.clone(), clock), &config);
         if let Some(url) = public_url().filter(|_| !throwaway) {
             let key = session_secret(&config_path)?.derive("customer-links");
             booking = booking.with_links(CustomerLinks::new(&key, &url));
         }
-        Ok(Self { config_path, config, database_url, store, booking, calendar, _scratch: scratch })
+        Ok(Self { config_path, config, database_url, store, booking, calendar, google, _scratch: scratch })
     }
 
     /// Closes the database cleanly.

@@ -9,6 +9,7 @@ mod chat;
 mod check;
 mod console;
 mod context;
+mod google;
 mod output;
 mod replay;
 mod serve;
@@ -64,6 +65,23 @@ pub(crate) enum Command {
     /// Add and list the owner's console accounts
     #[command(subcommand)]
     Users(console::UsersCommand),
+    /// Connect a staff member's own Google calendar from a terminal (OAuth, GOOGLE_OAUTH_CLIENT_FILE)
+    #[command(subcommand)]
+    Connect(ConnectCommand),
+}
+
+/// What `connect` connects.
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum ConnectCommand {
+    /// Print Google's consent address, wait for its answer on a loopback port (or a pasted code)
+    Google {
+        /// The staff member (their id in the config)
+        #[arg(long)]
+        staff: String,
+        /// The calendar to use (default: the account's primary calendar)
+        #[arg(long)]
+        calendar: Option<String>,
+    },
 }
 
 /// Arguments of `demo`.
@@ -188,6 +206,9 @@ pub(crate) async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Serve => serve::run(&ctx).await,
         Command::Chat(args) => chat::run(&ctx, args).await,
         Command::Users(cmd) => console::run(&ctx, cmd).await,
+        Command::Connect(ConnectCommand::Google { staff, calendar }) => {
+            google::connect(&ctx, &staff, calendar.as_deref()).await
+        }
         Command::Keygen(_) | Command::Replay(_) | Command::Demo(_) => unreachable!("handled above"),
     };
     ctx.close().await;

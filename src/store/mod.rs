@@ -15,6 +15,7 @@ mod appointments;
 mod chats;
 mod conversations;
 mod error;
+mod google;
 mod inbox;
 mod links;
 mod messaging;
@@ -38,6 +39,7 @@ pub(crate) use conversations::{CHAT_PREFIX, Conversations};
 pub use conversations::{ConversationStatus, StoredConversation};
 pub(crate) use error::StoreError;
 pub(crate) use inbox::InboxEvents;
+pub use google::{GoogleAccount, PendingAuthorization, StaffCalendar};
 pub use inbox::{EventStatus, NewInboxEvent, Outcome};
 pub(crate) use messaging::{MessageChannel, NewMessage, OptOuts, Outbox, OutboxMessage, SendOutcome};
 pub use messaging::{MessageRecord, MessageStatus};
@@ -184,6 +186,11 @@ impl Store {
     /// What the console's stats count.
     pub fn stats(&self) -> stats::StatsRows<'_> {
         stats::StatsRows(self)
+    }
+
+    /// Connected Google accounts, staff calendars in them and authorizations under way.
+    pub fn google(&self) -> google::GoogleRows<'_> {
+        google::GoogleRows(self)
     }
 
     /// Customer link digests and the appointments they open.

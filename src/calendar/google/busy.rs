@@ -3,14 +3,19 @@
 //! queries sent together), each calendar's own errors surfaced for that calendar only, and a short
 //! cache for slot search. A booking always asks again ([`Freshness::Fresh`]).
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use dashmap::DashMap;
-use google_calendar3::api::{FreeBusyRequest, FreeBusyRequestItem, FreeBusyResponse};
+use google_calendar3::api::{FreeBusyRequest, FreeBusyRequestItem, FreeBusyResponse, Scope};
 
-use super::super::CalendarError;
-use crate::domain::Interval;
+use super::access::Principal;
+use super::route::Route;
+use super::super::{CalendarError, Freshness};
+use super::GoogleCalendar;
+use crate::domain::{Interval, StaffMember};
 
 /// Google answers at most ~90 days per query; SPEC §6 splits above 60.
 pub(crate) const MAX_DAYS: i64 = 60;
@@ -50,11 +55,11 @@ pub(crate) fn calendar_busy(
     answer: &FreeBusyResponse,
     calendar: &str,
     staff: &str,
-    account: &str,
+    account: &Principal,
 ) -> Result<Vec<Interval>, CalendarError> {
     let access = |reason: &str| CalendarError::Access {
         staff: staff.to_string(),
-        detail: format!("Google cannot read it ({reason}): {}", super::call::share_hint(calendar, account)),
+        detail: format!("Google cannot read it ({reason}): {}", account.share_hint(calendar)),
     };
     let Some(entry) = answer.calendars.as_ref().and_then(|c| c.get(calendar)) else {
         return Err(access("missing from the freeBusy answer"));
@@ -75,6 +80,104 @@ pub(crate) fn calendar_busy(
             _ => None,
         })
         .collect())
+}
+
+type Answer = Result<Vec<Interval>, CalendarError>;
+
+impl GoogleCalendar {
+    /// [`crate::calendar::Calendar::busy`]: cached answers where allowed, then one set of queries
+    /// per principal (a connected account sees only its own calendars) sent together.
+    pub(super) async fn busy_of(&self, staff: &[&StaffMember], range: Interval, freshness: Freshness) -> Vec<Answer> {
+        let mut answers: Vec<Option<Answer>> = Vec::with_capacity(staff.len());
+        // Per principal: who, the calendars to ask for, the first staff member (for messages).
+        let mut groups: Vec<(Arc<Principal>, Vec<String>, usize)> = Vec::new();
+        let mut group_of: Vec<Option<usize>> = Vec::with_capacity(staff.len());
+        let mut calendar_of: Vec<Option<String>> = Vec::with_capacity(staff.len());
+        for (i, m) in staff.iter().enumerate() {
+            let route = match self.route(m).await {
+                Ok(route) => route,
+                Err(e) => {
+                    answers.push(Some(Err(e)));
+                    group_of.push(None);
+                    calendar_of.push(None);
+                    continue;
+                }
+            };
+            let cached = (freshness == Freshness::MayBeCached).then(|| self.cache.get(&route.calendar, range)).flatten();
+            if let Some(busy) = cached {
+                answers.push(Some(Ok(busy)));
+                group_of.push(None);
+                calendar_of.push(None);
+                continue;
+            }
+            let g = match groups.iter().position(|(who, _, _)| Arc::ptr_eq(who, &route.who)) {
+                Some(g) => g,
+                None => {
+                    groups.push((route.who.clone(), Vec::new(), i));
+                    groups.len() - 1
+                }
+            };
+            if !groups[g].1.contains(&route.calendar) {
+                groups[g].1.push(route.calendar.clone());
+            }
+            answers.push(None);
+            group_of.push(Some(g));
+            calendar_of.push(Some(route.calendar));
+        }
+        let asks: Vec<(usize, FreeBusyRequest)> = groups
+            .iter()
+            .enumerate()
+            .flat_map(|(g, (_, calendars, _))| queries(calendars, range).into_iter().map(move |q| (g, q)))
+            .collect();
+        let replies = futures::future::join_all(asks.iter().map(|(g, q)| {
+            let (who, _, first) = &groups[*g];
+            async move {
+                let at = Route { who: who.clone(), calendar: "freeBusy".into() };
+                let reply = self
+                    .call(staff[*first], &at, move |d| {
+                        let hub = &who.hub;
+                        async move {
+                            let mut d = d;
+                            hub.freebusy().query(q.clone()).add_scope(Scope::Full).delegate(&mut d).doit().await
+                        }
+                    })
+                    .await;
+                (*g, reply)
+            }
+        }))
+        .await;
+        // Per calendar: every piece of time must have answered.
+        let mut found: HashMap<(usize, &str), Answer> = HashMap::new();
+        for (i, m) in staff.iter().enumerate() {
+            let (Some(g), Some(cal)) = (group_of[i], calendar_of[i].as_deref()) else { continue };
+            let result = found
+                .entry((g, cal))
+                .or_insert_with(|| {
+                    let (mut all, mut reported) = (Vec::new(), false);
+                    for (_, reply) in replies.iter().filter(|(rg, _)| *rg == g) {
+                        let (_, r) = reply.as_ref().map_err(|f| f.error.clone())?;
+                        if r.calendars.as_ref().is_some_and(|c| c.contains_key(cal)) {
+                            reported = true;
+                            all.extend(calendar_busy(r, cal, m.id.as_str(), &groups[g].0)?);
+                        }
+                    }
+                    if !reported {
+                        return Err(CalendarError::Access {
+                            staff: m.id.to_string(),
+                            detail: format!("Google did not report calendar {cal:?}"),
+                        });
+                    }
+                    self.cache.put(cal, range, all.clone());
+                    Ok(all)
+                })
+                .clone();
+            answers[i] = Some(result.map_err(|e| match e {
+                CalendarError::Access { detail, .. } => CalendarError::Access { staff: m.id.to_string(), detail },
+                other => other,
+            }));
+        }
+        answers.into_iter().map(|a| a.expect("answered")).collect()
+    }
 }
 
 type Key = (String, DateTime<Utc>, DateTime<Utc>);

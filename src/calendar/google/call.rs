@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use failsafe::{StateMachine, backoff, failure_policy};
 use google_calendar3::common::{Delegate, Response, Retry};
-use google_calendar3::yup_oauth2;
 
+use super::access::Principal;
 use super::super::CalendarError;
 
 /// A plain service account is one quota "user": Google allows 600 requests a minute. We stay
@@ -70,17 +70,12 @@ pub(super) fn code_and_reason(e: &google_calendar3::Error) -> (u16, String) {
     }
 }
 
-/// What to do about a calendar the service account cannot use.
-pub(super) fn share_hint(calendar: &str, account: &str) -> String {
-    format!("check that calendar {calendar:?} exists and is shared with {account} with \"Make changes to events\"")
-}
-
 /// What a failure means for a call on `calendar` (`what` names the staff member for messages,
-/// `account` is the service account's email).
+/// `account` is who the call was made as).
 pub(super) fn classify(
     what: &str,
     calendar: &str,
-    account: &str,
+    account: &Principal,
     code: u16,
     reason: &str,
     detail: &str,
@@ -91,6 +86,13 @@ pub(super) fn classify(
         );
     }
     match (code, reason) {
+        (_, "invalid_grant" | "reconnect") if account.oauth => {
+            CalendarError::Access { staff: what.to_string(), detail: super::access::reconnect_hint(&account.name) }
+        }
+        (401, _) if account.oauth => CalendarError::Access {
+            staff: what.to_string(),
+            detail: format!("Google refused {}'s token (HTTP 401): connect Google Calendar again", account.name),
+        },
         (_, "invalid_grant") => CalendarError::Access {
             staff: what.to_string(),
             detail: format!(
@@ -106,7 +108,7 @@ pub(super) fn classify(
         },
         (403 | 404, _) | (_, "notFound" | "forbidden" | "insufficientPermissions") => CalendarError::Access {
             staff: what.to_string(),
-            detail: format!("Google answered HTTP {code} {reason}: {}", share_hint(calendar, account)),
+            detail: format!("Google answered HTTP {code} {reason}: {}", account.share_hint(calendar)),
         },
         _ => CalendarError::Unavailable(format!("Google Calendar HTTP {code} {reason}")),
     }
@@ -144,24 +146,25 @@ impl failsafe::Instrument for BreakerEvents {
 }
 
 type Breaker = StateMachine<failure_policy::ConsecutiveFailures<backoff::Exponential>, BreakerEvents>;
-type Limiter = governor::DefaultDirectRateLimiter;
+/// One principal's client-side rate limit.
+pub(super) type Limiter = governor::DefaultDirectRateLimiter;
 
 /// Shared by every call of one backend.
 pub(super) struct Guard {
-    limiter: Limiter,
     breaker: Breaker,
-    auth: yup_oauth2::authenticator::DefaultAuthenticator,
     deadline: Duration,
+    per_second: u32,
 }
 
-fn limiter(per_second: u32) -> Limiter {
+/// A rate limiter for `per_second` requests (one per principal: Google's quota is per user).
+pub(super) fn limiter(per_second: u32) -> Limiter {
     let rate = NonZeroU32::new(per_second.max(1)).expect("at least one");
     let burst = NonZeroU32::new(BURST.max(per_second)).expect("at least one");
     governor::RateLimiter::direct(governor::Quota::per_second(rate).allow_burst(burst))
 }
 
 impl Guard {
-    pub(crate) fn new(auth: yup_oauth2::authenticator::DefaultAuthenticator) -> Self {
+    pub(crate) fn new() -> Self {
         // Five logical calls in a row failing (each already retried) opens the circuit for 10 s,
         // growing to a minute while the outage lasts.
         let policy = failure_policy::consecutive_failures(
@@ -169,12 +172,17 @@ impl Guard {
             backoff::exponential(Duration::from_secs(10), Duration::from_secs(60)),
         );
         let breaker = failsafe::Config::new().failure_policy(policy).instrument(BreakerEvents).build();
-        Self { limiter: limiter(DEFAULT_PER_SECOND), breaker, auth, deadline: DEFAULT_DEADLINE }
+        Self { breaker, deadline: DEFAULT_DEADLINE, per_second: DEFAULT_PER_SECOND }
     }
 
-    /// Requests per second allowed (tests and accounts with a raised quota).
+    /// Requests per second allowed per principal (tests and accounts with a raised quota).
     pub(crate) fn set_rate(&mut self, per_second: u32) {
-        self.limiter = limiter(per_second);
+        self.per_second = per_second;
+    }
+
+    /// The rate each principal's limiter allows.
+    pub(crate) fn rate(&self) -> u32 {
+        self.per_second
     }
 
     /// How long one logical call may take, retries included.
@@ -182,20 +190,12 @@ impl Guard {
         self.deadline = deadline;
     }
 
-    /// A token for `scope` now (for the few calls google-calendar3 cannot make).
-    pub(crate) async fn token(&self, scope: &str) -> Result<String, CalendarError> {
-        let token = self.auth.token(&[scope]).await.map_err(|e| {
-            CalendarError::Unavailable(format!("cannot get a Google access token for the service account: {e}"))
-        })?;
-        token.token().map(str::to_string).ok_or_else(|| CalendarError::Unavailable("Google sent an empty token".into()))
-    }
-
-    /// Runs `attempt` under the rate limit, the breaker and the deadline, retrying transient
-    /// failures with backoff and refreshing the token once on 401. `attempt` gets a slot for the
-    /// response's `Retry-After`.
+    /// Runs `attempt` as `who` under its rate limit, the breaker and the deadline, retrying
+    /// transient failures with backoff and refreshing the token once on 401. `attempt` gets a slot
+    /// for the response's `Retry-After`.
     pub(crate) async fn run<T, Fut>(
         &self,
-        scope: &str,
+        who: &Principal,
         mut attempt: impl FnMut(Arc<Mutex<Option<Duration>>>) -> Fut,
     ) -> Result<T, Failure>
     where
@@ -216,16 +216,19 @@ impl Guard {
             let hint = Arc::new(Mutex::new(None));
             let fut = attempt(hint.clone());
             let refreshed = &refreshed;
+            // Which token generation this attempt uses: a 401 refreshes only if nobody has since.
+            let seen = who.tokens.generation();
             async move {
-                self.limiter.until_ready().await;
+                who.limiter.until_ready().await;
                 let mut result = fut.await;
                 if let Err(f) = &mut result {
                     f.retry_after = f.retry_after.or(*hint.lock().expect("retry-after slot"));
                     // A 401 means our cached token is no longer accepted: get a new one and let the
                     // retry use it (once).
                     if f.code == 401 && !refreshed.swap(true, std::sync::atomic::Ordering::SeqCst) {
-                        match self.auth.force_refreshed_token(&[scope]).await {
-                            Ok(_) => f.reason = "refreshed".into(),
+                        match who.tokens.refresh(seen).await {
+                            Ok(()) => f.reason = "refreshed".into(),
+                            Err(e @ CalendarError::Access { .. }) => f.error = e,
                             Err(e) => tracing::warn!(error = %e, "cannot refresh the Google token"),
                         }
                     }

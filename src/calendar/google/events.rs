@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use google_calendar3::api::{Event, EventDateTime, EventExtendedProperties, Scope};
 
 use super::call::{Failure, classify};
-use super::{APPOINTMENT_PROPERTY, GoogleCalendar, SCOPE, connect_error, event_id, is_ours, path_segment};
+use super::route::Route;
+use super::{APPOINTMENT_PROPERTY, GoogleCalendar, connect_error, event_id, is_ours, path_segment};
 use crate::calendar::{CalendarError, EventState};
 use crate::domain::time::{DayMinute, resolve_local};
 use crate::domain::{Appointment, Interval, PhoneNumber, StaffMember};
@@ -27,11 +28,11 @@ struct Listing<'a> {
 
 impl GoogleCalendar {
     /// Inserts `event` (our id in it) without notifying anyone.
-    pub(super) async fn insert(&self, staff: &StaffMember, calendar: &str, event: &Event) -> Result<Event, Failure> {
+    pub(super) async fn insert(&self, staff: &StaffMember, at: &Route, event: &Event) -> Result<Event, Failure> {
         let (_, created) = self
-            .call(staff, calendar, |d| async move {
+            .call(staff, at, |d| async move {
                 let mut d = d;
-                let insert = self.hub.events().insert(event.clone(), &path_segment(calendar));
+                let insert = at.who.hub.events().insert(event.clone(), &path_segment(&at.calendar));
                 insert.send_updates("none").add_scope(Scope::Full).delegate(&mut d).doit().await
             })
             .await?;
@@ -39,10 +40,10 @@ impl GoogleCalendar {
     }
 
     /// Deletes event `id` without notifying anyone.
-    pub(super) async fn delete(&self, staff: &StaffMember, calendar: &str, id: &str) -> Result<(), Failure> {
-        self.call(staff, calendar, |d| async move {
+    pub(super) async fn delete(&self, staff: &StaffMember, at: &Route, id: &str) -> Result<(), Failure> {
+        self.call(staff, at, |d| async move {
             let mut d = d;
-            let delete = self.hub.events().delete(&path_segment(calendar), &path_segment(id));
+            let delete = at.who.hub.events().delete(&path_segment(&at.calendar), &path_segment(id));
             delete.send_updates("none").add_scope(Scope::Full).delegate(&mut d).doit().await
         })
         .await
@@ -90,18 +91,19 @@ impl GoogleCalendar {
     }
 
     /// Every event in `calendar` matching `q`, all pages.
-    async fn list_all(&self, staff: &StaffMember, calendar: &str, q: Listing<'_>) -> Result<Vec<Event>, CalendarError> {
+    async fn list_all(&self, staff: &StaffMember, at: &Route, q: Listing<'_>) -> Result<Vec<Event>, CalendarError> {
         let mut all = Vec::new();
         let mut page: Option<String> = None;
         loop {
             let token = page.as_deref();
             let (_, events) = self
-                .call(staff, calendar, |d| async move {
+                .call(staff, at, |d| async move {
                     let mut d = d;
-                    let mut list = self
+                    let mut list = at
+                        .who
                         .hub
                         .events()
-                        .list(&path_segment(calendar))
+                        .list(&path_segment(&at.calendar))
                         .time_min(q.from)
                         .single_events(true)
                         .order_by("startTime")
@@ -134,11 +136,11 @@ impl GoogleCalendar {
     pub(super) async fn others_in(
         &self,
         staff: &StaffMember,
-        calendar: &str,
+        at: &Route,
         range: Interval,
     ) -> Result<bool, CalendarError> {
         let q = Listing { from: range.start, to: Some(range.end), property: None, deleted: false };
-        Ok(self.list_all(staff, calendar, q).await?.iter().any(|e| {
+        Ok(self.list_all(staff, at, q).await?.iter().any(|e| {
             !is_ours(e)
                 && e.status.as_deref() != Some("cancelled")
                 && e.transparency.as_deref() != Some("transparent")
@@ -170,13 +172,13 @@ impl GoogleCalendar {
     pub(super) async fn events_of_customer(
         &self,
         staff: &StaffMember,
-        calendar: &str,
+        at: &Route,
         phone: &PhoneNumber,
         from: chrono::DateTime<chrono::Utc>,
     ) -> Result<HashMap<String, Event>, CalendarError> {
         let property = format!("customer_phone={phone}");
         let q = Listing { from, to: None, property: Some(&property), deleted: true };
-        let events = self.list_all(staff, calendar, q).await?;
+        let events = self.list_all(staff, at, q).await?;
         Ok(events.into_iter().filter_map(|e| Some((e.id.clone()?, e))).collect())
     }
 
@@ -184,17 +186,18 @@ impl GoogleCalendar {
     pub(super) async fn fetch(
         &self,
         staff: &StaffMember,
-        calendar: &str,
+        at: &Route,
         a: &Appointment,
     ) -> Result<Option<Event>, CalendarError> {
         let id = event_id(a);
         let id = &id;
         let got = self
-            .call(staff, calendar, |d| async move {
+            .call(staff, at, |d| async move {
                 let mut d = d;
-                self.hub
+                at.who
+                    .hub
                     .events()
-                    .get(&path_segment(calendar), &path_segment(id))
+                    .get(&path_segment(&at.calendar), &path_segment(id))
                     .add_scope(Scope::Full)
                     .delegate(&mut d)
                     .doit()
@@ -212,12 +215,12 @@ impl GoogleCalendar {
     pub(super) async fn patch_if_match(
         &self,
         staff: &StaffMember,
-        calendar: &str,
+        at: &Route,
         id: &str,
         change: &Event,
         etag: Option<String>,
     ) -> Result<Event, Failure> {
-        let path = format!("calendars/{}/events/{}", path_segment(calendar), path_segment(id));
+        let path = format!("calendars/{}/events/{}", path_segment(&at.calendar), path_segment(id));
         let mut url = reqwest::Url::parse(&format!("{}/{path}", self.api_base.trim_end_matches('/')))
             .map_err(|e| Failure::new(0, "config", connect_error(format!("GOOGLE_API_BASE: {e}"))))?;
         url.query_pairs_mut().append_pair("sendUpdates", "none");
@@ -226,10 +229,17 @@ impl GoogleCalendar {
         let mut body = serde_json::to_value(change).expect("event serializes");
         google_calendar3::common::remove_json_null_values(&mut body);
         self.guard
-            .run(SCOPE, |_| {
+            .run(&at.who, |_| {
                 let (url, body, etag) = (url.clone(), body.clone(), etag.clone());
                 async move {
-                    let token = self.guard.token(SCOPE).await.map_err(|error| Failure::new(401, "token", error))?;
+                    let token = at.who.tokens.token().await.map_err(|error| match error {
+                        CalendarError::Access { detail, .. } => Failure::new(
+                            400,
+                            "reconnect",
+                            CalendarError::Access { staff: staff.id.to_string(), detail },
+                        ),
+                        other => Failure::new(0, "token", other),
+                    })?;
                     let mut request = self.http.patch(url).bearer_auth(token).json(&body);
                     if let Some(etag) = etag {
                         request = request.header("if-match", etag);
@@ -247,7 +257,7 @@ impl GoogleCalendar {
                         });
                     }
                     let reason = value["error"]["errors"][0]["reason"].as_str().unwrap_or_default().to_string();
-                    let error = classify(staff.id.as_str(), calendar, &self.service_account, status, &reason, "");
+                    let error = classify(staff.id.as_str(), &at.calendar, &at.who, status, &reason, "");
                     Err(Failure { retry_after, ..Failure::new(status, &reason, error) })
                 }
             })

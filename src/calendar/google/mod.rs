@@ -1,6 +1,8 @@
 //! The `google` backend (SPEC §6): each staff member's Google calendar, through a service account
-//! (`yup-oauth2`, honouring the key's `token_uri`) and `google-calendar3` (base URL overridable with
-//! `GOOGLE_API_BASE`, which must end in `calendar/v3/`).
+//! (`yup-oauth2`, honouring the key's `token_uri`) or the staff member's own Google account
+//! connected through OAuth ([`oauth`], [`access`]; issue #16), and `google-calendar3` (base URL
+//! overridable with `GOOGLE_API_BASE`, which must end in `calendar/v3/`). [`route`] picks who each
+//! call is made as; everything below behaves the same for both.
 //!
 //! - Busy time: one `freeBusy` query for all calendars a search needs ([`busy`]), cached ≤ 30 s for
 //!   slot search, asked again for every booking. It includes our own events; the booking service
@@ -14,26 +16,32 @@
 //! - Every call goes through [`call::Guard`]: rate limit, circuit breaker, token refresh, retries.
 //! - Reading and writing single events lives in `events`.
 
+mod access;
 mod busy;
 mod call;
 mod events;
+pub mod oauth;
+mod route;
 
-use std::collections::HashMap;
+pub use access::{Connection, Connections, token_context};
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use dashmap::DashMap;
-use google_calendar3::api::{Event, Scope};
+use google_calendar3::api::Event;
 use google_calendar3::hyper_rustls::HttpsConnector;
 use google_calendar3::hyper_util::client::legacy::Client;
 use google_calendar3::hyper_util::client::legacy::connect::HttpConnector;
 use google_calendar3::hyper_util::rt::TokioExecutor;
 use google_calendar3::{CalendarHub, hyper_rustls, yup_oauth2};
 
+use self::access::{Principal, ServiceTokens};
 use self::busy::BusyCache;
 use self::call::{Failure, Guard, RetryAfter, classify, code_and_reason};
+use self::route::{Route, Users};
 use super::{Calendar, CalendarError, EventState, Freshness};
 use crate::domain::{Appointment, Business, Interval, PhoneNumber, StaffMember};
 
@@ -43,9 +51,12 @@ pub(crate) const APPOINTMENT_PROPERTY: &str = "appointment_id";
 pub(crate) const SCOPE: &str = "https://www.googleapis.com/auth/calendar";
 const DEFAULT_BASE: &str = "https://www.googleapis.com/calendar/v3/";
 
-/// Google Calendar through a service account.
+/// The HTTP client every hub shares.
+type HyperClient = Client<HttpsConnector<HttpConnector>, google_calendar3::common::Body>;
+
+/// Google Calendar through a service account and/or connected user accounts.
 pub struct GoogleCalendar {
-    hub: CalendarHub<HttpsConnector<HttpConnector>>,
+    client: HyperClient,
     business: Arc<Business>,
     guard: Guard,
     cache: BusyCache,
@@ -53,7 +64,10 @@ pub struct GoogleCalendar {
     etags: DashMap<String, String>,
     api_base: String,
     http: reqwest::Client,
-    service_account: String,
+    /// The service account, when `GOOGLE_SERVICE_ACCOUNT_FILE` is set.
+    service: Option<Arc<Principal>>,
+    /// Connected user accounts, when `GOOGLE_OAUTH_CLIENT_FILE` is set.
+    users: Option<Users>,
 }
 
 /// What stays unencoded in a path segment: RFC 3986's unreserved characters (and `@`, common in
@@ -74,15 +88,21 @@ fn connect_error(e: impl std::fmt::Display) -> CalendarError {
     CalendarError::Unavailable(format!("cannot set up Google Calendar: {e}"))
 }
 
-fn calendar_of(staff: &StaffMember) -> Result<&str, CalendarError> {
-    staff.calendar_id.as_deref().ok_or_else(|| CalendarError::Access {
-        staff: staff.id.to_string(),
-        detail: "no calendar_id in the config for this staff member".into(),
-    })
-}
-
 /// A failed google-calendar3 call on `calendar`, classified.
-fn failure(staff: &StaffMember, calendar: &str, account: &str, e: google_calendar3::Error) -> Failure {
+fn failure(staff: &StaffMember, calendar: &str, account: &Principal, e: google_calendar3::Error) -> Failure {
+    // A connected account's token source failed: it says what it means.
+    if let google_calendar3::Error::MissingToken(inner) = &e
+        && let Some(error) = inner.downcast_ref::<CalendarError>()
+    {
+        return match error {
+            CalendarError::Access { detail, .. } => Failure::new(
+                400,
+                "reconnect",
+                CalendarError::Access { staff: staff.id.to_string(), detail: detail.clone() },
+            ),
+            other => Failure::new(0, "token", other.clone()),
+        };
+    }
     let (code, reason) = code_and_reason(&e);
     let detail = if code == 0 || reason == "invalid_grant" { e.to_string() } else { String::new() };
     Failure::new(code, &reason, classify(staff.id.as_str(), calendar, account, code, &reason, &detail))
@@ -101,17 +121,9 @@ fn is_ours(e: &Event) -> bool {
 }
 
 impl GoogleCalendar {
-    /// Reads the service-account key and builds the client; `api_base` overrides Google's URL.
-    pub async fn connect(
-        key_file: &Path,
-        api_base: Option<&str>,
-        business: Arc<Business>,
-    ) -> Result<Self, CalendarError> {
-        let key = yup_oauth2::read_service_account_key(key_file)
-            .await
-            .map_err(|e| connect_error(format!("GOOGLE_SERVICE_ACCOUNT_FILE {}: {e}", key_file.display())))?;
-        let service_account = key.client_email.clone();
-        let auth = yup_oauth2::ServiceAccountAuthenticator::builder(key).build().await.map_err(connect_error)?;
+    /// The backend without any principal yet: add the service account ([`Self::connect`]) and/or
+    /// connected accounts ([`Self::with_oauth`]). `api_base` overrides Google's URL.
+    pub fn new(api_base: Option<&str>, business: Arc<Business>) -> Result<Self, CalendarError> {
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_native_roots()
             .map_err(connect_error)?
@@ -119,24 +131,47 @@ impl GoogleCalendar {
             .enable_http1()
             .build();
         let client = Client::builder(TokioExecutor::new()).build(connector);
-        let mut hub = CalendarHub::new(client, auth.clone());
         let api_base = match api_base {
             Some(base) if base.ends_with('/') => base.to_string(),
             Some(base) => format!("{base}/"),
             None => DEFAULT_BASE.to_string(),
         };
-        hub.base_url(api_base.clone());
         let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().map_err(connect_error)?;
         Ok(Self {
-            hub,
+            client,
             business,
-            guard: Guard::new(auth),
+            guard: Guard::new(),
             cache: BusyCache::new(busy::DEFAULT_TTL),
             etags: DashMap::new(),
             api_base,
             http,
-            service_account,
+            service: None,
+            users: None,
         })
+    }
+
+    /// Reads the service-account key and builds the client; `api_base` overrides Google's URL.
+    pub async fn connect(
+        key_file: &Path,
+        api_base: Option<&str>,
+        business: Arc<Business>,
+    ) -> Result<Self, CalendarError> {
+        Self::new(api_base, business)?.with_service_account(key_file).await
+    }
+
+    /// Adds the service account whose JSON key is `key_file`.
+    pub async fn with_service_account(mut self, key_file: &Path) -> Result<Self, CalendarError> {
+        let key = yup_oauth2::read_service_account_key(key_file)
+            .await
+            .map_err(|e| connect_error(format!("GOOGLE_SERVICE_ACCOUNT_FILE {}: {e}", key_file.display())))?;
+        let name = key.client_email.clone();
+        let auth = yup_oauth2::ServiceAccountAuthenticator::builder(key).build().await.map_err(connect_error)?;
+        let mut hub = CalendarHub::new(self.client.clone(), auth.clone());
+        hub.base_url(self.api_base.clone());
+        let tokens = Arc::new(ServiceTokens(auth));
+        let limiter = call::limiter(self.guard.rate());
+        self.service = Some(Arc::new(Principal { name, oauth: false, hub, tokens, limiter }));
+        Ok(self)
     }
 
     /// How long slot search may reuse a busy-time answer (at most 30 s; zero = never).
@@ -145,9 +180,12 @@ impl GoogleCalendar {
         self
     }
 
-    /// Client-side request rate (default 9/s, under the service account's 600/min quota).
+    /// Client-side request rate per account (default 9/s, under Google's 600/min per user).
     pub fn with_rate_limit(mut self, per_second: u32) -> Self {
         self.guard.set_rate(per_second);
+        if let Some(service) = self.service.as_mut().and_then(Arc::get_mut) {
+            service.limiter = call::limiter(per_second);
+        }
         self
     }
 
@@ -157,20 +195,20 @@ impl GoogleCalendar {
         self
     }
 
-    /// Runs one google-calendar3 call on `calendar` under the guard.
+    /// Runs one google-calendar3 call on `at`'s calendar under the guard, as `at`'s principal.
     async fn call<T, Fut>(
         &self,
         staff: &StaffMember,
-        calendar: &str,
+        at: &Route,
         make: impl Fn(RetryAfter) -> Fut,
     ) -> Result<T, Failure>
     where
         Fut: std::future::Future<Output = Result<T, google_calendar3::Error>>,
     {
         self.guard
-            .run(SCOPE, |hint| {
+            .run(&at.who, |hint| {
                 let fut = make(RetryAfter(hint));
-                async move { fut.await.map_err(|e| failure(staff, calendar, &self.service_account, e)) }
+                async move { fut.await.map_err(|e| failure(staff, &at.calendar, &at.who, e)) }
             })
             .await
     }
@@ -184,74 +222,16 @@ impl Calendar for GoogleCalendar {
         range: Interval,
         freshness: Freshness,
     ) -> Vec<Result<Vec<Interval>, CalendarError>> {
-        let mut answers: Vec<Option<Result<Vec<Interval>, CalendarError>>> = staff
-            .iter()
-            .map(|m| match calendar_of(m) {
-                Err(e) => Some(Err(e)),
-                Ok(cal) if freshness == Freshness::MayBeCached => self.cache.get(cal, range).map(Ok),
-                Ok(_) => None,
-            })
-            .collect();
-        let mut wanted: Vec<String> = staff
-            .iter()
-            .zip(&answers)
-            .filter(|(_, a)| a.is_none())
-            .filter_map(|(m, _)| m.calendar_id.clone())
-            .collect();
-        wanted.sort();
-        wanted.dedup();
-        if wanted.is_empty() {
-            return answers.into_iter().map(|a| a.expect("answered")).collect();
-        }
-        // Who to name in errors about a whole query.
-        let first = staff.iter().find(|m| m.calendar_id.is_some()).expect("some calendar");
-        let queries = busy::queries(&wanted, range);
-        let replies = futures::future::join_all(queries.iter().map(|q| {
-            self.call(first, "freeBusy", move |d| async move {
-                let mut d = d;
-                self.hub.freebusy().query(q.clone()).add_scope(Scope::Full).delegate(&mut d).doit().await
-            })
-        }))
-        .await;
-        // Per calendar: every piece of time must have answered.
-        let mut found: HashMap<&str, Result<Vec<Interval>, CalendarError>> = HashMap::new();
-        for (m, answer) in staff.iter().zip(answers.iter_mut()) {
-            if answer.is_some() {
-                continue;
-            }
-            let cal = m.calendar_id.as_deref().expect("wanted has a calendar");
-            let result = found
-                .entry(cal)
-                .or_insert_with(|| {
-                    let (mut all, mut reported) = (Vec::new(), false);
-                    for reply in &replies {
-                        let (_, r) = reply.as_ref().map_err(|f| f.error.clone())?;
-                        if r.calendars.as_ref().is_some_and(|c| c.contains_key(cal)) {
-                            reported = true;
-                            all.extend(busy::calendar_busy(r, cal, m.id.as_str(), &self.service_account)?);
-                        }
-                    }
-                    if !reported {
-                        return Err(CalendarError::Access {
-                            staff: m.id.to_string(),
-                            detail: format!("Google did not report calendar {cal:?}"),
-                        });
-                    }
-                    self.cache.put(cal, range, all.clone());
-                    Ok(all)
-                })
-                .clone();
-            *answer = Some(result.map_err(|e| match e {
-                CalendarError::Access { detail, .. } => CalendarError::Access { staff: m.id.to_string(), detail },
-                other => other,
-            }));
-        }
-        answers.into_iter().map(|a| a.expect("answered")).collect()
+        self.busy_of(staff, range, freshness).await
+    }
+
+    fn connections_changed(&self) {
+        GoogleCalendar::connections_changed(self);
     }
 
     async fn event_state(&self, staff: &StaffMember, appointment: &Appointment) -> Result<EventState, CalendarError> {
-        let calendar = calendar_of(staff)?;
-        let event = self.fetch(staff, calendar, appointment).await?;
+        let at = &self.route(staff).await?;
+        let event = self.fetch(staff, at, appointment).await?;
         Ok(self.state_of(event.as_ref(), appointment))
     }
 
@@ -262,10 +242,10 @@ impl Calendar for GoogleCalendar {
         appointments: &[Appointment],
     ) -> Vec<Result<EventState, CalendarError>> {
         let Some(earliest) = appointments.iter().map(|a| a.start).min() else { return Vec::new() };
-        let found = match calendar_of(staff) {
+        let found = match self.route(staff).await {
             // Staff rarely move an appointment more than a week earlier; one that is not in the
             // list is read on its own below.
-            Ok(calendar) => self.events_of_customer(staff, calendar, phone, earliest - chrono::Duration::days(7)).await,
+            Ok(at) => self.events_of_customer(staff, &at, phone, earliest - chrono::Duration::days(7)).await,
             Err(e) => Err(e),
         };
         let found = match found {
@@ -287,10 +267,10 @@ impl Calendar for GoogleCalendar {
         staff: &StaffMember,
         appointment: &Appointment,
     ) -> Result<Option<String>, CalendarError> {
-        let calendar = calendar_of(staff)?;
+        let at = &self.route(staff).await?;
         let event = &self.event(appointment);
-        let inserted = self.insert(staff, calendar, event).await;
-        self.cache.forget(calendar);
+        let inserted = self.insert(staff, at, event).await;
+        self.cache.forget(&at.calendar);
         match inserted {
             Ok(e) => {
                 if let Some(etag) = e.etag {
@@ -303,7 +283,7 @@ impl Calendar for GoogleCalendar {
         }
         // Google has no conditional insert: look again, and if someone else's event overlaps
         // ours now, take ours back out (SPEC §6).
-        if self.others_in(staff, calendar, appointment.interval()).await? {
+        if self.others_in(staff, at, appointment.interval()).await? {
             self.cancel_event(staff, appointment).await?;
             return Err(CalendarError::Conflict);
         }
@@ -311,16 +291,16 @@ impl Calendar for GoogleCalendar {
     }
 
     async fn move_event(&self, staff: &StaffMember, appointment: &Appointment) -> Result<(), CalendarError> {
-        let calendar = calendar_of(staff)?;
+        let at = &self.route(staff).await?;
         let full = self.event(appointment);
         let id = event_id(appointment);
         let change = Event { start: full.start, end: full.end, summary: full.summary, ..Event::default() };
-        self.cache.forget(calendar);
+        self.cache.forget(&at.calendar);
         let etag = self.etags.get(&id).map(|e| e.clone());
-        let moved = match self.patch_if_match(staff, calendar, &id, &change, etag).await {
+        let moved = match self.patch_if_match(staff, at, &id, &change, etag).await {
             // Someone changed the event since we read it: read it again and re-apply (ERR).
-            Err(f) if f.code == 412 => match self.fetch(staff, calendar, appointment).await? {
-                Some(fresh) => self.patch_if_match(staff, calendar, &id, &change, fresh.etag).await,
+            Err(f) if f.code == 412 => match self.fetch(staff, at, appointment).await? {
+                Some(fresh) => self.patch_if_match(staff, at, &id, &change, fresh.etag).await,
                 // Deleted meanwhile: nothing left to move.
                 None => Err(f),
             },
@@ -338,10 +318,10 @@ impl Calendar for GoogleCalendar {
     }
 
     async fn cancel_event(&self, staff: &StaffMember, appointment: &Appointment) -> Result<(), CalendarError> {
-        let calendar = calendar_of(staff)?;
+        let at = &self.route(staff).await?;
         let id = &event_id(appointment);
-        let deleted = self.delete(staff, calendar, id).await;
-        self.cache.forget(calendar);
+        let deleted = self.delete(staff, at, id).await;
+        self.cache.forget(&at.calendar);
         self.etags.remove(id);
         match deleted {
             // Already gone (404/410): what we wanted.
@@ -352,7 +332,8 @@ impl Calendar for GoogleCalendar {
     }
 
     async fn check_write(&self, staff: &StaffMember) -> Result<(), CalendarError> {
-        let calendar = calendar_of(staff)?;
+        let at = &self.route(staff).await?;
+        let calendar = &at.calendar;
         let start = chrono::Utc::now() + chrono::Duration::days(1);
         let id = &format!("check{}", uuid::Uuid::new_v4().simple());
         let probe = &Event {
@@ -367,15 +348,16 @@ impl Calendar for GoogleCalendar {
             CalendarError::Access { staff, .. } => CalendarError::Access {
                 staff,
                 detail: format!(
-                    "can read but not write calendar {calendar:?} (HTTP {} {}): share it with {} with \
-                     \"Make changes to events\"",
-                    f.code, f.reason, self.service_account
+                    "can read but not write calendar {calendar:?} (HTTP {} {}): {}",
+                    f.code,
+                    f.reason,
+                    at.who.share_hint(calendar)
                 ),
             },
             other => other,
         };
-        self.insert(staff, calendar, probe).await.map_err(write_access)?;
-        self.delete(staff, calendar, id).await.map_err(write_access)?;
+        self.insert(staff, at, probe).await.map_err(write_access)?;
+        self.delete(staff, at, id).await.map_err(write_access)?;
         Ok(())
     }
 }

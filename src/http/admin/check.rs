@@ -15,6 +15,7 @@ pub(crate) struct CheckPage {
     pub checks: Vec<Check>,
     pub failed: usize,
     pub warned: usize,
+    pub google: super::google::Card,
 }
 
 impl CheckPage {
@@ -38,5 +39,6 @@ pub(super) async fn page(req: HttpRequest) -> HttpResponse {
     };
     let failed = checks.iter().filter(|c| c.verdict == Verdict::Fail).count();
     let warned = checks.iter().filter(|c| c.verdict == Verdict::Warn).count();
-    render_page(&console, &auth, CheckPage { nav: nav(&console, &auth.principal), checks, failed, warned })
+    let google = super::google::card(&console, &auth.principal).await;
+    render_page(&console, &auth, CheckPage { nav: nav(&console, &auth.principal), checks, failed, warned, google })
 }

@@ -13,6 +13,7 @@ mod charts;
 mod check;
 pub(crate) mod conversations;
 mod customers;
+pub(crate) mod google;
 mod login;
 pub(crate) mod stats;
 pub(crate) mod style;
@@ -46,6 +47,8 @@ pub struct AdminConsole {
     try_it: Option<crate::chat::ChatService>,
     /// The set-up checks, when this server has them (`serve` does).
     setup: Option<crate::setup::Setup>,
+    /// Connecting staff members' own Google calendars, when set up.
+    google: Option<crate::booking::google::GoogleConnector>,
     /// Customer-link page loads per address (guessing links is rate limited).
     guesses: std::sync::Arc<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>,
 }
@@ -56,7 +59,7 @@ impl AdminConsole {
     pub fn new(accounts: Accounts, booking: BookingService, store: Store, secure: bool) -> Self {
         let per_minute = std::num::NonZeroU32::new(LINK_LOADS_PER_MINUTE).expect("not zero");
         let guesses = std::sync::Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute)));
-        Self { accounts, booking, store, secure, setup: None, try_it: None, guesses }
+        Self { accounts, booking, store, secure, setup: None, try_it: None, google: None, guesses }
     }
 
     /// Lets the try-it box talk to `chat` (built on a throwaway database).
@@ -68,6 +71,12 @@ impl AdminConsole {
     /// Shows `setup`'s checks on the set-up page.
     pub fn with_setup(mut self, setup: crate::setup::Setup) -> Self {
         self.setup = Some(setup);
+        self
+    }
+
+    /// Lets staff connect their own Google calendars through `google`.
+    pub fn with_google(mut self, google: Option<crate::booking::google::GoogleConnector>) -> Self {
+        self.google = google;
         self
     }
 
@@ -130,6 +139,12 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
             .route("/check", web::get().to(check::page))
             .route("/try", web::get().to(try_it::page))
             .route("/try", web::post().to(try_it::say))
+            .route("/google", web::get().to(google::page))
+            .route("/google/connect", web::post().to(google::connect))
+            .route("/google/callback", web::get().to(google::callback))
+            .route("/google/pick", web::get().to(google::pick_form))
+            .route("/google/pick", web::post().to(google::pick))
+            .route("/google/disconnect", web::post().to(google::disconnect))
             .route("/customers", web::get().to(customers::list))
             .route("/customers/{phone}", web::get().to(customers::page))
             .route("/conversations", web::get().to(conversations::list))
