@@ -3,12 +3,21 @@
 //! `scope`, expiry), events insert/get/list/patch/delete (base32hex ids, 409 duplicates including
 //! tombstones, 410 after delete, etags and 412, paging, timeMin/timeMax overlap, showDeleted,
 //! privateExtendedProperty), freeBusy (opaque, non-cancelled, merged, per-calendar notFound), and
-//! fault injection (status, reason, Retry-After, delay) in front of calendar calls.
+//! fault injection (status, reason, Retry-After, delay) in front of calendar calls. [`oauth`] adds
+//! Google's OAuth endpoints for user accounts (consent, code and refresh grants, revocation,
+//! calendarList); a user's token reaches only that user's calendars, the service account's only
+//! the calendars shared with it.
+
 
 // Handlers return ready-made error responses through `Result`; their size does not matter here.
 #![allow(clippy::result_large_err)]
 
+mod oauth;
+#[allow(unused_imports)]
+pub use oauth::{CLIENT_ID, OAuthFault};
+
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -43,7 +52,10 @@ struct Calendar {
 #[derive(Default)]
 struct State {
     calendars: HashMap<String, Calendar>,
-    tokens: HashSet<String>,
+    /// Live access tokens and who they belong to (`SERVICE_ACCOUNT` or a user's address).
+    tokens: HashMap<String, String>,
+    /// OAuth users, codes, refresh tokens and faults.
+    oauth: oauth::OAuthState,
     faults: VecDeque<Fault>,
     requests: Vec<String>,
     next: u64,
@@ -88,8 +100,14 @@ struct Shared {
     token_uri: String,
 }
 
+/// Who the service account's tokens belong to.
+const SERVICE_ACCOUNT: &str = "service-account";
+
 async fn token(form: web::Form<HashMap<String, String>>, shared: web::Data<Shared>) -> HttpResponse {
     let bad = |d: &str| HttpResponse::BadRequest().json(json!({"error": "invalid_grant", "error_description": d}));
+    if matches!(form.get("grant_type").map(String::as_str), Some("authorization_code" | "refresh_token")) {
+        return oauth::grant(&form, &shared).await;
+    }
     if form.get("grant_type").map(String::as_str) != Some("urn:ietf:params:oauth:grant-type:jwt-bearer") {
         return HttpResponse::BadRequest().json(json!({"error": "unsupported_grant_type"}));
     }
@@ -142,26 +160,40 @@ async fn token(form: web::Form<HashMap<String, String>>, shared: web::Data<Share
     let mut state = shared.state.lock().unwrap();
     state.next += 1;
     let token = format!("emu-token-{}", state.next);
-    state.tokens.insert(token.clone());
+    state.tokens.insert(token.clone(), SERVICE_ACCOUNT.to_string());
     state.issued += 1;
     HttpResponse::Ok().json(json!({"access_token": token, "expires_in": 3599, "token_type": "Bearer"}))
 }
 
-/// Authorization and injected faults, in front of every calendar call.
-async fn gate(req: &HttpRequest, shared: &Shared) -> Result<(), HttpResponse> {
-    let fault = {
+impl State {
+    /// Whether `principal` can see `calendar`: a user their own calendars, the service account
+    /// those shared with it.
+    fn may_use(&self, principal: &str, calendar: &str) -> bool {
+        match self.oauth.owner_of(calendar) {
+            Some(owner) => owner == principal,
+            None => principal == SERVICE_ACCOUNT && self.calendars.contains_key(calendar),
+        }
+    }
+}
+
+/// Authorization and injected faults, in front of every calendar call; returns who is calling.
+async fn gate(req: &HttpRequest, shared: &Shared) -> Result<String, HttpResponse> {
+    let (principal, fault) = {
         let mut state = shared.state.lock().unwrap();
         state.requests.push(format!("{} {}", req.method(), req.path()));
-        let authorized = req
+        let principal = req
             .headers()
             .get("authorization")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
-            .is_some_and(|t| state.tokens.contains(t));
-        if !authorized {
+            .and_then(|t| state.tokens.get(t).cloned());
+        let Some(principal) = principal else {
             return Err(error(401, "global", "authError", "Invalid Credentials"));
-        }
+        };
         let calendar = req.path().strip_prefix("/calendar/v3/calendars/").and_then(|rest| rest.split('/').next());
+        if calendar.is_some_and(|c| !state.may_use(&principal, &decode(c))) {
+            return Err(error(404, "global", "notFound", "Not Found"));
+        }
         if req.method() != actix_web::http::Method::GET
             && calendar.is_some_and(|c| state.read_only.contains(&decode(c)))
         {
@@ -172,7 +204,7 @@ async fn gate(req: &HttpRequest, shared: &Shared) -> Result<(), HttpResponse> {
                 "You need to have writer access to this calendar.",
             ));
         }
-        (state.latency, state.faults.pop_front())
+        (principal, (state.latency, state.faults.pop_front()))
     };
     let (latency, fault) = fault;
     if !latency.is_zero() {
@@ -195,7 +227,7 @@ async fn gate(req: &HttpRequest, shared: &Shared) -> Result<(), HttpResponse> {
             return Err(response);
         }
     }
-    Ok(())
+    Ok(principal)
 }
 
 fn with_calendar<T>(shared: &Shared, id: &str, f: impl FnOnce(&mut Calendar, &mut u64) -> T) -> Option<T> {
@@ -396,9 +428,10 @@ async fn list(req: HttpRequest, path: web::Path<String>, shared: web::Data<Share
 }
 
 async fn free_busy(req: HttpRequest, body: web::Json<Value>, shared: web::Data<Shared>) -> HttpResponse {
-    if let Err(r) = gate(&req, &shared).await {
-        return r;
-    }
+    let principal = match gate(&req, &shared).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
     let parse = |k: &str| body[k].as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|t| t.to_utc());
     let (Some(min), Some(max)) = (parse("timeMin"), parse("timeMax")) else {
         return error(400, "global", "required", "timeMin and timeMax are required");
@@ -412,7 +445,8 @@ async fn free_busy(req: HttpRequest, body: web::Json<Value>, shared: web::Data<S
     let mut calendars = Map::new();
     for item in body["items"].as_array().cloned().unwrap_or_default() {
         let id = item["id"].as_str().unwrap_or_default().to_string();
-        let busy = with_calendar(&shared, &id, |c, _| {
+        let visible = shared.state.lock().unwrap().may_use(&principal, &id);
+        let busy = if !visible { None } else { with_calendar(&shared, &id, |c, _| {
             let mut spans: Vec<(DateTime<Utc>, DateTime<Utc>)> = c
                 .events
                 .values()
@@ -430,7 +464,7 @@ async fn free_busy(req: HttpRequest, body: web::Json<Value>, shared: web::Data<S
                 }
             }
             merged
-        });
+        }) };
         calendars.insert(
             id,
             match busy {
@@ -494,6 +528,9 @@ impl GoogleEmulator {
             App::new()
                 .app_data(shared.clone())
                 .route("/token", web::post().to(token))
+                .route("/o/oauth2/auth", web::get().to(oauth::authorize))
+                .route("/revoke", web::post().to(oauth::revoke))
+                .route("/calendar/v3/users/me/calendarList", web::get().to(oauth::calendar_list))
                 .route("/calendar/v3/freeBusy", web::post().to(free_busy))
                 .route("/calendar/v3/calendars/{cal}/events", web::post().to(insert))
                 .route("/calendar/v3/calendars/{cal}/events", web::get().to(list))
