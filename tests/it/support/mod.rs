@@ -98,13 +98,15 @@ pub struct TestDb {
     _dir: Option<tempfile::TempDir>,
     /// Set for the google backend: services built by [`service`] keep their calendars here.
     pub google: Option<Arc<google_emulator::GoogleEmulator>>,
+    /// With the google backend: connect each staff calendar through OAuth, not the service account.
+    pub oauth: bool,
 }
 
 impl TestDb {
     pub async fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().unwrap();
         let url = sqlite_url(&dir.path().join("test.db"));
-        TestDb { url, label: "sqlite", _dir: Some(dir), google: None }
+        TestDb { url, label: "sqlite", _dir: Some(dir), google: None, oauth: false }
     }
 
     /// A new schema in `TEST_DATABASE_URL`'s database, or `None` when it is not set.
@@ -117,7 +119,7 @@ impl TestDb {
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut conn).await.unwrap();
         let sep = if base.contains('?') { '&' } else { '?' };
         let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-        Some(TestDb { url, label: "postgres", _dir: None, google: None })
+        Some(TestDb { url, label: "postgres", _dir: None, google: None, oauth: false })
     }
 
     /// SQLite always, PostgreSQL too when configured.
@@ -135,11 +137,20 @@ impl TestDb {
         db
     }
 
-    /// Every database with the local backend, and SQLite with the google backend: the booking
-    /// service must behave the same on each.
+    /// SQLite with the google backend, each staff calendar connected through OAuth.
+    pub async fn sqlite_google_oauth() -> TestDb {
+        let mut db = TestDb::sqlite_google().await;
+        db.label = "sqlite+google-oauth";
+        db.oauth = true;
+        db
+    }
+
+    /// Every database with the local backend, and SQLite with the google backend (service account
+    /// and OAuth): the booking service must behave the same on each.
     pub async fn all_backends() -> Vec<TestDb> {
         let mut dbs = TestDb::all().await;
         dbs.push(TestDb::sqlite_google().await);
+        dbs.push(TestDb::sqlite_google_oauth().await);
         dbs
     }
 
@@ -153,6 +164,18 @@ impl TestDb {
 pub async fn service(db: &TestDb, mut biz: Business, now: DateTime<Utc>) -> BookingService {
     let calendar: Arc<dyn appointment_setter::calendar::Calendar> = match &db.google {
         None => Arc::new(LocalCalendar),
+        Some(emu) if db.oauth => {
+            let dir = db._dir.as_ref().expect("sqlite dir").path();
+            let store = db.store().await;
+            let clock: Arc<dyn appointment_setter::clock::Clock> = Arc::new(FixedClock(now));
+            let b = google_oauth::backend(emu, dir, &store, Arc::new(biz.clone()), clock, None);
+            for staff in &biz.staff {
+                let email = format!("{}@gmail.test", staff.id);
+                emu.add_user(&email, &[]);
+                google_oauth::connect(emu, &b.connector, staff.id.as_str(), &email).await;
+            }
+            b.calendar
+        }
         Some(emu) => {
             for staff in &mut biz.staff {
                 let id = format!("{}@staff.test", staff.id);
@@ -227,6 +250,7 @@ pub mod console_server;
 pub mod fake_llm;
 pub mod fake_telnyx;
 pub mod google_emulator;
+pub mod google_oauth;
 pub mod smtp_sink;
 pub mod webhooks;
 
