@@ -27,6 +27,7 @@ mod email;
 mod events;
 mod google_backend;
 mod google_emulator;
+mod google_oauth;
 mod google_resilience;
 mod google_staff_edits;
 mod guided;

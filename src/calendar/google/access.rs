@@ -10,7 +10,9 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 
 use async_trait::async_trait;
 use google_calendar3::CalendarHub;
@@ -21,6 +23,7 @@ use google_calendar3::yup_oauth2;
 use super::call::Limiter;
 use super::oauth::{AccessToken, OAuthClient, OAuthError};
 use crate::calendar::CalendarError;
+use crate::clock::Clock;
 use crate::secrets::SecretBox;
 
 /// The hub type every principal uses.
@@ -137,7 +140,9 @@ pub(super) struct UserTokens {
     client: Arc<OAuthClient>,
     secrets: Arc<SecretBox>,
     connections: Arc<dyn Connections>,
-    current: RwLock<Option<(u64, AccessToken)>>,
+    clock: Arc<dyn Clock>,
+    /// The token in use: its generation, the bearer token, when Google stops accepting it.
+    current: RwLock<Option<(u64, String, DateTime<Utc>)>>,
     generation: AtomicU64,
     refreshing: tokio::sync::Mutex<()>,
     lost: AtomicBool,
@@ -149,8 +154,10 @@ impl UserTokens {
         client: Arc<OAuthClient>,
         secrets: Arc<SecretBox>,
         connections: Arc<dyn Connections>,
+        clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
+            clock,
             email: connection.email.clone(),
             sealed: connection.sealed_refresh_token.clone(),
             client,
@@ -180,9 +187,12 @@ impl UserTokens {
     /// The cached token and its generation, if it is still good for a while.
     fn cached(&self) -> (u64, Option<String>) {
         let current = self.current.read().expect("token cache");
+        let early = chrono::Duration::from_std(EARLY).expect("a minute");
         match &*current {
-            Some((generation, t)) if t.expires_at > Instant::now() + EARLY => (*generation, Some(t.secret.clone())),
-            Some((generation, _)) => (*generation, None),
+            Some((generation, secret, expires)) if *expires > self.clock.now() + early => {
+                (*generation, Some(secret.clone()))
+            }
+            Some((generation, ..)) => (*generation, None),
             None => (0, None),
         }
     }
@@ -190,11 +200,11 @@ impl UserTokens {
     /// Refreshes unless someone else did since generation `seen`; returns the token to use.
     async fn refresh_after(&self, seen: u64) -> Result<String, CalendarError> {
         let _one = self.refreshing.lock().await;
-        if let Some((generation, t)) = &*self.current.read().expect("token cache")
+        if let Some((generation, secret, _)) = &*self.current.read().expect("token cache")
             && *generation != seen
         {
             // Another caller refreshed while we waited: theirs is the newest token there is.
-            return Ok(t.secret.clone());
+            return Ok(secret.clone());
         }
         if self.lost.load(Ordering::SeqCst) {
             return Err(self.lost_error());
@@ -216,8 +226,7 @@ impl UserTokens {
         match refreshed {
             Ok(token) => {
                 let secret = token.secret.clone();
-                let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
-                *self.current.write().expect("token cache") = Some((generation, token));
+                self.prime(token);
                 Ok(secret)
             }
             Err(OAuthError::InvalidGrant(why)) => {
@@ -238,7 +247,9 @@ impl UserTokens {
     /// Uses `token` (from a code exchange) until it expires.
     pub(super) fn prime(&self, token: AccessToken) {
         let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
-        *self.current.write().expect("token cache") = Some((generation, token));
+        let lifetime = chrono::Duration::from_std(token.lifetime).unwrap_or(chrono::Duration::hours(1));
+        let expires = self.clock.now() + lifetime;
+        *self.current.write().expect("token cache") = Some((generation, token.secret, expires));
     }
 }
 
@@ -252,7 +263,7 @@ impl Tokens for UserTokens {
     }
 
     fn generation(&self) -> u64 {
-        self.current.read().expect("token cache").as_ref().map_or(0, |(generation, _)| *generation)
+        self.current.read().expect("token cache").as_ref().map_or(0, |(generation, ..)| *generation)
     }
 
     async fn refresh(&self, seen: u64) -> Result<(), CalendarError> {

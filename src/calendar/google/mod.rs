@@ -68,6 +68,8 @@ pub struct GoogleCalendar {
     service: Option<Arc<Principal>>,
     /// Connected user accounts, when `GOOGLE_OAUTH_CLIENT_FILE` is set.
     users: Option<Users>,
+    /// When access tokens expire is judged by this clock.
+    clock: Arc<dyn crate::clock::Clock>,
 }
 
 /// What stays unencoded in a path segment: RFC 3986's unreserved characters (and `@`, common in
@@ -147,6 +149,7 @@ impl GoogleCalendar {
             http,
             service: None,
             users: None,
+            clock: Arc::new(crate::clock::SystemClock),
         })
     }
 
@@ -172,6 +175,12 @@ impl GoogleCalendar {
         let limiter = call::limiter(self.guard.rate());
         self.service = Some(Arc::new(Principal { name, oauth: false, hub, tokens, limiter }));
         Ok(self)
+    }
+
+    /// Judges access-token expiry by `clock` (tests move it on; the default is the system clock).
+    pub fn with_token_clock(mut self, clock: Arc<dyn crate::clock::Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// How long slot search may reuse a busy-time answer (at most 30 s; zero = never).

@@ -6,12 +6,12 @@
 //! Nothing here stores anything: callers keep the refresh token sealed (`secrets`) in the store.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use oauth2::basic::{BasicClient, BasicErrorResponseType};
 use oauth2::{
     AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge, PkceCodeVerifier,
-    RedirectUrl, RefreshToken, RequestTokenError, RevocationUrl, StandardRevocableToken, TokenResponse, TokenUrl,
+    RedirectUrl, RefreshToken, RequestTokenError, RevocationUrl, TokenResponse, TokenUrl,
 };
 use serde::Deserialize;
 
@@ -65,8 +65,8 @@ impl OAuthError {
 pub struct AccessToken {
     /// The bearer token (never log it).
     pub secret: String,
-    /// When Google stops accepting it.
-    pub expires_at: Instant,
+    /// How long Google accepts it from now.
+    pub lifetime: Duration,
 }
 
 /// What the code exchange gave.
@@ -196,7 +196,7 @@ fn token_error(e: RequestTokenError<Transport, oauth2::basic::BasicErrorResponse
 
 fn access(token: &oauth2::basic::BasicTokenResponse) -> AccessToken {
     let lifetime = token.expires_in().unwrap_or(Duration::from_secs(3600));
-    AccessToken { secret: token.access_token().secret().clone(), expires_at: Instant::now() + lifetime }
+    AccessToken { secret: token.access_token().secret().clone(), lifetime }
 }
 
 impl OAuthClient {
@@ -321,17 +321,29 @@ impl OAuthClient {
     }
 
     /// Revokes a refresh token at Google (already revoked or unknown counts as done).
+    ///
+    /// Sent with reqwest rather than the `oauth2` crate: the crate refuses a revocation endpoint
+    /// that is not https (`ConfigurationError::InsecureUrl`), which a loopback emulator is. The
+    /// request is Google's documented form POST (`token=…`, RFC 7009).
     pub async fn revoke(&self, refresh_token: &str) -> Result<(), OAuthError> {
-        let client = self.client("http://127.0.0.1/")?;
-        let http = Http(&self.http);
-        let token = StandardRevocableToken::RefreshToken(RefreshToken::new(refresh_token.to_string()));
-        let request = client.revoke_token(token).map_err(|e| OAuthError::Config(e.to_string()))?;
-        match request.request_async(&http).await {
-            Ok(()) => Ok(()),
+        let response = self
+            .http
+            .post(&self.revoke_uri)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(
+                oauth2::url::form_urlencoded::Serializer::new(String::new())
+                    .append_pair("token", refresh_token)
+                    .append_pair("token_type_hint", "refresh_token")
+                    .finish(),
+            )
+            .send()
+            .await
+            .map_err(|e| OAuthError::Unavailable(format!("revocation: {e}")))?;
+        match response.status().as_u16() {
+            200..=299 => Ok(()),
             // Google answers 400 invalid_token for a token it no longer knows: gone is what we wanted.
-            Err(RequestTokenError::ServerResponse(_)) => Ok(()),
-            Err(RequestTokenError::Request(e)) => Err(OAuthError::Unavailable(e.to_string())),
-            Err(e) => Err(OAuthError::Unavailable(e.to_string())),
+            400 => Ok(()),
+            status => Err(OAuthError::Unavailable(format!("revocation answered HTTP {status}"))),
         }
     }
 

@@ -76,7 +76,13 @@ impl GoogleCalendar {
         {
             return found.clone();
         }
-        let tokens = Arc::new(UserTokens::new(c, users.client.clone(), users.secrets.clone(), users.connections.clone()));
+        let tokens = Arc::new(UserTokens::new(
+            c,
+            users.client.clone(),
+            users.secrets.clone(),
+            users.connections.clone(),
+            self.clock.clone(),
+        ));
         let mut hub = CalendarHub::new(self.client.clone(), Bearer(tokens.clone()));
         hub.base_url(self.api_base.clone());
         let principal = Arc::new(Principal {

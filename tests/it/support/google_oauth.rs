@@ -45,6 +45,7 @@ pub fn backend(
             .unwrap()
             .with_oauth(client.clone(), secrets.clone(), Arc::new(connections))
             .with_busy_cache(std::time::Duration::ZERO)
+            .with_token_clock(clock.clone())
             .with_rate_limit(200),
     );
     let as_calendar: Arc<dyn Calendar> = calendar.clone();

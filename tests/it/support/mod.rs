@@ -154,6 +154,11 @@ impl TestDb {
         dbs
     }
 
+    /// The SQLite database's folder.
+    pub fn dir(&self) -> &std::path::Path {
+        self._dir.as_ref().expect("a SQLite test database").path()
+    }
+
     pub async fn store(&self) -> Store {
         Store::connect(&self.url).await.unwrap_or_else(|e| panic!("{}: {e}", self.label))
     }

@@ -241,6 +241,11 @@ impl GoogleEmulator {
         self.state.lock().unwrap().oauth.faults.extend(faults);
     }
 
+    /// Drops token-endpoint faults not yet used.
+    pub fn clear_grant_faults(&self) {
+        self.state.lock().unwrap().oauth.faults.clear();
+    }
+
     /// Lifetime of the access tokens issued from now on (seconds).
     pub fn set_token_lifetime(&self, seconds: i64) {
         self.state.lock().unwrap().oauth.lifetime = seconds;
