@@ -10,7 +10,7 @@ use crate::support;
 use appointment_setter::booking::{BookRequest, Tell};
 use appointment_setter::domain::{Actor, Channel};
 use appointment_setter::store::ConversationSave;
-use support::console_server::{Console, PASSWORD, csrf, start};
+use support::console_server::{Console, PASSWORD, csrf, start_google};
 use support::{chicago, phone, request_with};
 
 /// (method, pattern, who may use it without signing in: the reason).
@@ -40,6 +40,12 @@ const PRIVATE: &[(&str, &str)] = &[
     ("GET", "/admin/check"),
     ("GET", "/admin/try"),
     ("POST", "/admin/try"),
+    ("GET", "/admin/google"),
+    ("POST", "/admin/google/connect"),
+    ("GET", "/admin/google/callback"),
+    ("GET", "/admin/google/pick"),
+    ("POST", "/admin/google/pick"),
+    ("POST", "/admin/google/disconnect"),
     ("GET", "/admin/customers"),
     ("GET", "/admin/customers/{phone}"),
     ("GET", "/admin/conversations"),
@@ -94,6 +100,7 @@ fn concrete(pattern: &str, w: &World) -> String {
     pattern
         .replace("{id}", if pattern.contains("conversations") { "v3:bob-call" } else { &w.bob_appointment })
         .replace("{phone}", "%2B13125550162")
+        .replace("/admin/google/pick", "/admin/google/pick?account=miguel%40gmail.test")
 }
 
 struct World {
@@ -102,7 +109,10 @@ struct World {
 }
 
 async fn world() -> World {
-    let console = start(false).await;
+    let console = start_google(false).await;
+    for staff in ["sarah", "miguel"] {
+        console.connect_google(staff).await;
+    }
     let now = console.booking.now();
     let call = ConversationSave {
         id: "v3:bob-call",

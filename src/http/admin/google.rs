@@ -133,6 +133,8 @@ fn redirect_uri(req: &HttpRequest) -> String {
 }
 
 #[derive(Deserialize)]
+#[serde(default)]
+#[derive(Default)]
 pub(super) struct StaffForm {
     csrf: String,
     staff: String,
@@ -210,7 +212,8 @@ fn url_encode(text: &str) -> String {
     percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub(super) struct PickQuery {
     account: String,
     staff: Option<String>,

@@ -33,6 +33,8 @@ pub struct Console {
     pub accounts: Accounts,
     pub store: Store,
     pub clock: Arc<ManualClock>,
+    /// With [`start_google`]: the emulator and the connector (no staff connected yet).
+    pub google: Option<(Arc<super::google_emulator::GoogleEmulator>, appointment_setter::booking::google::GoogleConnector)>,
     _db: TestDb,
     /// The try-it box's throwaway database.
     _sandbox: TestDb,
@@ -50,17 +52,43 @@ pub struct Page {
 /// `owner@example.com` (owner) and `sarah@example.com` (staff: sarah), both with [`PASSWORD`],
 /// unless `empty`.
 pub async fn start(empty: bool) -> Console {
+    start_with(empty, false).await
+}
+
+/// As [`start`], on the google backend with OAuth only: each staff member has a Google account
+/// `<id>@gmail.test` in the emulator, none connected yet ([`Console::connect_google`]).
+pub async fn start_google(empty: bool) -> Console {
+    start_with(empty, true).await
+}
+
+async fn start_with(empty: bool, google: bool) -> Console {
     let db = TestDb::sqlite().await;
-    let config =
+    let mut config =
         Config::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml")).unwrap();
     let store = db.store().await;
     let clock = Arc::new(ManualClock::new(chicago(2026, 12, 7, 8, 0)));
+    if google {
+        for s in &mut config.business.staff {
+            s.calendar_id = None;
+        }
+    }
     let config = Arc::new(config);
     let business = Arc::new(config.business.clone());
     // Bound first: customer links in texts point at this server.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
-    let booking = BookingService::new(business.clone(), store.clone(), Arc::new(LocalCalendar), clock.clone())
+    let (calendar, google): (Arc<dyn appointment_setter::calendar::Calendar>, _) = if google {
+        let emu = Arc::new(super::google_emulator::GoogleEmulator::start(&[]).await);
+        for s in &business.staff {
+            emu.add_user(&format!("{}@gmail.test", s.id), &[]);
+        }
+        let as_clock: Arc<dyn appointment_setter::clock::Clock> = clock.clone();
+        let b = super::google_oauth::backend(&emu, db.dir(), &store, business.clone(), as_clock, None);
+        (b.calendar, Some((emu, b.connector)))
+    } else {
+        (Arc::new(LocalCalendar), None)
+    };
+    let booking = BookingService::new(business.clone(), store.clone(), calendar.clone(), clock.clone())
         .with_confirmations(Confirmations::writer(business.clone(), ConfirmationSettings::default()))
         .with_links(CustomerLinks::new(&[5u8; 32], &url));
     let secret = SessionSecret::from_bytes(&[9u8; 32]);
@@ -73,7 +101,8 @@ pub async fn start(empty: bool) -> Console {
             accounts.add_user(NewUser { email: email.into(), password: PASSWORD.into(), role, staff }).await.unwrap();
         }
     }
-    let setup = setup_of(&config, &db, store.clone());
+    let mut setup = setup_of(&config, &db, store.clone());
+    setup.calendar = calendar;
     // The try-it box: the guided dialog on a throwaway database, on the same clock.
     let sandbox = TestDb::sqlite().await;
     let sandbox_store = sandbox.store().await;
@@ -96,12 +125,13 @@ pub async fn start(empty: bool) -> Console {
         admin: Some(
             AdminConsole::new(accounts.clone(), booking.clone(), store.clone(), false)
                 .with_setup(setup)
-                .with_try_it(try_it),
+                .with_try_it(try_it)
+                .with_google(google.as_ref().map(|(_, c)| c.clone())),
         ),
     };
     let app = startup::start(store.clone(), parts).await.unwrap();
     tokio::spawn(app.run_until_stopped());
-    Console { url, booking, accounts, store, clock, _db: db, _sandbox: sandbox }
+    Console { url, booking, accounts, store, clock, google, _db: db, _sandbox: sandbox }
 }
 
 /// The set-up checks of this server: the seed config on the test database, the local calendar,
@@ -135,6 +165,12 @@ pub fn form(fields: &[(&str, &str)]) -> String {
 }
 
 impl Console {
+    /// Connects `staff`'s Google account `<staff>@gmail.test` (what the consent button does).
+    pub async fn connect_google(&self, staff: &str) {
+        let (emu, connector) = self.google.as_ref().expect("a console started with start_google");
+        super::google_oauth::connect(emu, connector, staff, &format!("{staff}@gmail.test")).await;
+    }
+
     async fn send(&self, r: reqwest::RequestBuilder, cookie: Option<&str>) -> Page {
         let r = match cookie {
             Some(c) => r.header("Cookie", format!("as_session={c}")),
