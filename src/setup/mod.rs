@@ -210,7 +210,11 @@ impl Setup {
         let read = self.calendar.busy(&staff, window, Freshness::Fresh).await;
         let mut out = Vec::new();
         for (member, read) in staff.iter().zip(read) {
-            let calendar = member.calendar_id.as_deref().unwrap_or("(no calendar_id)");
+            let connected = self.store.google().calendar_of(member.id.as_str()).await.ok().flatten();
+            let calendar = match &connected {
+                Some(c) => format!("{} (Google account {})", c.calendar_id, c.account.email),
+                None => member.calendar_id.clone().unwrap_or_else(|| "(no calendar_id)".into()),
+            };
             // Reading is not enough: bookings write events.
             let usable = match read {
                 Ok(_) => self.calendar.check_write(member).await,
@@ -218,12 +222,16 @@ impl Setup {
             };
             out.push(match usable {
                 Ok(()) => check("calendar", Verdict::Ok, format!("{} can read and write {calendar}", member.name), None),
-                Err(e) => check(
-                    "calendar",
-                    Verdict::Fail,
-                    format!("{}: {e}", member.name),
-                    Some("share the calendar with the service account's address (\"Make changes to events\"), and check calendar_id"),
-                ),
+                Err(e) => {
+                    let oauth = connected.is_some() || e.to_string().contains("connect Google Calendar");
+                    let fix = if oauth {
+                        "click \"Connect Google Calendar\" for this staff member on the set-up page (or run \
+                         `appointment-setter connect google --staff ID`)"
+                    } else {
+                        "share the calendar with the service account's address (\"Make changes to events\"), and check calendar_id"
+                    };
+                    check("calendar", Verdict::Fail, format!("{}: {e}", member.name), Some(fix))
+                }
             });
         }
         out

@@ -18,6 +18,7 @@ mod console;
 mod console_appointments;
 mod console_browser;
 mod console_conversations;
+mod console_google;
 mod console_stats;
 mod console_try;
 mod console_week;

@@ -245,6 +245,12 @@ impl OAuthClient {
         })
     }
 
+    /// The consent page's origin (`https://accounts.google.com`): pages whose forms lead there
+    /// must allow it in their CSP's `form-action`, which browsers also apply to redirects.
+    pub fn auth_origin(&self) -> String {
+        reqwest::Url::parse(&self.auth_uri).map(|u| u.origin().ascii_serialization()).unwrap_or_default()
+    }
+
     /// Which kind of client this is.
     pub fn kind(&self) -> ClientKind {
         self.kind

@@ -99,13 +99,26 @@ pub(crate) async fn card(console: &AdminConsole, p: &Principal) -> Card {
     Card { available: console.google.is_some(), owner: p.role == Role::Owner, csrf: p.csrf.clone(), rows }
 }
 
+/// `response` with the console's CSP, its `form-action` also allowing Google's consent page (the
+/// connect form's answer redirects there, and browsers check redirects of form submissions).
+pub(crate) fn allowing_consent(console: &AdminConsole, mut response: HttpResponse) -> HttpResponse {
+    if let Some(google) = &console.google {
+        let csp = super::CSP.replace("form-action 'self'", &format!("form-action 'self' {}", google.client().auth_origin()));
+        if let Ok(value) = header::HeaderValue::from_str(&csp) {
+            response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
+    response
+}
+
 fn to(location: &str) -> HttpResponse {
     HttpResponse::SeeOther().insert_header((header::LOCATION, location.to_string())).finish()
 }
 
 async fn show(console: &AdminConsole, auth: &Authenticated, notice: Option<String>, error: Option<String>) -> HttpResponse {
     let google = card(console, &auth.principal).await;
-    render_page(console, auth, GooglePage { nav: nav(console, &auth.principal), google, notice, error })
+    let page = render_page(console, auth, GooglePage { nav: nav(console, &auth.principal), google, notice, error });
+    allowing_consent(console, page)
 }
 
 /// `GET /admin/google`.
@@ -208,8 +221,12 @@ pub(super) async fn callback(req: HttpRequest, query: web::Query<Callback>) -> H
     }
 }
 
+/// What stays as it is in a query value here: unreserved characters and `@` (addresses read as they are).
+const QUERY_VALUE: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~').remove(b'@');
+
 fn url_encode(text: &str) -> String {
-    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
+    percent_encoding::utf8_percent_encode(text, QUERY_VALUE).to_string()
 }
 
 #[derive(Deserialize, Default)]

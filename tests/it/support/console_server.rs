@@ -68,6 +68,7 @@ async fn start_with(empty: bool, google: bool) -> Console {
     let store = db.store().await;
     let clock = Arc::new(ManualClock::new(chicago(2026, 12, 7, 8, 0)));
     if google {
+        config.calendar.backend = appointment_setter::config::CalendarBackend::Google;
         for s in &mut config.business.staff {
             s.calendar_id = None;
         }
