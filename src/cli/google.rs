@@ -86,6 +86,12 @@ pub(super) async fn connect(ctx: &Context, staff: &str, calendar: Option<&str>) 
         let known: Vec<&str> = ctx.config.business.staff.iter().map(|m| m.id.as_str()).collect();
         return Err(CliError::Usage(format!("--staff: no staff member {staff:?} (the config has {})", known.join(", "))));
     }
+    if google.client().kind() == crate::calendar::google::oauth::ClientKind::Web {
+        eprintln!(
+            "note: GOOGLE_OAUTH_CLIENT_FILE is a \"Web application\" client; Google sends it back to a loopback port \
+             only if that is a registered redirect URI. A \"Desktop app\" client works as it is."
+        );
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| CliError::Failed(anyhow::anyhow!("cannot listen on a loopback port: {e}")))?;
@@ -120,7 +126,7 @@ pub(super) async fn connect(ctx: &Context, staff: &str, calendar: Option<&str>) 
 mod loopback {
     //! The redirect back from Google: one GET on the loopback port, or a line on stdin.
 
-    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     use super::CliError;
 
@@ -155,7 +161,17 @@ mod loopback {
 
     /// Waits for the redirect (or a pasted answer); returns `(state, code)`.
     pub(super) async fn receive(listener: tokio::net::TcpListener, own_state: &str) -> Result<(String, String), CliError> {
-        let mut stdin = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+        // Pasted lines come from a plain thread: a read blocked on the terminal must not keep the
+        // process (or the runtime's shutdown) waiting once the answer came through the port.
+        let (lines, mut pasted_lines) = tokio::sync::mpsc::unbounded_channel::<String>();
+        std::thread::spawn(move || {
+            for line in std::io::stdin().lines() {
+                let Ok(line) = line else { break };
+                if lines.send(line).is_err() {
+                    break;
+                }
+            }
+        });
         let mut stdin_open = true;
         loop {
             let answer = tokio::select! {
@@ -169,9 +185,9 @@ mod loopback {
                     let _ = socket.write_all(DONE.as_bytes()).await;
                     parsed
                 }
-                line = stdin.next_line(), if stdin_open => match line {
-                    Ok(Some(line)) => pasted(&line),
-                    _ => { stdin_open = false; None }
+                line = pasted_lines.recv(), if stdin_open => match line {
+                    Some(line) => pasted(&line),
+                    None => { stdin_open = false; None }
                 },
             };
             match answer {

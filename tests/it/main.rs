@@ -27,6 +27,7 @@ mod demo;
 mod email;
 mod events;
 mod google_backend;
+mod google_connect_cli;
 mod google_emulator;
 mod google_oauth;
 mod google_resilience;
