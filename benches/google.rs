@@ -2,7 +2,7 @@
 //! targets): slot search for 14 days × 5 staff in one freeBusy round trip (≤ 60 ms), ≤ 2 ms with a
 //! warm cache; a booking in at most three round trips.
 
-#[path = "../tests/it/support/google_emulator.rs"]
+#[path = "../tests/it/support/google_emulator/mod.rs"]
 #[allow(dead_code)]
 mod google_emulator;
 

@@ -26,7 +26,9 @@ pub const AUTHORIZATION_LIFETIME: chrono::Duration = chrono::Duration::minutes(1
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     /// The `state` is unknown, used, expired or someone else's.
-    #[error("This Google sign-in is not valid any more (used, expired after 10 minutes, or started in another session): start again with \"Connect Google Calendar\".")]
+    #[error(
+        "This Google sign-in is not valid any more (used, expired after 10 minutes, or started in another session): start again with \"Connect Google Calendar\"."
+    )]
     BadState,
     /// The person said no on Google's page.
     #[error("Google did not give access ({0}): start again and allow access to the calendar.")]
@@ -155,9 +157,11 @@ impl GoogleConnector {
             .map_err(|_| ConnectError::BadState)?;
         let grant = self.client.exchange(code, &verifier, &pending.redirect_uri).await?;
         let calendars = self.client.writable_calendars(&self.api_base, &grant.access.secret).await?;
-        let primary = calendars.iter().find(|c| c.primary).cloned().ok_or_else(|| {
-            OAuthError::Unavailable("Google listed no primary calendar for the account".into())
-        })?;
+        let primary = calendars
+            .iter()
+            .find(|c| c.primary)
+            .cloned()
+            .ok_or_else(|| OAuthError::Unavailable("Google listed no primary calendar for the account".into()))?;
         // The primary calendar's id is the account's address.
         let email = primary.id.clone();
         let account = GoogleAccount {

@@ -84,7 +84,10 @@ pub(super) async fn connect(ctx: &Context, staff: &str, calendar: Option<&str>) 
     };
     if !ctx.config.business.staff.iter().any(|m| m.id.as_str() == staff) {
         let known: Vec<&str> = ctx.config.business.staff.iter().map(|m| m.id.as_str()).collect();
-        return Err(CliError::Usage(format!("--staff: no staff member {staff:?} (the config has {})", known.join(", "))));
+        return Err(CliError::Usage(format!(
+            "--staff: no staff member {staff:?} (the config has {})",
+            known.join(", ")
+        )));
     }
     if google.client().kind() == crate::calendar::google::oauth::ClientKind::Web {
         eprintln!(
@@ -98,7 +101,8 @@ pub(super) async fn connect(ctx: &Context, staff: &str, calendar: Option<&str>) 
     let port = listener.local_addr().map_err(|e| CliError::Failed(e.into()))?.port();
     let redirect = format!("http://127.0.0.1:{port}/");
     let session = uuid::Uuid::new_v4().to_string();
-    let url = google.start(&session, "cli", Some(staff), &redirect).await.map_err(|e| CliError::Usage(e.to_string()))?;
+    let url =
+        google.start(&session, "cli", Some(staff), &redirect).await.map_err(|e| CliError::Usage(e.to_string()))?;
     println!("Open this address in a browser signed in to {staff}'s Google account and allow access:\n\n{url}\n");
     println!(
         "Waiting for Google to send the browser back to {redirect} (on another machine: paste the address the \
@@ -115,8 +119,12 @@ pub(super) async fn connect(ctx: &Context, staff: &str, calendar: Option<&str>) 
         None => connected.calendars.iter().find(|c| c.primary).cloned().expect("finish found the primary calendar"),
     };
     println!("Connected: {staff}'s appointments go to {:?} ({}) of {}.", chosen.summary, chosen.id, connected.email);
-    let others: Vec<String> =
-        connected.calendars.iter().filter(|c| c.id != chosen.id).map(|c| format!("  {} ({})", c.id, c.summary)).collect();
+    let others: Vec<String> = connected
+        .calendars
+        .iter()
+        .filter(|c| c.id != chosen.id)
+        .map(|c| format!("  {} ({})", c.id, c.summary))
+        .collect();
     if !others.is_empty() {
         println!("Other calendars it can write (use one with --calendar ID):\n{}", others.join("\n"));
     }
@@ -160,7 +168,10 @@ mod loopback {
                         appointment-setter received Google's answer. You can close this tab.\n";
 
     /// Waits for the redirect (or a pasted answer); returns `(state, code)`.
-    pub(super) async fn receive(listener: tokio::net::TcpListener, own_state: &str) -> Result<(String, String), CliError> {
+    pub(super) async fn receive(
+        listener: tokio::net::TcpListener,
+        own_state: &str,
+    ) -> Result<(String, String), CliError> {
         // Pasted lines come from a plain thread: a read blocked on the terminal must not keep the
         // process (or the runtime's shutdown) waiting once the answer came through the port.
         let (lines, mut pasted_lines) = tokio::sync::mpsc::unbounded_channel::<String>();

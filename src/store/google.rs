@@ -100,18 +100,20 @@ impl GoogleRows<'_> {
 
     /// The account with this address.
     pub async fn account(&self, email: &str) -> Result<Option<GoogleAccount>, StoreError> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {ACCOUNT} FROM google_accounts a WHERE a.email = $1")))
-            .bind(email)
-            .fetch_optional(self.0.pool())
-            .await?;
+        let row =
+            sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {ACCOUNT} FROM google_accounts a WHERE a.email = $1")))
+                .bind(email)
+                .fetch_optional(self.0.pool())
+                .await?;
         row.as_ref().map(account).transpose()
     }
 
     /// Every connected account.
     pub async fn accounts(&self) -> Result<Vec<GoogleAccount>, StoreError> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {ACCOUNT} FROM google_accounts a ORDER BY a.email")))
-            .fetch_all(self.0.pool())
-            .await?;
+        let rows =
+            sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {ACCOUNT} FROM google_accounts a ORDER BY a.email")))
+                .fetch_all(self.0.pool())
+                .await?;
         rows.iter().map(account).collect()
     }
 

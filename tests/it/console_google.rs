@@ -58,7 +58,8 @@ async fn the_consent_round_trip_belongs_to_the_session_that_started_it_and_works
     emu.consent_as(None);
     let started = press_connect(&c, &first, "miguel").await;
     let (state, refused) = support::google_oauth::consent(&started.location.unwrap()).await;
-    let page = c.get(&format!("/admin/google/callback?state={state}&error={}", refused.unwrap_err()), Some(&first)).await;
+    let page =
+        c.get(&format!("/admin/google/callback?state={state}&error={}", refused.unwrap_err()), Some(&first)).await;
     assert!(page.body.contains("Google did not give access"), "{}", page.body);
     assert!(c.store.google().calendar_of("miguel").await.unwrap().is_none());
 }

@@ -33,7 +33,10 @@ struct World {
 /// The seed business with no service account: Sarah and Miguel each have a Google account.
 async fn world() -> World {
     let emu = GoogleEmulator::start(&[]).await;
-    emu.add_user(SARAH, &[("team@group.calendar.test", "Team", "writer"), ("holidays@group.test", "Holidays", "reader")]);
+    emu.add_user(
+        SARAH,
+        &[("team@group.calendar.test", "Team", "writer"), ("holidays@group.test", "Holidays", "reader")],
+    );
     emu.add_user(MIGUEL, &[]);
     let db = TestDb::sqlite().await;
     let mut business = support::seed_business(
@@ -90,7 +93,8 @@ async fn a_connected_calendar_is_used_for_busy_time_and_bookings_and_the_consent
     assert!(!w.slots("sarah").await.unwrap().contains(&chicago(2026, 12, 8, 10, 0)));
 
     // The booking lands in her calendar.
-    let booked = w.booking().await.book(request_with("consultation", "sarah", chicago(2026, 12, 8, 9, 0))).await.unwrap();
+    let booked =
+        w.booking().await.book(request_with("consultation", "sarah", chicago(2026, 12, 8, 9, 0))).await.unwrap();
     let event = w.emu.event(SARAH, &event_id(&booked.appointment)).expect("the event is in Sarah's calendar");
     assert_eq!(event["extendedProperties"]["private"]["appointment_id"], booked.appointment.id.to_string());
 
@@ -100,7 +104,8 @@ async fn a_connected_calendar_is_used_for_busy_time_and_bookings_and_the_consent
     let refused = w.google.connector.pick("sarah", SARAH, "holidays@group.test").await.unwrap_err();
     assert!(matches!(refused, ConnectError::NotWritable { .. }), "{refused}");
     w.google.connector.pick("sarah", SARAH, "team@group.calendar.test").await.unwrap();
-    let again = w.booking().await.book(request_with("consultation", "sarah", chicago(2026, 12, 8, 14, 0))).await.unwrap();
+    let again =
+        w.booking().await.book(request_with("consultation", "sarah", chicago(2026, 12, 8, 14, 0))).await.unwrap();
     assert!(w.emu.event("team@group.calendar.test", &event_id(&again.appointment)).is_some());
 
     // Miguel is not connected: his calendar is not reachable, and says what to do.
@@ -122,7 +127,10 @@ async fn a_wrong_or_replayed_state_a_reused_code_and_a_wrong_verifier_are_refuse
     let (state, code) = consent(&url).await;
     let code = code.unwrap();
     assert!(matches!(c.finish("someone-else", &state, &code).await, Err(ConnectError::BadState)));
-    assert!(matches!(c.finish(SESSION, &state, &code).await, Err(ConnectError::BadState)), "one use, even after a wrong try");
+    assert!(
+        matches!(c.finish(SESSION, &state, &code).await, Err(ConnectError::BadState)),
+        "one use, even after a wrong try"
+    );
     assert!(matches!(c.finish(SESSION, "made-up-state", &code).await, Err(ConnectError::BadState)));
     assert_eq!(w.accounts().await, 0);
 
@@ -139,7 +147,8 @@ async fn a_wrong_or_replayed_state_a_reused_code_and_a_wrong_verifier_are_refuse
     // A verifier that does not match the challenge is refused by the token endpoint.
     let url = c.start(SESSION, "owner-1", Some("sarah"), REDIRECT).await.unwrap();
     let (_, code) = consent(&url).await;
-    let wrong = c.client().exchange(&code.unwrap(), "a-verifier-that-does-not-match-the-challenge-at-all", REDIRECT).await;
+    let wrong =
+        c.client().exchange(&code.unwrap(), "a-verifier-that-does-not-match-the-challenge-at-all", REDIRECT).await;
     assert!(matches!(wrong, Err(OAuthError::InvalidGrant(_))));
 
     // Refusing on Google's page gives no code at all.
@@ -235,9 +244,14 @@ async fn fifty_concurrent_searches_after_the_token_expired_cause_one_refresh() {
         let searches = (0..50).map(|_| {
             let b = booking.clone();
             async move {
-                b.find_slots(&"consultation".parse().unwrap(), Some(&"sarah".parse().unwrap()), support::date(2026, 12, 8), 1)
-                    .await
-                    .unwrap()
+                b.find_slots(
+                    &"consultation".parse().unwrap(),
+                    Some(&"sarah".parse().unwrap()),
+                    support::date(2026, 12, 8),
+                    1,
+                )
+                .await
+                .unwrap()
             }
         });
         let found = futures::future::join_all(searches).await;

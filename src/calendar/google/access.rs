@@ -209,12 +209,11 @@ impl UserTokens {
         if self.lost.load(Ordering::SeqCst) {
             return Err(self.lost_error());
         }
-        let refresh_token = self.secrets.open(&self.sealed, &token_context(&self.email)).map_err(|e| {
-            CalendarError::Access {
+        let refresh_token =
+            self.secrets.open(&self.sealed, &token_context(&self.email)).map_err(|e| CalendarError::Access {
                 staff: self.email.clone(),
                 detail: format!("cannot open the stored Google token ({e}): check SECRETS_KEY, or connect again"),
-            }
-        })?;
+            })?;
         let refreshed = self.client.refresh(&refresh_token).await;
         let outcome = match &refreshed {
             Ok(_) => "ok",

@@ -11,10 +11,10 @@ use chrono::{DateTime, Utc};
 use dashmap::DashMap;
 use google_calendar3::api::{FreeBusyRequest, FreeBusyRequestItem, FreeBusyResponse, Scope};
 
-use super::access::Principal;
-use super::route::Route;
 use super::super::{CalendarError, Freshness};
 use super::GoogleCalendar;
+use super::access::Principal;
+use super::route::Route;
 use crate::domain::{Interval, StaffMember};
 
 /// Google answers at most ~90 days per query; SPEC §6 splits above 60.
@@ -103,7 +103,8 @@ impl GoogleCalendar {
                     continue;
                 }
             };
-            let cached = (freshness == Freshness::MayBeCached).then(|| self.cache.get(&route.calendar, range)).flatten();
+            let cached =
+                (freshness == Freshness::MayBeCached).then(|| self.cache.get(&route.calendar, range)).flatten();
             if let Some(busy) = cached {
                 answers.push(Some(Ok(busy)));
                 group_of.push(None);

@@ -13,8 +13,8 @@ use std::time::Duration;
 use failsafe::{StateMachine, backoff, failure_policy};
 use google_calendar3::common::{Delegate, Response, Retry};
 
-use super::access::Principal;
 use super::super::CalendarError;
+use super::access::Principal;
 
 /// A plain service account is one quota "user": Google allows 600 requests a minute. We stay
 /// below it with room for a sliding window: 9 a second, bursts of 30 (at most 570 in any minute).

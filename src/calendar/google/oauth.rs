@@ -154,7 +154,8 @@ struct Http<'a>(&'a reqwest::Client);
 
 impl<'c> oauth2::AsyncHttpClient<'c> for Http<'_> {
     type Error = Transport;
-    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<oauth2::HttpResponse, Transport>> + Send + 'c>>;
+    type Future =
+        std::pin::Pin<Box<dyn std::future::Future<Output = Result<oauth2::HttpResponse, Transport>> + Send + 'c>>;
 
     fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
         Box::pin(send(self.0, request))
@@ -202,8 +203,7 @@ fn access(token: &oauth2::basic::BasicTokenResponse) -> AccessToken {
 impl OAuthClient {
     /// Reads the client JSON file (its `web` or `installed` section).
     pub fn load(path: &Path) -> Result<Self, OAuthError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| OAuthError::Config(format!("{}: {e}", path.display())))?;
+        let text = std::fs::read_to_string(path).map_err(|e| OAuthError::Config(format!("{}: {e}", path.display())))?;
         Self::parse(&text).map_err(|e| match e {
             OAuthError::Config(why) => OAuthError::Config(format!("{}: {why}", path.display())),
             other => other,
@@ -212,9 +212,8 @@ impl OAuthClient {
 
     /// Parses the client JSON.
     pub fn parse(json: &str) -> Result<Self, OAuthError> {
-        let file: ClientFile = serde_json::from_str(json).map_err(|e| {
-            OAuthError::Config(format!("is not an OAuth client file from Google's console ({e})"))
-        })?;
+        let file: ClientFile = serde_json::from_str(json)
+            .map_err(|e| OAuthError::Config(format!("is not an OAuth client file from Google's console ({e})")))?;
         let (kind, section) = match (file.web, file.installed) {
             (Some(web), _) => (ClientKind::Web, web),
             (None, Some(installed)) => (ClientKind::Installed, installed),
@@ -260,7 +259,13 @@ impl OAuthClient {
         &self,
         redirect_uri: &str,
     ) -> Result<
-        BasicClient<oauth2::EndpointSet, oauth2::EndpointNotSet, oauth2::EndpointNotSet, oauth2::EndpointSet, oauth2::EndpointSet>,
+        BasicClient<
+            oauth2::EndpointSet,
+            oauth2::EndpointNotSet,
+            oauth2::EndpointNotSet,
+            oauth2::EndpointSet,
+            oauth2::EndpointSet,
+        >,
         OAuthError,
     > {
         let bad = |what: &str, e: oauth2::url::ParseError| OAuthError::Config(format!("has a bad {what}: {e}"));
@@ -307,7 +312,10 @@ impl OAuthClient {
             .await
             .map_err(token_error)?;
         let refresh_token = token.refresh_token().map(|t| t.secret().clone()).ok_or_else(|| {
-            OAuthError::InvalidGrant(": Google sent no refresh token (remove the app's access in the Google account and connect again)".into())
+            OAuthError::InvalidGrant(
+                ": Google sent no refresh token (remove the app's access in the Google account and connect again)"
+                    .into(),
+            )
         })?;
         let scopes = token.scopes().map(|s| s.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "));
         Ok(Grant { refresh_token, access: access(&token), scopes: scopes.unwrap_or_else(|| SCOPES.join(" ")) })

@@ -50,8 +50,7 @@ impl GoogleCalendar {
         secrets: Arc<SecretBox>,
         connections: Arc<dyn Connections>,
     ) -> Self {
-        self.users =
-            Some(Users { client, secrets, connections, accounts: DashMap::new(), staff: DashMap::new() });
+        self.users = Some(Users { client, secrets, connections, accounts: DashMap::new(), staff: DashMap::new() });
         self
     }
 

@@ -40,6 +40,7 @@ pub(super) async fn page(req: HttpRequest) -> HttpResponse {
     let failed = checks.iter().filter(|c| c.verdict == Verdict::Fail).count();
     let warned = checks.iter().filter(|c| c.verdict == Verdict::Warn).count();
     let google = super::google::card(&console, &auth.principal).await;
-    let page = render_page(&console, &auth, CheckPage { nav: nav(&console, &auth.principal), checks, failed, warned, google });
+    let page =
+        render_page(&console, &auth, CheckPage { nav: nav(&console, &auth.principal), checks, failed, warned, google });
     super::google::allowing_consent(&console, page)
 }

@@ -103,7 +103,8 @@ pub(crate) async fn card(console: &AdminConsole, p: &Principal) -> Card {
 /// connect form's answer redirects there, and browsers check redirects of form submissions).
 pub(crate) fn allowing_consent(console: &AdminConsole, mut response: HttpResponse) -> HttpResponse {
     if let Some(google) = &console.google {
-        let csp = super::CSP.replace("form-action 'self'", &format!("form-action 'self' {}", google.client().auth_origin()));
+        let csp =
+            super::CSP.replace("form-action 'self'", &format!("form-action 'self' {}", google.client().auth_origin()));
         if let Ok(value) = header::HeaderValue::from_str(&csp) {
             response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
         }
@@ -115,7 +116,12 @@ fn to(location: &str) -> HttpResponse {
     HttpResponse::SeeOther().insert_header((header::LOCATION, location.to_string())).finish()
 }
 
-async fn show(console: &AdminConsole, auth: &Authenticated, notice: Option<String>, error: Option<String>) -> HttpResponse {
+async fn show(
+    console: &AdminConsole,
+    auth: &Authenticated,
+    notice: Option<String>,
+    error: Option<String>,
+) -> HttpResponse {
     let google = card(console, &auth.principal).await;
     let page = render_page(console, auth, GooglePage { nav: nav(console, &auth.principal), google, notice, error });
     allowing_consent(console, page)
@@ -153,8 +159,12 @@ pub(super) struct StaffForm {
     staff: String,
 }
 
+#[allow(clippy::result_large_err)] // the error is the response to send, used at once
 fn connector(console: &AdminConsole) -> Result<&GoogleConnector, HttpResponse> {
-    console.google.as_ref().ok_or_else(|| HttpResponse::NotFound().body("Google calendars are not set up on this server."))
+    console
+        .google
+        .as_ref()
+        .ok_or_else(|| HttpResponse::NotFound().body("Google calendars are not set up on this server."))
 }
 
 /// `POST /admin/google/connect`: to Google's consent page.
@@ -248,7 +258,9 @@ async fn pickable(console: &AdminConsole, p: &Principal, account: &str, only: Op
         .iter()
         .filter(|m| may_handle(p, &m.id))
         .filter(|m| only.is_none_or(|o| o == m.id.as_str()))
-        .filter(|m| p.role == Role::Owner || connected.iter().any(|c| c.staff_id == m.id.as_str() && c.account.email == account))
+        .filter(|m| {
+            p.role == Role::Owner || connected.iter().any(|c| c.staff_id == m.id.as_str() && c.account.email == account)
+        })
         .map(|m| PickStaff {
             id: m.id.to_string(),
             name: m.name.clone(),
@@ -281,7 +293,8 @@ pub(super) async fn pick_form(req: HttpRequest, query: web::Query<PickQuery>) ->
         Err(e) => return show(&console, &auth, None, Some(e.to_string())).await,
     };
     let notice = query.connected.as_ref().map(|_| format!("Connected {}.", query.account));
-    let page = PickPage { nav: nav(&console, &auth.principal), account: query.account.clone(), calendars, staff, notice };
+    let page =
+        PickPage { nav: nav(&console, &auth.principal), account: query.account.clone(), calendars, staff, notice };
     render_page(&console, &auth, page)
 }
 
@@ -330,14 +343,20 @@ pub(super) async fn disconnect(req: HttpRequest, form: web::Form<StaffForm>) -> 
         Ok(g) => g,
         Err(response) => return response,
     };
-    let ok = console.booking().business().staff.iter().any(|m| m.id.as_str() == form.staff && may_handle(&auth.principal, &m.id));
+    let ok = console
+        .booking()
+        .business()
+        .staff
+        .iter()
+        .any(|m| m.id.as_str() == form.staff && may_handle(&auth.principal, &m.id));
     if !ok {
         return super::not_found(req).await;
     }
     match google.disconnect(&form.staff).await {
         Ok(_) => {
             console.accounts().audit(Some(&auth.principal), "google.disconnect", Some(&form.staff), None).await;
-            show(&console, &auth, Some("Disconnected: the token was revoked at Google and deleted here.".into()), None).await
+            show(&console, &auth, Some("Disconnected: the token was revoked at Google and deleted here.".into()), None)
+                .await
         }
         Err(e) => show(&console, &auth, None, Some(e.to_string())).await,
     }

@@ -34,7 +34,8 @@ pub struct Console {
     pub store: Store,
     pub clock: Arc<ManualClock>,
     /// With [`start_google`]: the emulator and the connector (no staff connected yet).
-    pub google: Option<(Arc<super::google_emulator::GoogleEmulator>, appointment_setter::booking::google::GoogleConnector)>,
+    pub google:
+        Option<(Arc<super::google_emulator::GoogleEmulator>, appointment_setter::booking::google::GoogleConnector)>,
     _db: TestDb,
     /// The try-it box's throwaway database.
     _sandbox: TestDb,

@@ -8,7 +8,6 @@
 //! calendarList); a user's token reaches only that user's calendars, the service account's only
 //! the calendars shared with it.
 
-
 // Handlers return ready-made error responses through `Result`; their size does not matter here.
 #![allow(clippy::result_large_err)]
 
@@ -446,25 +445,29 @@ async fn free_busy(req: HttpRequest, body: web::Json<Value>, shared: web::Data<S
     for item in body["items"].as_array().cloned().unwrap_or_default() {
         let id = item["id"].as_str().unwrap_or_default().to_string();
         let visible = shared.state.lock().unwrap().may_use(&principal, &id);
-        let busy = if !visible { None } else { with_calendar(&shared, &id, |c, _| {
-            let mut spans: Vec<(DateTime<Utc>, DateTime<Utc>)> = c
-                .events
-                .values()
-                .filter(|(e, _)| e["status"] != "cancelled" && e["transparency"] != "transparent")
-                .filter_map(|(e, _)| span(e))
-                .filter(|(s, e)| *e > min && *s < max)
-                .map(|(s, e)| (s.max(min), e.min(max)))
-                .collect();
-            spans.sort();
-            let mut merged: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
-            for (s, e) in spans {
-                match merged.last_mut() {
-                    Some(last) if s <= last.1 => last.1 = last.1.max(e),
-                    _ => merged.push((s, e)),
+        let busy = if !visible {
+            None
+        } else {
+            with_calendar(&shared, &id, |c, _| {
+                let mut spans: Vec<(DateTime<Utc>, DateTime<Utc>)> = c
+                    .events
+                    .values()
+                    .filter(|(e, _)| e["status"] != "cancelled" && e["transparency"] != "transparent")
+                    .filter_map(|(e, _)| span(e))
+                    .filter(|(s, e)| *e > min && *s < max)
+                    .map(|(s, e)| (s.max(min), e.min(max)))
+                    .collect();
+                spans.sort();
+                let mut merged: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
+                for (s, e) in spans {
+                    match merged.last_mut() {
+                        Some(last) if s <= last.1 => last.1 = last.1.max(e),
+                        _ => merged.push((s, e)),
+                    }
                 }
-            }
-            merged
-        }) };
+                merged
+            })
+        };
         calendars.insert(
             id,
             match busy {
@@ -692,4 +695,9 @@ impl GoogleEmulator {
     pub fn public_key_pem(&self) -> &[u8] {
         &self.public_key_pem
     }
+}
+
+/// `text` percent-encoded for a URL query value.
+fn url_encode(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
 }

@@ -90,7 +90,7 @@ pub(super) async fn authorize(req: HttpRequest, shared: web::Data<Shared>) -> Ht
         return HttpResponse::BadRequest().body("Error 400: invalid_request (PKCE S256 required by this emulator)");
     }
     let sep = if redirect.contains('?') { '&' } else { '?' };
-    let state_param = super::super::url_encode(&get("state"));
+    let state_param = super::url_encode(&get("state"));
     let Some(email) = state.oauth.consent_as.clone() else {
         let to = format!("{redirect}{sep}error=access_denied&state={state_param}");
         return HttpResponse::Found().insert_header(("location", to)).finish();
@@ -108,7 +108,7 @@ pub(super) async fn authorize(req: HttpRequest, shared: web::Data<Shared>) -> Ht
             used: false,
         },
     );
-    let to = format!("{redirect}{sep}code={}&state={state_param}&scope=x", super::super::url_encode(&code));
+    let to = format!("{redirect}{sep}code={}&state={state_param}&scope=x", super::url_encode(&code));
     HttpResponse::Found().insert_header(("location", to)).finish()
 }
 
@@ -122,10 +122,18 @@ pub(super) async fn grant(form: &HashMap<String, String>, shared: &Shared) -> Ht
     };
     match state.oauth.faults.pop_front() {
         Some(OAuthFault::InvalidGrant) => {
-            return answer(&mut state, "invalid_grant", oauth_error(400, "invalid_grant", "Token has been expired or revoked."));
+            return answer(
+                &mut state,
+                "invalid_grant",
+                oauth_error(400, "invalid_grant", "Token has been expired or revoked."),
+            );
         }
         Some(OAuthFault::InvalidClient) => {
-            return answer(&mut state, "invalid_client", oauth_error(401, "invalid_client", "The OAuth client was not found."));
+            return answer(
+                &mut state,
+                "invalid_client",
+                oauth_error(401, "invalid_client", "The OAuth client was not found."),
+            );
         }
         Some(OAuthFault::Status(status)) => {
             let page = HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap())
@@ -162,7 +170,11 @@ pub(super) async fn grant(form: &HashMap<String, String>, shared: &Shared) -> Ht
     } else {
         let token = get("refresh_token");
         let Some(email) = state.oauth.refresh_tokens.get(&token).cloned() else {
-            return answer(&mut state, "invalid_grant", oauth_error(400, "invalid_grant", "Token has been expired or revoked."));
+            return answer(
+                &mut state,
+                "invalid_grant",
+                oauth_error(400, "invalid_grant", "Token has been expired or revoked."),
+            );
         };
         (email, None, String::new())
     };
@@ -205,7 +217,8 @@ pub(super) async fn calendar_list(req: HttpRequest, shared: web::Data<Shared>) -
         Err(r) => return r,
     };
     let q: HashMap<String, String> = url_pairs(req.query_string()).into_iter().collect();
-    let rank = |role: &str| ["freeBusyReader", "reader", "writer", "owner"].iter().position(|r| *r == role).unwrap_or(0);
+    let rank =
+        |role: &str| ["freeBusyReader", "reader", "writer", "owner"].iter().position(|r| *r == role).unwrap_or(0);
     let min = q.get("minAccessRole").map_or(0, |r| rank(r));
     let state = shared.state.lock().unwrap();
     let Some(calendars) = state.oauth.users.get(&principal) else {
