@@ -78,23 +78,34 @@ pub struct GoogleConnector {
     secrets: Arc<SecretBox>,
     api_base: String,
     calendar: Arc<dyn Calendar>,
+    connections: Arc<dyn Connections>,
     business: Arc<Business>,
     clock: Arc<dyn Clock>,
 }
 
+/// What the connector works with besides the store: the OAuth client, the key that seals
+/// tokens, Google's API base (ending in `calendar/v3/`), the backend (told when connections
+/// change) and the backend's own [`Connections`] (so a grant found refused here is reported the
+/// same way, the owners told once).
+pub struct ConnectorParts {
+    /// The OAuth client.
+    pub client: Arc<OAuthClient>,
+    /// Seals refresh tokens and PKCE verifiers.
+    pub secrets: Arc<SecretBox>,
+    /// Google's Calendar API base.
+    pub api_base: String,
+    /// The Google backend.
+    pub calendar: Arc<dyn Calendar>,
+    /// The backend's connections.
+    pub connections: Arc<dyn Connections>,
+}
+
 impl GoogleConnector {
-    /// The connector; `calendar` is told when connections change, `api_base` ends in `calendar/v3/`.
-    pub fn new(
-        store: Store,
-        client: Arc<OAuthClient>,
-        secrets: Arc<SecretBox>,
-        api_base: &str,
-        calendar: Arc<dyn Calendar>,
-        business: Arc<Business>,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
-        let api_base = if api_base.ends_with('/') { api_base.to_string() } else { format!("{api_base}/") };
-        Self { store, client, secrets, api_base, calendar, business, clock }
+    /// The connector for `business`'s staff over `store`.
+    pub fn new(store: Store, parts: ConnectorParts, business: Arc<Business>, clock: Arc<dyn Clock>) -> Self {
+        let ConnectorParts { client, secrets, api_base, calendar, connections } = parts;
+        let api_base = if api_base.ends_with('/') { api_base } else { format!("{api_base}/") };
+        Self { store, client, secrets, api_base, calendar, connections, business, clock }
     }
 
     /// The OAuth client.
@@ -191,7 +202,7 @@ impl GoogleConnector {
             .map_err(|e| OAuthError::Config(format!("cannot open the stored token: {e}")))?;
         let access = match self.client.refresh(&refresh).await {
             Err(OAuthError::InvalidGrant(why)) => {
-                StoreConnections::new(self.store.clone(), self.clock.clone()).lost(email, &why).await;
+                self.connections.lost(email, &why).await;
                 return Err(OAuthError::InvalidGrant(why).into());
             }
             other => other?,

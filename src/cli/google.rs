@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use super::CliError;
 use super::context::{Context, env};
-use crate::booking::google::{GoogleConnector, StoreConnections};
+use crate::booking::google::{ConnectorParts, GoogleConnector, StoreConnections};
 use crate::calendar::Calendar;
-use crate::calendar::google::GoogleCalendar;
+use crate::calendar::google::{Connections, GoogleCalendar};
 use crate::calendar::google::oauth::OAuthClient;
 use crate::clock::Clock;
 use crate::config::Config;
@@ -65,10 +65,12 @@ pub(super) async fn backend(
     let secrets = Arc::new(secrets(config_path)?);
     let email_from = env("SMTP_URL").and(env("SMTP_FROM"));
     let owner_phone = config.business.transfer_number.as_ref().map(|p| p.to_string());
-    let connections = StoreConnections::new(store.clone(), clock.clone()).telling_owners(email_from, owner_phone);
-    let google: Arc<dyn Calendar> = Arc::new(google.with_oauth(client.clone(), secrets.clone(), Arc::new(connections)));
+    let connections: Arc<dyn Connections> =
+        Arc::new(StoreConnections::new(store.clone(), clock.clone()).telling_owners(email_from, owner_phone));
+    let google: Arc<dyn Calendar> = Arc::new(google.with_oauth(client.clone(), secrets.clone(), connections.clone()));
     let api_base = base.unwrap_or_else(|| DEFAULT_API_BASE.to_string());
-    let connector = GoogleConnector::new(store.clone(), client, secrets, &api_base, google.clone(), business, clock);
+    let parts = ConnectorParts { client, secrets, api_base, calendar: google.clone(), connections };
+    let connector = GoogleConnector::new(store.clone(), parts, business, clock);
     Ok((google, Some(connector)))
 }
 

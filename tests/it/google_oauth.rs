@@ -215,6 +215,21 @@ async fn a_revoked_grant_withholds_only_that_staff_members_slots_and_tells_the_o
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grant_first_found_refused_on_the_pick_page_also_tells_the_owner_once() {
+    let w = world().await;
+    google_oauth::connect(&w.emu, &w.google.connector, "sarah", SARAH).await;
+    w.emu.user_revokes(SARAH);
+    let listed = w.google.connector.calendars(SARAH).await;
+    assert!(matches!(listed, Err(ConnectError::Google(OAuthError::InvalidGrant(_)))), "{listed:?}");
+    let store = w.db.store().await;
+    assert!(store.google().account(SARAH).await.unwrap().unwrap().lost_at.is_some(), "marked needs reconnect");
+    // The backend then finds it already lost: still one notice.
+    assert!(w.slots("sarah").await.map_or(true, |s| s.is_empty()));
+    let notices = store.outbox().messages_to(OWNER_PHONE).await.unwrap();
+    assert_eq!(notices.len(), 1, "{notices:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disconnecting_revokes_the_token_at_google_and_deletes_it_here() {
     let w = world().await;
     google_oauth::connect(&w.emu, &w.google.connector, "sarah", SARAH).await;

@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use appointment_setter::booking::google::{GoogleConnector, StoreConnections};
+use appointment_setter::booking::google::{ConnectorParts, GoogleConnector, StoreConnections};
 use appointment_setter::calendar::Calendar;
-use appointment_setter::calendar::google::GoogleCalendar;
+use appointment_setter::calendar::google::{Connections, GoogleCalendar};
 use appointment_setter::calendar::google::oauth::OAuthClient;
 use appointment_setter::clock::Clock;
 use appointment_setter::domain::Business;
@@ -38,19 +38,21 @@ pub fn backend(
 ) -> OAuthBackend {
     let client = Arc::new(OAuthClient::load(&emu.oauth_client_file(dir, "web")).unwrap());
     let secrets = Arc::new(SecretBox::from_key([7; 32]));
-    let connections =
-        StoreConnections::new(store.clone(), clock.clone()).telling_owners(None, owner_phone.map(str::to_string));
+    let connections: Arc<dyn Connections> = Arc::new(
+        StoreConnections::new(store.clone(), clock.clone()).telling_owners(None, owner_phone.map(str::to_string)),
+    );
     let calendar = Arc::new(
         GoogleCalendar::new(Some(&emu.api_base()), business.clone())
             .unwrap()
-            .with_oauth(client.clone(), secrets.clone(), Arc::new(connections))
+            .with_oauth(client.clone(), secrets.clone(), connections.clone())
             .with_busy_cache(std::time::Duration::ZERO)
             .with_token_clock(clock.clone())
             .with_rate_limit(200),
     );
     let as_calendar: Arc<dyn Calendar> = calendar.clone();
-    let connector =
-        GoogleConnector::new(store.clone(), client, secrets.clone(), &emu.api_base(), as_calendar, business, clock);
+    let parts =
+        ConnectorParts { client, secrets: secrets.clone(), api_base: emu.api_base(), calendar: as_calendar, connections };
+    let connector = GoogleConnector::new(store.clone(), parts, business, clock);
     OAuthBackend { calendar, connector, secrets }
 }
 
