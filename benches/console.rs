@@ -143,7 +143,7 @@ async fn serve(dir: &std::path::Path, appointments: usize, calls: usize) -> (Str
         workers: 2,
         capacity: 100,
         chat: None,
-        admin: Some(AdminConsole::new(accounts, booking, store.clone(), false)),
+        admin: Some(AdminConsole::new(accounts, booking, store.clone(), None)),
     };
     let app = startup::start(store, parts).await.unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());

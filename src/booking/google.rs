@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use crate::calendar::google::oauth::{CalendarEntry, OAuthClient, OAuthError};
-use crate::calendar::google::{Connection, Connections, token_context};
-use crate::calendar::{Calendar, CalendarError};
+use crate::calendar::CalendarError;
+use crate::calendar::google::{Connection, Connections, GoogleCalendar, token_context};
 use crate::clock::Clock;
 use crate::domain::Business;
 use crate::secrets::SecretBox;
@@ -77,7 +77,7 @@ pub struct GoogleConnector {
     client: Arc<OAuthClient>,
     secrets: Arc<SecretBox>,
     api_base: String,
-    calendar: Arc<dyn Calendar>,
+    calendar: Arc<GoogleCalendar>,
     connections: Arc<dyn Connections>,
     business: Arc<Business>,
     clock: Arc<dyn Clock>,
@@ -95,7 +95,7 @@ pub struct ConnectorParts {
     /// Google's Calendar API base.
     pub api_base: String,
     /// The Google backend.
-    pub calendar: Arc<dyn Calendar>,
+    pub calendar: Arc<GoogleCalendar>,
     /// The backend's connections.
     pub connections: Arc<dyn Connections>,
 }
@@ -111,6 +111,11 @@ impl GoogleConnector {
     /// The OAuth client.
     pub fn client(&self) -> &OAuthClient {
         &self.client
+    }
+
+    /// Whether staff who did not connect an account are reached through the service account.
+    pub fn service_account(&self) -> bool {
+        self.calendar.has_service_account()
     }
 
     fn now(&self) -> DateTime<Utc> {
@@ -175,8 +180,9 @@ impl GoogleConnector {
             .ok_or_else(|| OAuthError::Unavailable("Google listed no primary calendar for the account".into()))?;
         // The primary calendar's id is the account's address.
         let email = primary.id.clone();
+        let sealed = self.secrets.seal(&grant.refresh_token, &token_context(&email));
         let account = GoogleAccount {
-            sealed_refresh_token: self.secrets.seal(&grant.refresh_token, &token_context(&email)),
+            sealed_refresh_token: sealed.clone(),
             email: email.clone(),
             scopes: grant.scopes,
             connected_by: pending.user_id.clone(),
@@ -188,6 +194,10 @@ impl GoogleConnector {
             self.store.google().assign(staff, &email, &primary.id, &primary.summary, self.now()).await?;
         }
         self.calendar.connections_changed();
+        // The exchange's access token serves the first calls (no refresh right after connecting).
+        let connection =
+            Connection { email: email.clone(), calendar_id: primary.id.clone(), sealed_refresh_token: sealed, needs_reconnect: false };
+        self.calendar.prime(&connection, grant.access);
         tracing::info!(staff = pending.staff_id.as_deref().unwrap_or("-"), "a Google account was connected");
         Ok(Connected { email, staff: pending.staff_id, calendars })
     }

@@ -105,7 +105,4 @@ pub trait Calendar: Send + Sync {
 
     /// Proves we may write to `staff`'s calendar (for `check`): `Ok` when a test write succeeded.
     async fn check_write(&self, staff: &StaffMember) -> Result<(), CalendarError>;
-
-    /// A staff member's calendar connection was made, changed or removed here: look it up again.
-    fn connections_changed(&self) {}
 }

@@ -99,8 +99,8 @@ pub(crate) async fn admin_console(
             public_url.trim_end_matches('/')
         );
     }
-    let secure = public_url.starts_with("https://");
-    Ok(AdminConsole::new(accounts, booking.clone(), ctx.store.clone(), secure)
+    let configured = super::context::public_url();
+    Ok(AdminConsole::new(accounts, booking.clone(), ctx.store.clone(), configured.as_deref())
         .with_setup(super::check::setup(ctx))
         .with_google(ctx.google.clone()))
 }

@@ -67,7 +67,7 @@ pub(super) async fn backend(
     let owner_phone = config.business.transfer_number.as_ref().map(|p| p.to_string());
     let connections: Arc<dyn Connections> =
         Arc::new(StoreConnections::new(store.clone(), clock.clone()).telling_owners(email_from, owner_phone));
-    let google: Arc<dyn Calendar> = Arc::new(google.with_oauth(client.clone(), secrets.clone(), connections.clone()));
+    let google = Arc::new(google.with_oauth(client.clone(), secrets.clone(), connections.clone()));
     let api_base = base.unwrap_or_else(|| DEFAULT_API_BASE.to_string());
     let parts = ConnectorParts { client, secrets, api_base, calendar: google.clone(), connections };
     let connector = GoogleConnector::new(store.clone(), parts, business, clock);

@@ -97,6 +97,7 @@ async fn a_connected_calendar_is_used_for_busy_time_and_bookings_and_the_consent
         w.booking().await.book(request_with("consultation", "sarah", chicago(2026, 12, 8, 9, 0))).await.unwrap();
     let event = w.emu.event(SARAH, &event_id(&booked.appointment)).expect("the event is in Sarah's calendar");
     assert_eq!(event["extendedProperties"]["private"]["appointment_id"], booked.appointment.id.to_string());
+    assert_eq!(w.emu.refreshes(), 0, "the code exchange's access token served the first calls");
 
     // The picker lists only calendars she can write; another one can be picked, a read-only one not.
     let listed: Vec<String> = w.google.connector.calendars(SARAH).await.unwrap().into_iter().map(|c| c.id).collect();

@@ -224,12 +224,16 @@ impl Guard {
                 if let Err(f) = &mut result {
                     f.retry_after = f.retry_after.or(*hint.lock().expect("retry-after slot"));
                     // A 401 means our cached token is no longer accepted: get a new one and let the
-                    // retry use it (once).
+                    // retry use it (once; again only if the token endpoint itself was down).
                     if f.code == 401 && !refreshed.swap(true, std::sync::atomic::Ordering::SeqCst) {
                         match who.tokens.refresh(seen).await {
                             Ok(()) => f.reason = "refreshed".into(),
                             Err(e @ CalendarError::Access { .. }) => f.error = e,
-                            Err(e) => tracing::warn!(error = %e, "cannot refresh the Google token"),
+                            Err(e) => {
+                                tracing::warn!(error = %e, "cannot refresh the Google token");
+                                refreshed.store(false, std::sync::atomic::Ordering::SeqCst);
+                                f.reason = "refresh_unavailable".into();
+                            }
                         }
                     }
                 }
@@ -244,7 +248,7 @@ impl Guard {
         let retried = once
             .retry(backoff)
             .sleep(tokio::time::sleep)
-            .when(|f: &Failure| f.transient() || (f.code == 401 && f.reason == "refreshed"))
+            .when(|f: &Failure| f.transient() || (f.code == 401 && matches!(&*f.reason, "refreshed" | "refresh_unavailable")))
             .adjust(|f: &Failure, planned| match (f.retry_after, planned) {
                 (Some(after), Some(_)) => Some(after.min(self.deadline)),
                 _ => planned,

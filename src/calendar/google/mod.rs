@@ -234,10 +234,6 @@ impl Calendar for GoogleCalendar {
         self.busy_of(staff, range, freshness).await
     }
 
-    fn connections_changed(&self) {
-        GoogleCalendar::connections_changed(self);
-    }
-
     async fn event_state(&self, staff: &StaffMember, appointment: &Appointment) -> Result<EventState, CalendarError> {
         let at = &self.route(staff).await?;
         let event = self.fetch(staff, at, appointment).await?;

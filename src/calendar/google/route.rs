@@ -54,6 +54,11 @@ impl GoogleCalendar {
         self
     }
 
+    /// Whether staff without a connected account are reached as the service account.
+    pub fn has_service_account(&self) -> bool {
+        self.service.is_some()
+    }
+
     /// Forget looked-up connections (one was made, changed or removed here).
     pub fn connections_changed(&self) {
         if let Some(users) = &self.users {

@@ -66,7 +66,7 @@ struct PickPage {
 /// The card for `p`: every staff member for owners, their own line for staff.
 pub(crate) async fn card(console: &AdminConsole, p: &Principal) -> Card {
     let connected = console.store().google().calendars().await.unwrap_or_default();
-    let service_account = std::env::var("GOOGLE_SERVICE_ACCOUNT_FILE").is_ok_and(|v| !v.trim().is_empty());
+    let service_account = console.google.as_ref().is_some_and(GoogleConnector::service_account);
     let rows = console
         .booking()
         .business()
@@ -142,9 +142,8 @@ pub(super) async fn page(req: HttpRequest) -> HttpResponse {
 
 /// Where Google sends the browser back: `PUBLIC_URL/admin/google/callback`, else this request's
 /// own address (fine for a console reached as `http://localhost:PORT`).
-fn redirect_uri(req: &HttpRequest) -> String {
-    let base = std::env::var("PUBLIC_URL").ok().map(|u| u.trim().trim_end_matches('/').to_string());
-    let base = base.filter(|u| !u.is_empty()).unwrap_or_else(|| {
+fn redirect_uri(console: &AdminConsole, req: &HttpRequest) -> String {
+    let base = console.public_url().map(str::to_string).unwrap_or_else(|| {
         let info = req.connection_info();
         format!("{}://{}", info.scheme(), info.host())
     });
@@ -159,25 +158,30 @@ pub(super) struct StaffForm {
     staff: String,
 }
 
-#[allow(clippy::result_large_err)] // the error is the response to send, used at once
-fn connector(console: &AdminConsole) -> Result<&GoogleConnector, HttpResponse> {
-    console
-        .google
-        .as_ref()
-        .ok_or_else(|| HttpResponse::NotFound().body("Google calendars are not set up on this server."))
+/// A signed-in request to a Google route: the console, who, and the connector.
+struct Action {
+    console: AdminConsole,
+    auth: Authenticated,
+    google: GoogleConnector,
+}
+
+/// Opens a Google route: signed in, the form's CSRF token when it changes something
+/// (`csrf: Some`), Google set up on this server.
+async fn open(req: &HttpRequest, csrf: Option<&str>) -> Result<Action, HttpResponse> {
+    let (console, auth) = signed_in(req).await?;
+    if csrf.is_some_and(|token| !csrf_ok(&auth.principal, token)) {
+        return Err(csrf_refused());
+    }
+    let Some(google) = console.google.clone() else {
+        return Err(HttpResponse::NotFound().body("Google calendars are not set up on this server."));
+    };
+    Ok(Action { console, auth, google })
 }
 
 /// `POST /admin/google/connect`: to Google's consent page.
 pub(super) async fn connect(req: HttpRequest, form: web::Form<StaffForm>) -> HttpResponse {
-    let (console, auth) = match signed_in(&req).await {
+    let Action { console, auth, google } = match open(&req, Some(&form.csrf)).await {
         Ok(found) => found,
-        Err(response) => return response,
-    };
-    if !csrf_ok(&auth.principal, &form.csrf) {
-        return csrf_refused();
-    }
-    let google = match connector(&console) {
-        Ok(g) => g,
         Err(response) => return response,
     };
     let p = &auth.principal;
@@ -189,7 +193,7 @@ pub(super) async fn connect(req: HttpRequest, form: web::Form<StaffForm>) -> Htt
     if !allowed {
         return super::not_found(req).await;
     }
-    match google.start(&p.session, &p.user_id, staff, &redirect_uri(&req)).await {
+    match google.start(&p.session, &p.user_id, staff, &redirect_uri(&console, &req)).await {
         Ok(url) => to(&url),
         Err(e) => show(&console, &auth, None, Some(e.to_string())).await,
     }
@@ -204,12 +208,8 @@ pub(super) struct Callback {
 
 /// `GET /admin/google/callback`: Google's answer.
 pub(super) async fn callback(req: HttpRequest, query: web::Query<Callback>) -> HttpResponse {
-    let (console, auth) = match signed_in(&req).await {
+    let Action { console, auth, google } = match open(&req, None).await {
         Ok(found) => found,
-        Err(response) => return response,
-    };
-    let google = match connector(&console) {
-        Ok(g) => g,
         Err(response) => return response,
     };
     let q = query.into_inner();
@@ -276,12 +276,8 @@ async fn pickable(console: &AdminConsole, p: &Principal, account: &str, only: Op
 
 /// `GET /admin/google/pick?account=…`.
 pub(super) async fn pick_form(req: HttpRequest, query: web::Query<PickQuery>) -> HttpResponse {
-    let (console, auth) = match signed_in(&req).await {
+    let Action { console, auth, google } = match open(&req, None).await {
         Ok(found) => found,
-        Err(response) => return response,
-    };
-    let google = match connector(&console) {
-        Ok(g) => g,
         Err(response) => return response,
     };
     let staff = pickable(&console, &auth.principal, &query.account, query.staff.as_deref()).await;
@@ -300,16 +296,9 @@ pub(super) async fn pick_form(req: HttpRequest, query: web::Query<PickQuery>) ->
 
 /// `POST /admin/google/pick`: `cal_<staff id>` = calendar id (empty: leave as it is).
 pub(super) async fn pick(req: HttpRequest, form: web::Form<Vec<(String, String)>>) -> HttpResponse {
-    let (console, auth) = match signed_in(&req).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
     let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
-    if !csrf_ok(&auth.principal, &get("csrf")) {
-        return csrf_refused();
-    }
-    let google = match connector(&console) {
-        Ok(g) => g,
+    let Action { console, auth, google } = match open(&req, Some(&get("csrf"))).await {
+        Ok(found) => found,
         Err(response) => return response,
     };
     let account = get("account");
@@ -332,15 +321,8 @@ pub(super) async fn pick(req: HttpRequest, form: web::Form<Vec<(String, String)>
 
 /// `POST /admin/google/disconnect`.
 pub(super) async fn disconnect(req: HttpRequest, form: web::Form<StaffForm>) -> HttpResponse {
-    let (console, auth) = match signed_in(&req).await {
+    let Action { console, auth, google } = match open(&req, Some(&form.csrf)).await {
         Ok(found) => found,
-        Err(response) => return response,
-    };
-    if !csrf_ok(&auth.principal, &form.csrf) {
-        return csrf_refused();
-    }
-    let google = match connector(&console) {
-        Ok(g) => g,
         Err(response) => return response,
     };
     let ok = console

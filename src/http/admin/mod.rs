@@ -43,6 +43,8 @@ pub struct AdminConsole {
     store: Store,
     /// Cookies are `Secure` (the public URL is https).
     secure: bool,
+    /// `PUBLIC_URL` without a trailing slash, when set (else pages use the request's own address).
+    public_url: Option<String>,
     /// The receptionist on a throwaway database, for the try-it box.
     try_it: Option<crate::chat::ChatService>,
     /// The set-up checks, when this server has them (`serve` does).
@@ -54,12 +56,14 @@ pub struct AdminConsole {
 }
 
 impl AdminConsole {
-    /// The console over `accounts` and `booking`; `secure` marks cookies `Secure` (serve sets it
-    /// when `PUBLIC_URL` is https).
-    pub fn new(accounts: Accounts, booking: BookingService, store: Store, secure: bool) -> Self {
+    /// The console over `accounts` and `booking`, reached at `public_url` (`PUBLIC_URL`) when
+    /// set: cookies are `Secure` when it is https.
+    pub fn new(accounts: Accounts, booking: BookingService, store: Store, public_url: Option<&str>) -> Self {
         let per_minute = std::num::NonZeroU32::new(LINK_LOADS_PER_MINUTE).expect("not zero");
         let guesses = std::sync::Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute)));
-        Self { accounts, booking, store, secure, setup: None, try_it: None, google: None, guesses }
+        let public_url = public_url.map(|u| u.trim().trim_end_matches('/').to_string()).filter(|u| !u.is_empty());
+        let secure = public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
+        Self { accounts, booking, store, secure, public_url, setup: None, try_it: None, google: None, guesses }
     }
 
     /// Lets the try-it box talk to `chat` (built on a throwaway database).
@@ -88,6 +92,11 @@ impl AdminConsole {
     /// Accounts and sessions.
     pub(crate) fn accounts(&self) -> &Accounts {
         &self.accounts
+    }
+
+    /// `PUBLIC_URL`, when set.
+    pub(crate) fn public_url(&self) -> Option<&str> {
+        self.public_url.as_deref()
     }
 
     /// The store.

@@ -125,7 +125,7 @@ async fn start_with(empty: bool, google: bool) -> Console {
         capacity: 100,
         chat: None,
         admin: Some(
-            AdminConsole::new(accounts.clone(), booking.clone(), store.clone(), false)
+            AdminConsole::new(accounts.clone(), booking.clone(), store.clone(), None)
                 .with_setup(setup)
                 .with_try_it(try_it)
                 .with_google(google.as_ref().map(|(_, c)| c.clone())),

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use appointment_setter::booking::google::{ConnectorParts, GoogleConnector, StoreConnections};
-use appointment_setter::calendar::Calendar;
 use appointment_setter::calendar::google::{Connections, GoogleCalendar};
 use appointment_setter::calendar::google::oauth::OAuthClient;
 use appointment_setter::clock::Clock;
@@ -49,9 +48,8 @@ pub fn backend(
             .with_token_clock(clock.clone())
             .with_rate_limit(200),
     );
-    let as_calendar: Arc<dyn Calendar> = calendar.clone();
     let parts =
-        ConnectorParts { client, secrets: secrets.clone(), api_base: emu.api_base(), calendar: as_calendar, connections };
+        ConnectorParts { client, secrets: secrets.clone(), api_base: emu.api_base(), calendar: calendar.clone(), connections };
     let connector = GoogleConnector::new(store.clone(), parts, business, clock);
     OAuthBackend { calendar, connector, secrets }
 }
