@@ -11,8 +11,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use crate::calendar::google::oauth::{CalendarEntry, OAuthClient, OAuthError};
 use crate::calendar::CalendarError;
+use crate::calendar::google::oauth::{CalendarEntry, OAuthClient, OAuthError};
 use crate::calendar::google::{Connection, Connections, GoogleCalendar, token_context};
 use crate::clock::Clock;
 use crate::domain::Business;
@@ -195,8 +195,12 @@ impl GoogleConnector {
         }
         self.calendar.connections_changed();
         // The exchange's access token serves the first calls (no refresh right after connecting).
-        let connection =
-            Connection { email: email.clone(), calendar_id: primary.id.clone(), sealed_refresh_token: sealed, needs_reconnect: false };
+        let connection = Connection {
+            email: email.clone(),
+            calendar_id: primary.id.clone(),
+            sealed_refresh_token: sealed,
+            needs_reconnect: false,
+        };
         self.calendar.prime(&connection, grant.access);
         tracing::info!(staff = pending.staff_id.as_deref().unwrap_or("-"), "a Google account was connected");
         Ok(Connected { email, staff: pending.staff_id, calendars })

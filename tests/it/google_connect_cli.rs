@@ -23,12 +23,7 @@ async fn server() -> Server {
     let emu = GoogleEmulator::start(&["miguel@accuthink.example", "priya@accuthink.example"]).await;
     emu.add_user(SARAH, &[(WORK, "Sarah at work", "owner")]);
     emu.consent_as(Some(SARAH));
-    let dir = tempfile::tempdir().unwrap();
-    let config =
-        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml"))
-            .unwrap()
-            .replace(r#"backend = "local""#, r#"backend = "google""#);
-    std::fs::write(dir.path().join("appointment-setter.toml"), config).unwrap();
+    let dir = support::google_config_dir();
     Server { emu, dir }
 }
 

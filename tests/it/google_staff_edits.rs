@@ -215,12 +215,7 @@ async fn our_moves_are_conditional_on_the_etag_and_re_read_after_a_staff_edit() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_command_line_listing_of_a_customer_shows_what_staff_did_in_google() {
     let emu = GoogleEmulator::start(&[SARAH, "miguel@accuthink.example", "priya@accuthink.example"]).await;
-    let dir = tempfile::tempdir().unwrap();
-    let config =
-        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml"))
-            .unwrap()
-            .replace(r#"backend = "local""#, r#"backend = "google""#);
-    std::fs::write(dir.path().join("appointment-setter.toml"), config).unwrap();
+    let dir = support::google_config_dir();
     let key = emu.key_file(dir.path());
     let run = |args: &'static [&'static str]| {
         let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_appointment-setter"));

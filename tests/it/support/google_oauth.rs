@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use appointment_setter::booking::google::{ConnectorParts, GoogleConnector, StoreConnections};
-use appointment_setter::calendar::google::{Connections, GoogleCalendar};
 use appointment_setter::calendar::google::oauth::OAuthClient;
+use appointment_setter::calendar::google::{Connections, GoogleCalendar};
 use appointment_setter::clock::Clock;
 use appointment_setter::domain::Business;
 use appointment_setter::secrets::SecretBox;
@@ -46,10 +46,15 @@ pub fn backend(
             .with_oauth(client.clone(), secrets.clone(), connections.clone())
             .with_busy_cache(std::time::Duration::ZERO)
             .with_token_clock(clock.clone())
-            .with_rate_limit(200),
+            .with_rate_limit(100_000),
     );
-    let parts =
-        ConnectorParts { client, secrets: secrets.clone(), api_base: emu.api_base(), calendar: calendar.clone(), connections };
+    let parts = ConnectorParts {
+        client,
+        secrets: secrets.clone(),
+        api_base: emu.api_base(),
+        calendar: calendar.clone(),
+        connections,
+    };
     let connector = GoogleConnector::new(store.clone(), parts, business, clock);
     OAuthBackend { calendar, connector, secrets }
 }

@@ -287,3 +287,15 @@ pub async fn until(
 pub fn url_encode(text: &str) -> String {
     percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
+
+/// A directory holding the repository's example config switched to `calendar.backend = "google"`
+/// (as `appointment-setter.toml`).
+pub fn google_config_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let config =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml"))
+            .unwrap()
+            .replace(r#"backend = "local""#, r#"backend = "google""#);
+    std::fs::write(dir.path().join("appointment-setter.toml"), config).unwrap();
+    dir
+}
