@@ -84,13 +84,13 @@ pub(super) async fn connect(ctx: &Context, staff: &str, calendar: Option<&str>) 
                 .into(),
         ));
     };
-    if !ctx.config.business.staff.iter().any(|m| m.id.as_str() == staff) {
+    let Some(member) = ctx.config.business.staff.iter().find(|m| m.id.as_str() == staff) else {
         let known: Vec<&str> = ctx.config.business.staff.iter().map(|m| m.id.as_str()).collect();
         return Err(CliError::Usage(format!(
             "--staff: no staff member {staff:?} (the config has {})",
             known.join(", ")
         )));
-    }
+    };
     if google.client().kind() == crate::calendar::google::oauth::ClientKind::Web {
         eprintln!(
             "note: GOOGLE_OAUTH_CLIENT_FILE is a \"Web application\" client; Google sends it back to a loopback port \
@@ -105,7 +105,10 @@ pub(super) async fn connect(ctx: &Context, staff: &str, calendar: Option<&str>) 
     let session = uuid::Uuid::new_v4().to_string();
     let url =
         google.start(&session, "cli", Some(staff), &redirect).await.map_err(|e| CliError::Usage(e.to_string()))?;
-    println!("Open this address in a browser signed in to {staff}'s Google account and allow access:\n\n{url}\n");
+    println!(
+        "Open this address in a browser signed in to {}'s Google account and allow access:\n\n{url}\n",
+        member.name
+    );
     println!(
         "Waiting for Google to send the browser back to {redirect} (on another machine: paste the address the \
          browser ends on, or its code=… value, here)."

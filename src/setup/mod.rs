@@ -221,16 +221,23 @@ impl Setup {
                 Err(e) => Err(e),
             };
             out.push(match usable {
-                Ok(()) => check("calendar", Verdict::Ok, format!("{} can read and write {calendar}", member.name), None),
+                Ok(()) => {
+                    check("calendar", Verdict::Ok, format!("{} can read and write {calendar}", member.name), None)
+                }
                 Err(e) => {
                     let oauth = connected.is_some() || e.to_string().contains("connect Google Calendar");
                     let fix = if oauth {
-                        "click \"Connect Google Calendar\" for this staff member on the set-up page (or run \
-                         `appointment-setter connect google --staff ID`)"
+                        format!(
+                            "click \"Connect Google Calendar\" for {} on the set-up page (or run \
+                             `appointment-setter connect google --staff {}`)",
+                            member.name, member.id
+                        )
                     } else {
-                        "share the calendar with the service account's address (\"Make changes to events\"), and check calendar_id"
+                        "share the calendar with the service account's address (\"Make changes to events\"), and check \
+                         calendar_id"
+                            .to_string()
                     };
-                    check("calendar", Verdict::Fail, format!("{}: {e}", member.name), Some(fix))
+                    check("calendar", Verdict::Fail, format!("{}: {e}", member.name), Some(&fix))
                 }
             });
         }
