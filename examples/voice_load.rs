@@ -19,7 +19,7 @@ use appointment_setter::ingest::call_event;
 use appointment_setter::store::{Store, sqlite_url};
 use appointment_setter::telnyx::events::parse;
 use appointment_setter::telnyx::{
-    CallAction, CallControlId, CommandId, OutgoingMessage, SentMessage, TelnyxApi, TelnyxError,
+    CallAction, CallControlId, CommandId, Dial, Dialed, OutgoingMessage, SentMessage, TelnyxApi, TelnyxError,
 };
 use appointment_setter::voice::VoiceHandler;
 use async_trait::async_trait;
@@ -77,6 +77,11 @@ impl TelnyxApi for Telnyx {
 
     async fn send_message(&self, _: &OutgoingMessage) -> Result<SentMessage, TelnyxError> {
         Ok(SentMessage { id: "m".into() })
+    }
+
+    async fn dial(&self, _: &Dial, _: &CommandId) -> Result<Dialed, TelnyxError> {
+        let detail = "this load test only answers calls".to_string();
+        Err(TelnyxError::Rejected { status: 422, code: "voice_load".into(), detail })
     }
 }
 

@@ -10,7 +10,7 @@ use crate::accounts::SessionSecret;
 use crate::booking::google::GoogleConnector;
 use crate::booking::{BookingService, CustomerLinks};
 use crate::calendar::{Calendar, LocalCalendar};
-use crate::clock::{Clock, FixedClock, SystemClock};
+use crate::clock::{Clock, FixedClock, RunningClock, SystemClock};
 use crate::config::{self, CalendarBackend, Config};
 use crate::domain::DayMinute;
 use crate::domain::phone::PhoneNumber;
@@ -32,10 +32,21 @@ pub(crate) struct Context {
     pub booking: BookingService,
     /// The calendar backend (for `check`).
     pub calendar: Arc<dyn Calendar>,
+    /// The business clock: `--now` (for `serve` running on from there), else the system clock.
+    pub clock: Arc<dyn Clock>,
     /// Connecting staff members' own Google calendars, when `GOOGLE_OAUTH_CLIENT_FILE` is set.
     pub google: Option<GoogleConnector>,
     /// The folder of a throwaway database, removed when the command ends.
     _scratch: Option<tempfile::TempDir>,
+}
+
+/// `--now`: the instant the business's clock shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BusinessTime {
+    /// Stopped there (one-shot commands: the same answer every run).
+    Fixed(DateTime<Utc>),
+    /// Starting there and running on in real time (`serve`: reminders, calls and retries play).
+    RunningFrom(DateTime<Utc>),
 }
 
 /// Which database a command works on.
@@ -72,7 +83,7 @@ pub(crate) fn session_secret(config_path: &std::path::Path) -> Result<SessionSec
 /// The booking service as `[sms]` and the environment configure its messages: confirmations (and
 /// email invites when `SMTP_URL` and `SMTP_FROM` are set) and the reminder lead time.
 pub(crate) fn with_messages(booking: BookingService, config: &Config) -> BookingService {
-    let hours = i64::from(config.sms.reminder_hours_before);
+    let hours = i64::from(config.reminders.hours_before);
     let email_from =
         std::env::var("SMTP_URL").ok().and(std::env::var("SMTP_FROM").ok()).filter(|f| !f.trim().is_empty());
     let settings = ConfirmationSettings { confirmations: config.sms.confirmations, email_from };
@@ -86,11 +97,14 @@ impl Context {
     /// Loads the config, opens (and migrates) `database` and builds the booking service.
     pub(crate) async fn open(
         config_path: Option<PathBuf>,
-        now: Option<DateTime<Utc>>,
+        now: Option<BusinessTime>,
         database: Database,
     ) -> Result<Self, CliError> {
         let config_path = config::resolve_path(config_path);
         let config = Arc::new(Config::load(&config_path)?);
+        for warning in &config.warnings {
+            eprintln!("warning: {}: {warning}", config_path.display());
+        }
         let throwaway = database == Database::Throwaway;
         let scratch = if throwaway {
             Some(tempfile::tempdir().map_err(|e| CliError::Failed(anyhow::anyhow!("a temporary folder: {e}")))?)
@@ -110,7 +124,8 @@ impl Context {
             other => CliError::Failed(anyhow::Error::new(other).context("opening the database")),
         })?;
         let clock: Arc<dyn Clock> = match now {
-            Some(t) => Arc::new(FixedClock(t)),
+            Some(BusinessTime::Fixed(t)) => Arc::new(FixedClock(t)),
+            Some(BusinessTime::RunningFrom(t)) => Arc::new(RunningClock::starting_at(t)),
             None => Arc::new(SystemClock),
         };
         let (calendar, google) = match config.calendar.backend {
@@ -128,12 +143,13 @@ impl Context {
             CalendarBackend::Google => super::google::backend(&config, &config_path, &store, clock.clone()).await?,
         };
         let business = Arc::new(config.business.clone());
-        let mut booking = with_messages(BookingService::new(business, store.clone(), calendar.clone(), clock), &config);
+        let mut booking =
+            with_messages(BookingService::new(business, store.clone(), calendar.clone(), clock.clone()), &config);
         if let Some(url) = public_url().filter(|_| !throwaway) {
             let key = session_secret(&config_path)?.derive("customer-links");
             booking = booking.with_links(CustomerLinks::new(&key, &url));
         }
-        Ok(Self { config_path, config, database_url, store, booking, calendar, google, _scratch: scratch })
+        Ok(Self { config_path, config, database_url, store, booking, calendar, clock, google, _scratch: scratch })
     }
 
     /// Closes the database cleanly.

@@ -34,7 +34,8 @@ pub(crate) struct Cli {
     /// Config file [default: appointment-setter.toml]
     #[arg(long, global = true, env = crate::config::CONFIG_ENV, value_name = "PATH")]
     pub config: Option<PathBuf>,
-    /// Pretend the current time is this instant (RFC 3339), for scripts and tests
+    /// Pretend the current time is this instant (RFC 3339), for scripts and tests; `serve` starts
+    /// its business clock (rules, reminders, texts, call windows) there and runs on in real time
     #[arg(long, global = true, value_name = "RFC3339", value_parser = parse_now)]
     pub now: Option<DateTime<Utc>>,
     /// What to do
@@ -198,7 +199,11 @@ pub(crate) async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Chat(args) if !args.live => context::Database::Throwaway,
         _ => context::Database::Configured,
     };
-    let ctx = Context::open(cli.config, cli.now, database).await?;
+    let now = cli.now.map(|t| match &cli.command {
+        Command::Serve => context::BusinessTime::RunningFrom(t),
+        _ => context::BusinessTime::Fixed(t),
+    });
+    let ctx = Context::open(cli.config, now, database).await?;
     let result = match cli.command {
         Command::Slots(args) => slots::run(&ctx, args).await,
         Command::Appointments(cmd) => appointments::run(&ctx, cmd).await,

@@ -100,7 +100,11 @@ pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
     let listener = TcpListener::bind(&bind).map_err(|e| CliError::Usage(format!("BIND={bind}: cannot listen: {e}")))?;
     let workers = env_number("HTTP_WORKERS")?.unwrap_or(2);
     let per_second: u32 = env_number("SMS_MAX_PER_SECOND")?.unwrap_or(50);
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    // The business clock (`--now` runs on from its instant) drives rules, reminders, texts and
+    // calls; the real clock guards webhook signatures (replays are refused whatever the business
+    // time) and the inbox's leases.
+    let clock = ctx.clock.clone();
+    let real: Arc<dyn Clock> = Arc::new(SystemClock);
     let wake = Arc::new(tokio::sync::Notify::new());
     let booking = ctx.booking.clone().with_change_signal(wake.clone());
 
@@ -170,7 +174,7 @@ pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
     );
     let admin = Some(super::console::admin_console(ctx, &console_booking, &public_url).await?.with_try_it(try_it));
     let handler = Arc::new(handler);
-    let parts = ServerParts { listener, verifier, handler, clock, workers, capacity: 10_000, chat, admin };
+    let parts = ServerParts { listener, verifier, handler, clock: real, workers, capacity: 10_000, chat, admin };
     let app = startup::start(ctx.store.clone(), parts).await.context("starting the server")?;
     tracing::info!(%addr, "listening");
     let chat_routes = if chat_on { ", POST /v1/chat/completions, GET /v1/models" } else { "" };

@@ -4,12 +4,15 @@
 
 mod error;
 mod raw;
+mod reminders;
 mod validate;
 
 use std::path::{Path, PathBuf};
 
 pub(crate) use error::{ConfigError, Problem};
 use serde::Deserialize;
+
+pub use reminders::{MachineDetection, ReminderSettings};
 
 use crate::domain::Business;
 
@@ -29,6 +32,11 @@ pub struct Config {
     pub voice: VoiceSettings,
     /// `[sms]`.
     pub sms: SmsSettings,
+    /// `[reminders]`.
+    pub reminders: ReminderSettings,
+    /// What loaded but deserves a second look (an old key, settings that work against each
+    /// other): shown at start-up and by `check`.
+    pub warnings: Vec<Problem>,
 }
 
 /// Which calendar backend holds appointments.
@@ -76,19 +84,16 @@ impl Default for VoiceSettings {
     }
 }
 
-/// `[sms]`: confirmations and reminders.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+/// `[sms]`: confirmations (reminders are `[reminders]`).
+#[derive(Debug, Clone)]
 pub struct SmsSettings {
     /// Send a confirmation after every change.
     pub confirmations: bool,
-    /// Hours before the start that the reminder goes out.
-    pub reminder_hours_before: u32,
 }
 
 impl Default for SmsSettings {
     fn default() -> Self {
-        Self { confirmations: true, reminder_hours_before: 24 }
+        Self { confirmations: true }
     }
 }
 

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::{CalendarSettings, SmsSettings, VoiceSettings};
+use super::{CalendarSettings, VoiceSettings};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -23,7 +23,40 @@ pub(super) struct RawConfig {
     #[serde(default)]
     pub voice: VoiceSettings,
     #[serde(default)]
-    pub sms: SmsSettings,
+    pub sms: RawSms,
+    #[serde(default)]
+    pub reminders: RawReminders,
+}
+
+/// `[sms]` as written (`reminder_hours_before` moved to `[reminders] hours_before`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSms {
+    #[serde(default = "yes")]
+    pub confirmations: bool,
+    pub reminder_hours_before: Option<u32>,
+}
+
+impl Default for RawSms {
+    fn default() -> Self {
+        Self { confirmations: true, reminder_hours_before: None }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `[reminders]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawReminders {
+    pub channel: Option<String>,
+    pub hours_before: Option<u32>,
+    pub call_window: Option<String>,
+    pub max_attempts: Option<u32>,
+    pub retry_after_minutes: Option<u32>,
+    pub machine_detection: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

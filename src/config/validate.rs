@@ -78,6 +78,16 @@ pub(super) fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         });
     }
 
+    let mut warnings = Vec::new();
+    let reminders = super::reminders::validate(
+        &mut p.0,
+        &mut warnings,
+        &raw.reminders,
+        raw.sms.reminder_hours_before,
+        &policy,
+        phone_number.is_some(),
+    );
+
     if !p.0.is_empty() {
         return Err(ConfigError::Invalid { path: None, problems: p.0 });
     }
@@ -95,7 +105,9 @@ pub(super) fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         },
         calendar: raw.calendar,
         voice: raw.voice,
-        sms: raw.sms,
+        sms: super::SmsSettings { confirmations: raw.sms.confirmations },
+        reminders,
+        warnings,
     })
 }
 

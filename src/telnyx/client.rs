@@ -11,8 +11,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use backon::{ExponentialBuilder, Retryable};
 use serde::Serialize;
-use serde_json::json;
 
+use super::actions::{CallAction, Dial, Dialed};
 use super::command::CommandId;
 use super::error::TelnyxError;
 use super::events::CallControlId;
@@ -34,87 +34,6 @@ impl ApiKey {
 impl fmt::Debug for ApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("ApiKey(***)")
-    }
-}
-
-/// Which speech to stop when speaking (barge-in).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SpeakStop {
-    /// Stop what is being spoken now.
-    Current,
-    /// Stop it and everything queued.
-    All,
-}
-
-/// A Call Control action (reference/telnyx.md §3).
-#[derive(Debug, Clone, PartialEq)]
-pub enum CallAction {
-    /// `answer` an incoming call.
-    Answer,
-    /// `speak` text with a voice.
-    Speak {
-        /// What to say (≤ 3000 characters).
-        text: String,
-        /// Voice name, e.g. `AWS.Polly.Joanna-Neural`.
-        voice: String,
-        /// Stop earlier speech first.
-        stop: Option<SpeakStop>,
-    },
-    /// `transcription_start` (final results only).
-    TranscriptionStart {
-        /// Engine, e.g. `Google`.
-        engine: String,
-        /// Language, e.g. `en`.
-        language: String,
-    },
-    /// `transcription_stop`.
-    TranscriptionStop,
-    /// `playback_stop` (stops speech and audio).
-    PlaybackStop,
-    /// `transfer` the call to a number.
-    Transfer {
-        /// Where to.
-        to: String,
-    },
-    /// `hangup`.
-    Hangup,
-}
-
-impl CallAction {
-    /// The path segment after `/actions/`.
-    pub(crate) fn name(&self) -> &'static str {
-        match self {
-            CallAction::Answer => "answer",
-            CallAction::Speak { .. } => "speak",
-            CallAction::TranscriptionStart { .. } => "transcription_start",
-            CallAction::TranscriptionStop => "transcription_stop",
-            CallAction::PlaybackStop => "playback_stop",
-            CallAction::Transfer { .. } => "transfer",
-            CallAction::Hangup => "hangup",
-        }
-    }
-
-    fn body(&self, command_id: &CommandId) -> serde_json::Value {
-        let mut body = match self {
-            CallAction::Speak { text, voice, stop } => {
-                let mut b = json!({"payload": text, "voice": voice, "payload_type": "text"});
-                if let Some(stop) = stop {
-                    b["stop"] = json!(stop);
-                }
-                b
-            }
-            CallAction::TranscriptionStart { engine, language } => json!({
-                "transcription_engine": engine,
-                "transcription_engine_config": {"transcription_engine": engine, "language": language, "interim_results": false},
-                "transcription_tracks": "inbound",
-            }),
-            CallAction::Transfer { to } => json!({"to": to}),
-            CallAction::PlaybackStop => json!({"stop": "all"}),
-            _ => json!({}),
-        };
-        body["command_id"] = json!(command_id.to_string());
-        body
     }
 }
 
@@ -150,6 +69,10 @@ pub trait TelnyxApi: Send + Sync {
 
     /// Sends an SMS. No idempotency key exists for messages: callers must record the send first.
     async fn send_message(&self, message: &OutgoingMessage) -> Result<SentMessage, TelnyxError>;
+
+    /// Places an outbound call (`POST /v2/calls`); Telnyx ignores a second dial with the same
+    /// `command_id`. The outcome arrives as webhooks.
+    async fn dial(&self, dial: &Dial, command_id: &CommandId) -> Result<Dialed, TelnyxError>;
 }
 
 /// Retry and timeout settings.
@@ -266,6 +189,12 @@ impl TelnyxApi for TelnyxClient {
         let id = reply["data"]["id"].as_str().unwrap_or_default().to_string();
         Ok(SentMessage { id })
     }
+
+    async fn dial(&self, dial: &Dial, command_id: &CommandId) -> Result<Dialed, TelnyxError> {
+        let url = format!("{}/calls", self.base);
+        let reply = self.post("dial", url, dial.body(command_id)).await?;
+        Dialed::from_reply(&reply)
+    }
 }
 
 /// Call control ids are opaque and may contain `/`, `=` or `:`; encode them as one path segment.
@@ -289,15 +218,6 @@ mod tests {
     fn call_control_ids_are_one_path_segment() {
         assert_eq!(percent_encode_segment("v2:abc-DEF_1"), "v2:abc-DEF_1");
         assert_eq!(percent_encode_segment("a/b=c+d"), "a%2Fb%3Dc%2Bd");
-    }
-
-    #[test]
-    fn speak_bodies_carry_voice_stop_and_command_id() {
-        let id = CommandId::derive("evt-1", "speak#0");
-        let body = CallAction::Speak { text: "Hi".into(), voice: "v".into(), stop: Some(SpeakStop::Current) }.body(&id);
-        assert_eq!(body["payload"], "Hi");
-        assert_eq!(body["stop"], "current");
-        assert_eq!(body["command_id"], id.to_string());
     }
 
     #[test]

@@ -135,3 +135,58 @@ fn nulls_single_items_and_non_phone_parties_read_as_their_defaults() {
     let no_data = r#"{"data":{"event_type":"call.transcription","id":"t2","payload":{"call_control_id":"v3:c","transcription_data":null}}}"#;
     assert!(matches!(lenient(no_data), EventKind::CallTranscription { is_final: false, .. }));
 }
+
+/// A call event of `event_type` with `extra` payload fields (shape of reference samples).
+fn outbound(event_type: &str, extra: &str) -> EventKind {
+    let body = format!(
+        r#"{{"data": {{"event_type": "{event_type}", "id": "0ccc7b54-4df3-4bca-a65a-3da1ecc777f0",
+            "occurred_at": "2026-12-07T15:00:27.521992Z", "record_type": "event",
+            "payload": {{"call_control_id": "v3:T02llQxIyaRkhfRKxgAP8nY511EhFLizdvdUKJiSw8d6A9BborherQ",
+              "call_leg_id": "428c31b6-7af4-4bcb-b7f5-5013ef9657c1", "client_state": "aGF2ZSBhIG5pY2UgZGF5ID1d",
+              "connection_id": "7267xxxxxxxxxxxxxx", "from": "+13125550100", "to": "+13125550123"{extra}}}}},
+            "meta": {{"attempt": 1}}}}"#
+    );
+    parse(body.as_bytes()).unwrap().kind
+}
+
+#[test]
+fn answering_machine_detection_and_gather_events_read_as_who_answered_the_beep_and_the_key() {
+    use appointment_setter::telnyx::events::{AnsweredBy, GatherStatus};
+    let detected = |event: &str, result: &str| match outbound(event, &format!(r#", "result": "{result}""#)) {
+        EventKind::CallMachineDetected { answered_by, call } => {
+            assert_eq!(call.client_state.as_deref(), Some("aGF2ZSBhIG5pY2UgZGF5ID1d"));
+            answered_by
+        }
+        other => panic!("{event}: {other:?}"),
+    };
+    assert_eq!(detected("call.machine.detection.ended", "human"), AnsweredBy::Human);
+    assert_eq!(detected("call.machine.detection.ended", "machine"), AnsweredBy::Machine);
+    assert_eq!(detected("call.machine.detection.ended", "not_sure"), AnsweredBy::NotSure);
+    assert_eq!(detected("call.machine.premium.detection.ended", "human_business"), AnsweredBy::Human);
+    assert_eq!(detected("call.machine.premium.detection.ended", "fax_detected"), AnsweredBy::Nobody);
+    assert_eq!(detected("call.machine.premium.detection.ended", "something_new"), AnsweredBy::NotSure);
+
+    let beep = |event: &str, result: &str| match outbound(event, &format!(r#", "result": "{result}""#)) {
+        EventKind::CallGreetingEnded { beep, .. } => beep,
+        other => panic!("{event}: {other:?}"),
+    };
+    assert!(beep("call.machine.greeting.ended", "beep_detected"));
+    assert!(!beep("call.machine.greeting.ended", "ended"));
+    assert!(beep("call.machine.premium.greeting.ended", "beep_detected"));
+    assert!(!beep("call.machine.premium.greeting.ended", "no_beep_detected"));
+
+    let EventKind::CallGatherEnded { digits, status, .. } =
+        outbound("call.gather.ended", r#", "digits": "2", "status": "valid""#)
+    else {
+        panic!()
+    };
+    assert_eq!((digits.as_str(), status), ("2", GatherStatus::Valid));
+    let timeout = outbound("call.gather.ended", r#", "digits": null, "status": "timeout""#);
+    assert!(
+        matches!(timeout, EventKind::CallGatherEnded { status: GatherStatus::Timeout, ref digits, .. } if digits.is_empty())
+    );
+    let gone = outbound("call.gather.ended", r#", "status": "cancelled_amd""#);
+    assert!(matches!(gone, EventKind::CallGatherEnded { status: GatherStatus::Ended, .. }));
+    // Ordered with the rest of their call.
+    assert!(matches!(gone.order_key(), Some(OrderKey::Call(_))));
+}

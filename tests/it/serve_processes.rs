@@ -1,5 +1,6 @@
 //! `serve` as real processes: two instances on one database receive the same event at the same
-//! moment, and it is processed once; SIGTERM shuts down cleanly.
+//! moment, and it is processed once; SIGTERM shuts down cleanly; `--now` starts one business
+//! clock that runs on (a reminder falls due while the server runs).
 
 use crate::support;
 
@@ -10,6 +11,7 @@ use std::time::Duration;
 use appointment_setter::telnyx::signature::sign;
 use base64::Engine as _;
 use support::TestDb;
+use support::fake_telnyx::FakeTelnyx;
 use support::webhooks::{signing_key, text_event};
 
 const BIN: &str = env!("CARGO_BIN_EXE_appointment-setter");
@@ -20,11 +22,18 @@ struct Instance {
 }
 
 fn start(config: &std::path::Path, database_url: &str) -> Instance {
+    start_with(config, database_url, &[], &[])
+}
+
+/// `serve` with `args` before the command and `env` added.
+fn start_with(config: &std::path::Path, database_url: &str, args: &[&str], env: &[(&str, &str)]) -> Instance {
     let public = base64::engine::general_purpose::STANDARD.encode(signing_key().verifying_key().to_bytes());
     let mut child = Command::new(BIN)
         .arg("--config")
         .arg(config)
+        .args(args)
         .arg("serve")
+        .envs(env.iter().copied())
         .env("DATABASE_URL", database_url)
         .env("BIND", "127.0.0.1:0")
         .env("TELNYX_PUBLIC_KEY", public)
@@ -104,4 +113,61 @@ async fn two_instances_on_one_database_process_a_doubly_delivered_event_once() {
             assert!(status.success(), "{}: clean exit on SIGTERM, got {status}", db.label);
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_now_starts_a_business_clock_that_runs_on_while_signatures_keep_the_real_clock() {
+    let db = TestDb::sqlite().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("appointment-setter.toml");
+    std::fs::copy(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml"), &config).unwrap();
+    // Booked on Monday 7 December for Wednesday 09:00 in Chicago (15:00 UTC): its reminder is due
+    // 48 hours before, on Monday at 15:00 UTC.
+    let booked = Command::new(BIN)
+        .arg("--config")
+        .arg(&config)
+        .args(["--now", "2026-12-07T12:00:00Z", "appointments", "book", "--service", "standard"])
+        .args(["--start", "2026-12-09T09:00", "--phone", "(312) 555-0123", "--name", "Jane Doe", "--staff", "sarah"])
+        .env("DATABASE_URL", &db.url)
+        .output()
+        .unwrap();
+    assert!(booked.status.success(), "{}", String::from_utf8_lossy(&booked.stderr));
+
+    // The server's business clock starts a second before the reminder is due (the real date is
+    // days earlier: a system clock would never reach it during this test).
+    let telnyx = FakeTelnyx::start().await;
+    let mut server = start_with(
+        &config,
+        &db.url,
+        &["--now", "2026-12-07T14:59:59Z"],
+        &[("TELNYX_API_KEY", "KEY-test"), ("TELNYX_API_BASE", &telnyx.base)],
+    );
+    let reminder = || {
+        telnyx
+            .received()
+            .iter()
+            .any(|r| r.path.ends_with("/messages") && r.body["text"].as_str().unwrap_or("").contains("reminder:"))
+    };
+    support::until(
+        "the reminder text",
+        &mut [telnyx.changes()],
+        async || reminder(),
+        || format!("{:?}", telnyx.received()),
+    )
+    .await;
+
+    // A webhook signed at the real time is accepted although the business clock is days ahead.
+    let body = text_event("real-time-1", "+13125550123", "HELLO");
+    let ts = chrono::Utc::now().timestamp().to_string();
+    let response = reqwest::Client::new()
+        .post(format!("{}/webhooks/telnyx", server.url))
+        .header("telnyx-timestamp", &ts)
+        .header("telnyx-signature-ed25519", sign(&signing_key(), &ts, &body))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let _ = server.child.kill();
+    let _ = server.child.wait();
 }

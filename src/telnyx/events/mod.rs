@@ -160,6 +160,56 @@ impl OutboundStatus {
     }
 }
 
+/// Who answered an outbound call, by answering-machine detection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnsweredBy {
+    /// A person (`human`, premium `human_residence` / `human_business`).
+    Human,
+    /// A voicemail or answering machine.
+    Machine,
+    /// Detection could not tell (`not_sure`, or a result we do not know): Telnyx advises
+    /// treating it as a person.
+    NotSure,
+    /// Nobody to talk to: premium's `silence` or `fax_detected`.
+    Nobody,
+}
+
+impl AnsweredBy {
+    fn from_result(result: Option<&str>) -> Self {
+        match result.unwrap_or_default() {
+            "human" | "human_residence" | "human_business" => AnsweredBy::Human,
+            "machine" => AnsweredBy::Machine,
+            "silence" | "fax_detected" => AnsweredBy::Nobody,
+            _ => AnsweredBy::NotSure,
+        }
+    }
+}
+
+/// How a `gather_using_speak` ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GatherStatus {
+    /// A key we asked for.
+    Valid,
+    /// Another key.
+    Invalid,
+    /// No key in time.
+    Timeout,
+    /// The call ended, or the gather was stopped (`call_hangup`, `cancelled`, `cancelled_amd`,
+    /// anything new).
+    Ended,
+}
+
+impl GatherStatus {
+    fn from_status(status: Option<&str>) -> Self {
+        match status.unwrap_or_default() {
+            "valid" => GatherStatus::Valid,
+            "invalid" => GatherStatus::Invalid,
+            "timeout" => GatherStatus::Timeout,
+            _ => GatherStatus::Ended,
+        }
+    }
+}
+
 /// What happened, by `event_type`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum EventKind {
@@ -216,6 +266,32 @@ pub enum EventKind {
         /// `caller`, `callee`, `unknown`.
         source: Option<String>,
     },
+    /// `call.machine.detection.ended` / `call.machine.premium.detection.ended` (outbound calls
+    /// with answering-machine detection).
+    CallMachineDetected {
+        /// The call.
+        call: CallRef,
+        /// Who answered.
+        answered_by: AnsweredBy,
+    },
+    /// `call.machine.greeting.ended` / `call.machine.premium.greeting.ended`: the machine's
+    /// greeting is over.
+    CallGreetingEnded {
+        /// The call.
+        call: CallRef,
+        /// Whether the beep was heard (`beep_detected`); else the greeting ended or detection
+        /// gave up (`ended`, `no_beep_detected`, `not_sure`).
+        beep: bool,
+    },
+    /// `call.gather.ended`.
+    CallGatherEnded {
+        /// The call.
+        call: CallRef,
+        /// The keys pressed (empty when none).
+        digits: String,
+        /// How the gather ended.
+        status: GatherStatus,
+    },
     /// `message.received`.
     MessageReceived(InboundMessage),
     /// `message.sent`.
@@ -262,7 +338,10 @@ impl EventKind {
             | EventKind::CallPlaybackStarted(call)
             | EventKind::CallPlaybackEnded(call)
             | EventKind::CallDtmfReceived { call, .. }
-            | EventKind::CallHangup { call, .. } => Some(call),
+            | EventKind::CallHangup { call, .. }
+            | EventKind::CallMachineDetected { call, .. }
+            | EventKind::CallGreetingEnded { call, .. }
+            | EventKind::CallGatherEnded { call, .. } => Some(call),
             _ => None,
         }
     }

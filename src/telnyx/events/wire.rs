@@ -13,7 +13,8 @@ use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
 use super::{
-    CallControlId, CallRef, EventId, EventKind, InboundMessage, OutboundStatus, ParseError, TelnyxEvent, TextChannel,
+    AnsweredBy, CallControlId, CallRef, EventId, EventKind, GatherStatus, InboundMessage, OutboundStatus, ParseError,
+    TelnyxEvent, TextChannel,
 };
 
 /// A field that may be missing or `null`: both read as its default.
@@ -95,6 +96,10 @@ struct CallPayload {
     hangup_source: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     transcription_data: TranscriptionData,
+    #[serde(default, deserialize_with = "text")]
+    result: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    digits: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -219,6 +224,17 @@ fn call_event(event_type: &str, raw: Option<&RawValue>) -> Result<EventKind, &'s
         "call.playback.started" => EventKind::CallPlaybackStarted(call),
         "call.playback.ended" => EventKind::CallPlaybackEnded(call),
         "call.dtmf.received" => EventKind::CallDtmfReceived { call, digit: p.digit },
+        "call.machine.detection.ended" | "call.machine.premium.detection.ended" => {
+            EventKind::CallMachineDetected { call, answered_by: AnsweredBy::from_result(p.result.as_deref()) }
+        }
+        "call.machine.greeting.ended" | "call.machine.premium.greeting.ended" => {
+            EventKind::CallGreetingEnded { call, beep: p.result.as_deref() == Some("beep_detected") }
+        }
+        "call.gather.ended" => EventKind::CallGatherEnded {
+            call,
+            digits: p.digits,
+            status: GatherStatus::from_status(p.status.as_deref()),
+        },
         _ => EventKind::CallHangup { call, cause: p.hangup_cause, source: p.hangup_source },
     })
 }
@@ -262,6 +278,11 @@ pub fn parse(body: &[u8]) -> Result<TelnyxEvent, ParseError> {
         | "call.playback.started"
         | "call.playback.ended"
         | "call.dtmf.received"
+        | "call.machine.detection.ended"
+        | "call.machine.premium.detection.ended"
+        | "call.machine.greeting.ended"
+        | "call.machine.premium.greeting.ended"
+        | "call.gather.ended"
         | "call.hangup") => call_event(t, d.payload),
         "message.received" => message_received(d.payload),
         "message.sent" => payload(d.payload).map(|p| EventKind::MessageSent(outbound(p))),
