@@ -114,6 +114,9 @@ impl Setup {
             ),
             None,
         )];
+        for warning in &self.config.warnings {
+            out.push(check("config", Verdict::Warn, warning.to_string(), None));
+        }
         for (key, number) in
             [("business.phone_number", &biz.phone_number), ("business.transfer_number", &biz.transfer_number)]
         {
