@@ -127,7 +127,7 @@ impl BookingService {
     }
 
     /// Sets the reminder lead time (`None`: no reminders; default 24 hours).
-    pub(crate) fn with_reminders(mut self, before: Option<Duration>) -> Self {
+    pub fn with_reminders(mut self, before: Option<Duration>) -> Self {
         self.notices.reminder_before = before;
         self
     }

@@ -20,6 +20,8 @@ use crate::startup::{self, ServerParts};
 use crate::telnyx::client::DEFAULT_API_BASE;
 use crate::telnyx::{ApiKey, PublicKey, RetryPolicy, TelnyxApi, TelnyxClient, Verifier};
 use crate::voice::VoiceHandler;
+use crate::voice::call_state::CallStates;
+use crate::voice::dialer::{CallerLine, DEFAULT_DIALS_PER_SECOND, ReminderDialer};
 
 /// Default listen address.
 pub(crate) const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -136,8 +138,18 @@ pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
         // Reminders first read the event back (staff edits in Google win; free on the local backend).
         let reconciler = Some(booking.clone());
         let texts = telnyx.clone().map(|client| client as Arc<dyn TelnyxApi>);
-        let extras = WorkerExtras { email, reconciler, recorded: None };
-        Some(Workers::start(ctx.store.clone(), business, texts, clock.clone(), settings, wake.clone(), extras))
+        let dialer = match &texts {
+            Some(telnyx) => reminder_dialer(ctx, telnyx.clone(), clock.clone())?,
+            None => None,
+        };
+        let calls = dialer.as_ref().map(|(_, wake)| (ctx.config.reminders.clone(), wake.clone()));
+        let extras = WorkerExtras { email, reconciler, recorded: None, calls };
+        let mut workers =
+            Workers::start(ctx.store.clone(), business, texts, clock.clone(), settings, wake.clone(), extras);
+        if let Some((dialer, _)) = dialer {
+            workers.spawn(|stop| dialer.run(stop));
+        }
+        Some(workers)
     } else {
         None
     };
@@ -188,4 +200,45 @@ pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
     sandbox.close().await;
     served.context("serving")?;
     Ok(())
+}
+
+/// The reminder-call dialer when `[reminders] channel` calls (it needs `TELNYX_CONNECTION_ID`),
+/// with the signal that wakes it.
+fn reminder_dialer(
+    ctx: &Context,
+    telnyx: Arc<dyn TelnyxApi>,
+    clock: Arc<dyn Clock>,
+) -> Result<Option<(ReminderDialer, Arc<tokio::sync::Notify>)>, CliError> {
+    let settings = &ctx.config.reminders;
+    if !settings.channel.calls() {
+        return Ok(None);
+    }
+    let connection_id =
+        std::env::var("TELNYX_CONNECTION_ID").ok().filter(|v| !v.trim().is_empty()).ok_or_else(|| {
+            CliError::Usage(format!(
+                "reminders.channel = \"{}\" needs TELNYX_CONNECTION_ID: the id of the Call Control application (Telnyx \
+             portal → Voice → Programmable Voice) whose webhook URL points at this server",
+                settings.channel
+            ))
+        })?;
+    let per_second = env_number("TELNYX_DIALS_PER_SECOND")?.unwrap_or(DEFAULT_DIALS_PER_SECOND);
+    let per_second = NonZeroU32::new(per_second)
+        .filter(|n| n.get() <= 30)
+        .ok_or_else(|| CliError::Usage("TELNYX_DIALS_PER_SECOND must be between 1 and 30 (Telnyx's limit)".into()))?;
+    let from = ctx.config.business.phone_number.as_ref().map(|p| p.to_string()).ok_or_else(|| {
+        CliError::Usage("reminder calls need business.phone_number (the number they come from)".into())
+    })?;
+    let key = super::context::session_secret(&ctx.config_path)?.derive("reminder-calls");
+    let wake = Arc::new(tokio::sync::Notify::new());
+    let dialer = ReminderDialer::new(
+        ctx.store.clone(),
+        telnyx,
+        Arc::new(ctx.config.business.clone()),
+        settings.clone(),
+        CallerLine { from, connection_id, per_second },
+        CallStates::new(&key),
+        clock,
+        wake.clone(),
+    );
+    Ok(Some((dialer, wake)))
 }

@@ -11,7 +11,6 @@
 //! Messaging sits above the booking service: it books and cancels only through it, and plugs its
 //! wording into it through [`crate::booking::ConfirmationWriter`].
 
-mod background;
 pub mod command;
 mod confirmations;
 pub mod email;

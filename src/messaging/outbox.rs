@@ -12,12 +12,12 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::background::{Worker, run_loop};
 use super::email::{EmailError, EmailSender};
 use super::opt_out::{self, OptOutSignal};
 use crate::clock::Clock;
 use crate::domain::PhoneNumber;
 use crate::store::{MessageChannel, OutboxMessage, SendOutcome, Store, StoreError};
+use crate::store::{Worker, run_loop};
 use crate::telnyx::{OutgoingMessage, TelnyxApi, TelnyxError};
 
 /// Outbox worker settings.

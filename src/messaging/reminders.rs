@@ -1,6 +1,7 @@
 //! The reminder scheduler (SPEC §8): durable reminder rows (written with each appointment change)
-//! are claimed when due and turned into outbox messages in the same transaction that marks them
-//! sent, so each goes out exactly once across restarts and instances. It sleeps until the next due
+//! are claimed when due and turned into outbox messages — or, when reminders call (issue #17),
+//! into the first attempt of a reminder call, inside the call window — in the same transaction
+//! that marks them sent, so each goes out exactly once across restarts and instances. It sleeps until the next due
 //! reminder or a wake-up, never polling every second. A reminder found late is still sent while the
 //! appointment is ahead, and skipped once it has started, was cancelled, or the number opted out.
 
@@ -10,12 +11,14 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::background::{Worker, run_loop};
 use super::templates;
 use crate::booking::BookingService;
 use crate::clock::Clock;
-use crate::domain::{Business, Status};
-use crate::store::{MessageChannel, NewMessage, Store, StoreError};
+use crate::config::ReminderSettings;
+use crate::domain::reminder::plan_call;
+use crate::domain::{Business, CallPlan, Status};
+use crate::store::{MessageChannel, NewMessage, Store, StoreError, Then};
+use crate::store::{Worker, run_loop};
 
 /// Longest sleep between checks (reminders written by other instances).
 const IDLE_CHECK: Duration = Duration::from_secs(60);
@@ -31,6 +34,10 @@ pub struct ReminderScheduler {
     outbox: Arc<Notify>,
     instance: String,
     booking: Option<BookingService>,
+    /// Reminders by phone call, when the channel calls.
+    calls: Option<ReminderSettings>,
+    /// Woken when a call is queued.
+    dialer: Option<Arc<Notify>>,
 }
 
 impl ReminderScheduler {
@@ -44,7 +51,15 @@ impl ReminderScheduler {
         outbox: Arc<Notify>,
     ) -> Self {
         let instance = format!("reminders-{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
-        Self { store, business, clock, wake, outbox, instance, booking: None }
+        Self { store, business, clock, wake, outbox, instance, booking: None, calls: None, dialer: None }
+    }
+
+    /// Reminds by phone call as `settings` say (inside its call window; else by text), waking
+    /// `dialer` when a call is queued.
+    pub fn with_calls(mut self, settings: ReminderSettings, dialer: Arc<Notify>) -> Self {
+        self.calls = Some(settings);
+        self.dialer = Some(dialer);
+        self
     }
 
     /// Reads each appointment's calendar event before reminding (staff edits there win): a
@@ -54,9 +69,9 @@ impl ReminderScheduler {
         self
     }
 
-    /// Handles every reminder due now; returns how many were turned into messages.
+    /// Handles every reminder due now; returns how many were turned into messages or calls.
     pub async fn tick(&self) -> Result<usize, StoreError> {
-        let mut sent = 0;
+        let (mut sent, mut calls) = (0, 0);
         loop {
             let now = self.clock.now();
             let due = self.store.reminders().claim_due(&self.instance, now, now + LEASE, 500).await?;
@@ -74,9 +89,19 @@ impl ReminderScheduler {
                             "cannot check the calendar before reminding; reminding as booked"),
                     }
                 }
+                let mut call = None;
                 let message = match appointment {
                     Some(a) if a.status == Status::Confirmed && a.start > now => {
-                        if self.store.opt_outs().is_opted_out(&a.customer_phone).await? {
+                        // Calls ring only inside the window; with no time left in it, a text.
+                        let plan = self
+                            .calls
+                            .as_ref()
+                            .filter(|c| c.channel.calls())
+                            .map(|c| plan_call(c.call_window, self.business.timezone, now, a.start));
+                        if let Some(CallPlan::Dial(at)) = plan {
+                            call = Some(at);
+                            None
+                        } else if self.store.opt_outs().is_opted_out(&a.customer_phone).await? {
                             None
                         } else {
                             Some(NewMessage {
@@ -92,11 +117,18 @@ impl ReminderScheduler {
                     }
                     _ => None,
                 };
-                let has_message = message.is_some();
-                if self.store.reminders().complete(&self.instance, &reminder, message.as_ref(), now).await?
-                    && has_message
-                {
-                    sent += 1;
+                let then = match (&message, call) {
+                    (Some(m), _) => Then::Text(m),
+                    (None, Some(dial_at)) => Then::Call { dial_at },
+                    (None, None) => Then::Nothing,
+                };
+                let counts = !matches!(then, Then::Nothing);
+                if self.store.reminders().complete(&self.instance, &reminder, then, now).await? && counts {
+                    if call.is_some() {
+                        calls += 1;
+                    } else {
+                        sent += 1;
+                    }
                 }
             }
         }
@@ -104,7 +136,13 @@ impl ReminderScheduler {
             metrics::counter!("reminders_sent_total").increment(sent as u64);
             self.outbox.notify_waiters();
         }
-        Ok(sent)
+        if calls > 0 {
+            metrics::counter!("reminder_calls_queued_total").increment(calls as u64);
+            if let Some(dialer) = &self.dialer {
+                dialer.notify_waiters();
+            }
+        }
+        Ok(sent + calls)
     }
 
     /// Runs until `stop` is cancelled (a pass in progress is finished first).

@@ -23,6 +23,8 @@ pub struct WorkerExtras {
     pub reconciler: Option<BookingService>,
     /// Bumped after every send outcome the outbox records (tests and monitors wait on it).
     pub recorded: Option<tokio::sync::watch::Sender<u64>>,
+    /// Reminders by phone call: the settings, and the dialer to wake when one is queued.
+    pub calls: Option<(crate::config::ReminderSettings, Arc<tokio::sync::Notify>)>,
 }
 
 /// The background senders: the outbox worker and the reminder scheduler.
@@ -65,8 +67,19 @@ impl Workers {
         if let Some(booking) = extras.reconciler {
             reminders = reminders.with_reconciler(booking);
         }
+        if let Some((settings, dialer)) = extras.calls {
+            reminders = reminders.with_calls(settings, dialer);
+        }
         let tasks = vec![tokio::spawn(outbox.run(stop.clone())), tokio::spawn(reminders.run(stop.clone()))];
         Self { stop, tasks }
+    }
+
+    /// Runs `task` beside the senders, stopped with them (the reminder-call dialer).
+    pub fn spawn<F>(&mut self, task: impl FnOnce(CancellationToken) -> F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        self.tasks.push(tokio::spawn(task(self.stop.clone())));
     }
 
     /// Stops both loops after their current pass (a send in progress is finished and recorded).

@@ -20,10 +20,12 @@ mod inbox;
 mod links;
 mod messaging;
 mod open;
+mod reminder_calls;
 mod reminders;
 mod stats;
 mod texts;
 mod users;
+mod worker;
 mod write;
 
 use std::path::Path;
@@ -43,14 +45,16 @@ pub(crate) use inbox::InboxEvents;
 pub use inbox::{EventStatus, NewInboxEvent, Outcome};
 pub(crate) use messaging::{MessageChannel, NewMessage, OptOuts, Outbox, OutboxMessage, SendOutcome};
 pub use messaging::{MessageRecord, MessageStatus};
-pub use reminders::ReminderStatus;
+pub use reminder_calls::{CallStatus, ReminderCall, ReminderCalls};
 pub(crate) use reminders::Reminders;
+pub use reminders::{ReminderStatus, Then};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 pub use stats::Bucket;
 pub use texts::INBOUND_RETENTION;
 pub(crate) use users::Users;
 pub use users::{AuditEntry, Role, User};
+pub(crate) use worker::{Worker, run_loop};
 pub(crate) use write::WriteTx;
 
 use crate::domain::StaffId;
@@ -166,6 +170,11 @@ impl Store {
     /// Reminder rows.
     pub fn reminders(&self) -> Reminders<'_> {
         Reminders(self)
+    }
+
+    /// Reminder calls: one row per dial attempt.
+    pub fn reminder_calls(&self) -> ReminderCalls<'_> {
+        ReminderCalls(self)
     }
 
     /// Calls in progress and finished, with their conversation state.

@@ -24,6 +24,20 @@ pub enum ReminderStatus {
 
 text_enum!(ReminderStatus { Scheduled => "scheduled", Sent => "sent", Skipped => "skipped", Cancelled => "cancelled" });
 
+/// What a claimed reminder turns into.
+#[derive(Debug, Clone, Copy)]
+pub enum Then<'a> {
+    /// This text (the reminder is `sent`).
+    Text(&'a NewMessage),
+    /// A call's first attempt, dialed at this instant (the reminder is `sent`: its call carries on).
+    Call {
+        /// When it may ring.
+        dial_at: DateTime<Utc>,
+    },
+    /// Nothing (the reminder is `skipped`).
+    Nothing,
+}
+
 /// A reminder claimed for sending.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DueReminder {
@@ -108,17 +122,17 @@ impl Reminders<'_> {
             .collect()
     }
 
-    /// Finishes a claimed reminder: records its message (if any) and its final status in one
-    /// transaction, only while this instance still holds the claim.
+    /// Finishes a claimed reminder: records its message or its first call (if any) and its final
+    /// status in one transaction, only while this instance still holds the claim.
     pub async fn complete(
         &self,
         instance: &str,
         reminder: &DueReminder,
-        message: Option<&NewMessage>,
+        then: Then<'_>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let mut tx = self.0.begin_write().await?;
-        let status = if message.is_some() { "sent" } else { "skipped" };
+        let status = if matches!(then, Then::Nothing) { "skipped" } else { "sent" };
         let won = sqlx::query(
             "UPDATE reminders SET status = $1, updated_at = $2 WHERE appointment_id = $3 AND status = 'scheduled' \
              AND claimed_by = $4 AND due_at = $5",
@@ -132,8 +146,15 @@ impl Reminders<'_> {
         .await?
         .rows_affected()
             == 1;
-        if won && let Some(m) = message {
-            enqueue(&mut *tx, m, now).await?;
+        match then {
+            Then::Text(m) if won => {
+                enqueue(&mut *tx, m, now).await?;
+            }
+            Then::Call { dial_at } if won => {
+                super::reminder_calls::queue(&mut *tx, reminder.appointment_id, reminder.due_at, 1, dial_at, now)
+                    .await?;
+            }
+            _ => {}
         }
         tx.commit().await?;
         Ok(won)

@@ -4,6 +4,8 @@
 //! memory and written through to the store after every turn, so a restarted or second instance can
 //! continue the call.
 
+pub mod call_state;
+pub mod dialer;
 mod session;
 mod silence;
 mod speaker;

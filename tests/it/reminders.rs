@@ -13,8 +13,8 @@ use appointment_setter::config::Config;
 use appointment_setter::domain::{Actor, Appointment, Business, Channel};
 use appointment_setter::messaging::reminders::ReminderScheduler;
 use appointment_setter::messaging::{ConfirmationSettings, Confirmations};
-use appointment_setter::store::ReminderStatus;
 use appointment_setter::store::Store;
+use appointment_setter::store::{ReminderStatus, Then};
 use chrono::{DateTime, Duration, Utc};
 use support::{TestDb, chicago, phone};
 
@@ -174,7 +174,7 @@ async fn a_crash_after_claiming_still_sends_exactly_once_after_the_lease() {
         s.clock.advance(Duration::minutes(3));
         assert_eq!(survivor.tick().await.unwrap(), 1, "{}: taken over after the lease", db.label);
         // The dead instance coming back cannot complete it again.
-        assert!(!s.store.reminders().complete("dead-instance", &claimed[0], None, due).await.unwrap());
+        assert!(!s.store.reminders().complete("dead-instance", &claimed[0], Then::Nothing, due).await.unwrap());
         assert_eq!(s.reminders_to("+13125550208").await.len(), 1);
     }
 }

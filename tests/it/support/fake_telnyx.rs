@@ -65,6 +65,15 @@ async fn any(req: HttpRequest, body: web::Bytes, state: web::Data<Arc<State>>) -
         if req.path().ends_with("/messages") {
             let n = state.received.lock().unwrap().len();
             Reply::status(200, &format!(r#"{{"data":{{"id":"msg-{n}"}}}}"#))
+        } else if req.path().ends_with("/calls") {
+            // A dial: the new call's handle (Telnyx's reply shape; is_alive is always false).
+            let n = state.received.lock().unwrap().len();
+            Reply::status(
+                200,
+                &format!(
+                    r#"{{"data":{{"call_control_id":"v3:dialed-{n}","call_leg_id":"leg-{n}","call_session_id":"session-{n}","is_alive":false,"record_type":"call"}}}}"#
+                ),
+            )
         } else {
             Reply::status(200, r#"{"data":{"result":"ok"}}"#)
         }

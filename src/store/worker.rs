@@ -1,6 +1,6 @@
-//! The loop shared by background workers (outbox, reminders): do a pass, then sleep until the next
-//! due item, a wake-up, or an idle limit — never polling every second — until stopped. A pass in
-//! progress is always finished before stopping.
+//! The loop shared by the workers over due rows (outbox, reminders, reminder calls): do a pass,
+//! then sleep until the next due item, a wake-up, or an idle limit — never polling every second —
+//! until stopped. A pass in progress is always finished before stopping.
 
 use std::time::Duration;
 
@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use super::StoreError;
 use crate::clock::Clock;
-use crate::store::StoreError;
 
 /// A worker driven by [`run_loop`].
 #[async_trait]
