@@ -13,6 +13,8 @@ CREATE TABLE reminder_calls (
     call_control_id  TEXT UNIQUE,
     claimed_by       TEXT,
     claimed_until    BIGINT NOT NULL DEFAULT 0,
+    -- how many times a person was asked to press a key (asked again once)
+    prompts          INTEGER NOT NULL DEFAULT 0,
     detail           TEXT,
     created_at       BIGINT NOT NULL,
     updated_at       BIGINT NOT NULL,

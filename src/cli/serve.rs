@@ -22,6 +22,7 @@ use crate::telnyx::{ApiKey, PublicKey, RetryPolicy, TelnyxApi, TelnyxClient, Ver
 use crate::voice::VoiceHandler;
 use crate::voice::call_state::CallStates;
 use crate::voice::dialer::{CallerLine, DEFAULT_DIALS_PER_SECOND, ReminderDialer};
+use crate::voice::reminder_call::ReminderCallFlow;
 
 /// Default listen address.
 pub(crate) const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -128,6 +129,7 @@ pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
     // Texts need Telnyx, email needs SMTP: the senders run when either is configured (without
     // Telnyx, texts are recorded and stay pending; email still goes out).
     let email = email_sender()?;
+    let mut reminder_calls = None;
     let messaging = if telnyx.is_some() || email.is_some() {
         let settings = OutboxSettings {
             per_second: NonZeroU32::new(per_second)
@@ -142,12 +144,13 @@ pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
             Some(telnyx) => reminder_dialer(ctx, telnyx.clone(), clock.clone())?,
             None => None,
         };
-        let calls = dialer.as_ref().map(|(_, wake)| (ctx.config.reminders.clone(), wake.clone()));
+        let calls = dialer.as_ref().map(|(_, wake, _)| (ctx.config.reminders.clone(), wake.clone()));
         let extras = WorkerExtras { email, reconciler, recorded: None, calls };
         let mut workers =
             Workers::start(ctx.store.clone(), business, texts, clock.clone(), settings, wake.clone(), extras);
-        if let Some((dialer, _)) = dialer {
+        if let Some((dialer, wake, states)) = dialer {
             workers.spawn(|stop| dialer.run(stop));
+            reminder_calls = Some((wake, states));
         }
         Some(workers)
     } else {
@@ -160,6 +163,19 @@ pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
     let business = Arc::new(ctx.config.business.clone());
     let sms = SmsHandler::new(booking.clone(), ctx.store.clone(), wake);
     let mut handler = Router::new(sms, business.region, clock.clone());
+    if let (Some(telnyx), Some((dialer, states))) = (&telnyx, reminder_calls) {
+        let flow = ReminderCallFlow::new(
+            ctx.store.clone(),
+            booking.clone(),
+            telnyx.clone(),
+            ctx.config.reminders.clone(),
+            ctx.config.voice.voice.clone(),
+            states,
+            clock.clone(),
+            dialer,
+        );
+        handler = handler.with_reminder_calls(flow);
+    }
     if let Some(telnyx) = telnyx {
         let receptionist = receptionist(booking)?;
         tracing::info!("calls are answered by {}", receptionist.describe());
@@ -202,13 +218,15 @@ pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
     Ok(())
 }
 
-/// The reminder-call dialer when `[reminders] channel` calls (it needs `TELNYX_CONNECTION_ID`),
-/// with the signal that wakes it.
+/// The dialer, the signal that wakes it and the calls' state signer (see [`reminder_dialer`]).
+type ReminderCalls = (ReminderDialer, Arc<tokio::sync::Notify>, CallStates);
+
+/// The reminder-call dialer when `[reminders] channel` calls (it needs `TELNYX_CONNECTION_ID`).
 fn reminder_dialer(
     ctx: &Context,
     telnyx: Arc<dyn TelnyxApi>,
     clock: Arc<dyn Clock>,
-) -> Result<Option<(ReminderDialer, Arc<tokio::sync::Notify>)>, CliError> {
+) -> Result<Option<ReminderCalls>, CliError> {
     let settings = &ctx.config.reminders;
     if !settings.channel.calls() {
         return Ok(None);
@@ -230,15 +248,16 @@ fn reminder_dialer(
     })?;
     let key = super::context::session_secret(&ctx.config_path)?.derive("reminder-calls");
     let wake = Arc::new(tokio::sync::Notify::new());
+    let states = CallStates::new(&key);
     let dialer = ReminderDialer::new(
         ctx.store.clone(),
         telnyx,
         Arc::new(ctx.config.business.clone()),
         settings.clone(),
         CallerLine { from, connection_id, per_second },
-        CallStates::new(&key),
+        states.clone(),
         clock,
         wake.clone(),
     );
-    Ok(Some((dialer, wake)))
+    Ok(Some((dialer, wake, states)))
 }

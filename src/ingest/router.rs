@@ -12,12 +12,14 @@ use crate::domain::PhoneNumber;
 use crate::domain::phone::Region;
 use crate::messaging::{DeliveryReport, InboundText, SmsHandler};
 use crate::telnyx::{EventKind, TelnyxEvent};
+use crate::voice::reminder_call::{Claim, ReminderCallFlow};
 use crate::voice::{CallEvent, CallHappening, VoiceHandler};
 
 /// Routes events to the feature that owns them.
 pub struct Router {
     sms: SmsHandler,
     voice: Option<VoiceHandler>,
+    reminder_calls: Option<ReminderCallFlow>,
     region: Region,
     clock: Arc<dyn Clock>,
 }
@@ -26,7 +28,39 @@ impl Router {
     /// Texts go to `sms`; numbers written without a country are read in `region`; `clock` dates
     /// reports that carry no time of their own.
     pub fn new(sms: SmsHandler, region: Region, clock: Arc<dyn Clock>) -> Self {
-        Self { sms, voice: None, region, clock }
+        Self { sms, voice: None, reminder_calls: None, region, clock }
+    }
+
+    /// Runs reminder calls with `flow` (their events go there, not to the receptionist).
+    pub fn with_reminder_calls(mut self, flow: ReminderCallFlow) -> Self {
+        self.reminder_calls = Some(flow);
+        self
+    }
+
+    /// Hands `event` to the reminder-call flow if it is one of its calls; true when taken (or
+    /// refused as forged).
+    async fn reminder_call(&self, event: &TelnyxEvent) -> Result<bool, HandlerError> {
+        let (Some(flow), Some(call)) = (&self.reminder_calls, event.kind.call()) else { return Ok(false) };
+        // An incoming call ringing, or one this instance is running, is not a reminder call:
+        // no lookup on the receptionist's path.
+        let incoming = matches!(event.kind, EventKind::CallInitiated { incoming: true, .. });
+        if call.client_state.is_none()
+            && (incoming || self.voice.as_ref().is_some_and(|v| v.knows(&call.call_control_id)))
+        {
+            return Ok(false);
+        }
+        match flow.claim(call).await? {
+            Claim::Ours(attempt) => {
+                flow.handle(attempt, event).await?;
+                Ok(true)
+            }
+            Claim::Forged => {
+                tracing::warn!("a call event with a forged reminder-call state; ignored");
+                metrics::counter!("reminder_call_states_forged_total").increment(1);
+                Ok(true)
+            }
+            Claim::NotOurs => Ok(false),
+        }
     }
 
     /// Answers calls with `voice`.
@@ -95,6 +129,7 @@ impl EventHandler for Router {
                 };
                 self.sms.delivery_report(&report).await.map_err(HandlerError::from)
             }
+            kind if kind.call().is_some() && self.reminder_call(event).await? => Ok(()),
             kind if kind.call().is_some() && self.voice.is_some() => {
                 if let (Some(voice), Some(call)) = (&self.voice, call_event(event, self.region)) {
                     voice.handle(&call).await;

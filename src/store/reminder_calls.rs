@@ -26,7 +26,7 @@ pub enum CallStatus {
     Confirmed,
     /// The customer cancelled within the policy.
     Cancelled,
-    /// The customer moved it or asked for someone.
+    /// Handed on: transferred to someone, or no key was pressed (the details go by text).
     Handled,
     /// A voicemail was left.
     Voicemail,
@@ -155,8 +155,9 @@ impl ReminderCalls<'_> {
         Ok(claimed)
     }
 
-    /// Records that Telnyx accepted the dial of claimed attempt `id` as call `call_control_id`;
-    /// false if this instance no longer holds the claim.
+    /// Records that Telnyx accepted the dial of claimed attempt `id` as call `call_control_id`
+    /// (its first webhooks may already have moved it on); false if this instance no longer holds
+    /// the claim.
     pub async fn dialed(
         &self,
         id: &str,
@@ -165,8 +166,9 @@ impl ReminderCalls<'_> {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let done = sqlx::query(
-            "UPDATE reminder_calls SET status = 'dialed', call_control_id = $1, updated_at = $2 \
-             WHERE id = $3 AND status = 'queued' AND claimed_by = $4",
+            "UPDATE reminder_calls SET call_control_id = $1, updated_at = $2, \
+             status = CASE WHEN status = 'queued' THEN 'dialed' ELSE status END \
+             WHERE id = $3 AND claimed_by = $4 AND call_control_id IS NULL",
         )
         .bind(call_control_id)
         .bind(now.timestamp())
@@ -202,6 +204,36 @@ impl ReminderCalls<'_> {
             .execute(self.0.pool())
             .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Counts one more time a person on attempt `id` was asked to press a key; returns the count
+    /// (0 if the attempt is not waiting for a key).
+    pub async fn asked(&self, id: &str, now: DateTime<Utc>) -> Result<u32, StoreError> {
+        let row = sqlx::query(
+            "UPDATE reminder_calls SET prompts = prompts + 1, updated_at = $1 WHERE id = $2 AND status = 'human' \
+             RETURNING prompts",
+        )
+        .bind(now.timestamp())
+        .bind(id)
+        .fetch_optional(self.0.pool())
+        .await?;
+        Ok(row.map(|r| r.try_get::<i32, _>("prompts")).transpose()?.map_or(0, |n| u32::try_from(n).unwrap_or(0)))
+    }
+
+    /// How many times a person on attempt `id` was asked to press a key.
+    pub async fn prompts(&self, id: &str) -> Result<u32, StoreError> {
+        let row = sqlx::query("SELECT prompts FROM reminder_calls WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.0.pool())
+            .await?;
+        Ok(row.map(|r| r.try_get::<i32, _>("prompts")).transpose()?.map_or(0, |n| u32::try_from(n).unwrap_or(0)))
+    }
+
+    /// Attempt `id`.
+    pub async fn get(&self, id: &str) -> Result<Option<ReminderCall>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM reminder_calls WHERE id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(self.0.pool()).await?;
+        row.as_ref().map(read).transpose()
     }
 
     /// The attempt dialed as `call_control_id`.

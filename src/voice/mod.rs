@@ -6,6 +6,8 @@
 
 pub mod call_state;
 pub mod dialer;
+pub mod reminder_call;
+mod reminder_words;
 mod session;
 mod silence;
 mod speaker;
@@ -145,6 +147,11 @@ impl VoiceHandler {
             pending,
             started: std::time::Instant::now(),
         }
+    }
+
+    /// Whether this instance is running incoming call `call` now.
+    pub fn knows(&self, call: &CallControlId) -> bool {
+        self.inner.calls.contains_key(call.as_str())
     }
 
     /// Acts on one call event.

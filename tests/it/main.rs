@@ -34,6 +34,7 @@ mod google_resilience;
 mod google_staff_edits;
 mod guided;
 mod llm_dialects;
+mod reminder_call_flow;
 mod reminder_calls;
 mod reminders;
 mod route_walk;

@@ -14,6 +14,7 @@ use appointment_setter::clock::ManualClock;
 use appointment_setter::config::Config;
 use appointment_setter::domain::{Actor, Appointment, Business, Channel, ReminderChannel};
 use appointment_setter::messaging::reminders::ReminderScheduler;
+use appointment_setter::messaging::{ConfirmationSettings, Confirmations};
 use appointment_setter::store::{CallStatus, Store};
 use appointment_setter::telnyx::{ApiKey, CommandId, RetryPolicy, TelnyxClient};
 use appointment_setter::voice::call_state::{CallStates, StateSays};
@@ -22,20 +23,20 @@ use chrono::{DateTime, Duration, Utc};
 use support::fake_telnyx::FakeTelnyx;
 use support::{TestDb, chicago, phone};
 
-const KEY: [u8; 32] = [11; 32];
+pub(crate) const KEY: [u8; 32] = [11; 32];
 const CONNECTION: &str = "1494404757140276705";
 
-struct World {
-    clock: Arc<ManualClock>,
-    booking: BookingService,
-    store: Store,
-    business: Arc<Business>,
-    config: Config,
-    telnyx: FakeTelnyx,
+pub(crate) struct World {
+    pub clock: Arc<ManualClock>,
+    pub booking: BookingService,
+    pub store: Store,
+    pub business: Arc<Business>,
+    pub config: Config,
+    pub telnyx: FakeTelnyx,
 }
 
 /// The example business reminding by call `hours` ahead.
-async fn world(db: &TestDb, hours: i64) -> World {
+pub(crate) async fn world(db: &TestDb, hours: i64) -> World {
     let store = db.store().await;
     let mut config =
         Config::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml")).unwrap();
@@ -43,12 +44,13 @@ async fn world(db: &TestDb, hours: i64) -> World {
     let business = Arc::new(config.business.clone());
     let clock = Arc::new(ManualClock::new(chicago(2026, 12, 7, 6, 0)));
     let booking = BookingService::new(business.clone(), store.clone(), Arc::new(LocalCalendar), clock.clone())
-        .with_reminders(Some(Duration::hours(hours)));
+        .with_reminders(Some(Duration::hours(hours)))
+        .with_confirmations(Confirmations::writer(business.clone(), ConfirmationSettings::default()));
     World { clock, booking, store, business, config, telnyx: FakeTelnyx::start().await }
 }
 
 impl World {
-    fn scheduler(&self) -> ReminderScheduler {
+    pub(crate) fn scheduler(&self) -> ReminderScheduler {
         let wake = Arc::new(tokio::sync::Notify::new());
         ReminderScheduler::new(
             self.store.clone(),
@@ -60,7 +62,7 @@ impl World {
         .with_calls(self.config.reminders.clone(), wake)
     }
 
-    fn dialer(&self) -> ReminderDialer {
+    pub(crate) fn dialer(&self) -> ReminderDialer {
         let client = TelnyxClient::new(&self.telnyx.base, ApiKey::new("KEY-test"), RetryPolicy::default()).unwrap();
         let line = CallerLine {
             from: "+13125550100".into(),
@@ -79,7 +81,7 @@ impl World {
         )
     }
 
-    async fn book(&self, who: &str, start: DateTime<Utc>) -> Appointment {
+    pub(crate) async fn book(&self, who: &str, start: DateTime<Utc>) -> Appointment {
         let req = BookRequest {
             service: "consultation".parse().unwrap(),
             staff: Some("sarah".parse().unwrap()),
@@ -97,7 +99,7 @@ impl World {
         self.booking.book(req).await.unwrap().appointment
     }
 
-    fn dials(&self) -> Vec<serde_json::Value> {
+    pub(crate) fn dials(&self) -> Vec<serde_json::Value> {
         self.telnyx.received().into_iter().filter(|r| r.path.ends_with("/calls")).map(|r| r.body).collect()
     }
 }

@@ -66,8 +66,9 @@ async fn any(req: HttpRequest, body: web::Bytes, state: web::Data<Arc<State>>) -
             let n = state.received.lock().unwrap().len();
             Reply::status(200, &format!(r#"{{"data":{{"id":"msg-{n}"}}}}"#))
         } else if req.path().ends_with("/calls") {
-            // A dial: the new call's handle (Telnyx's reply shape; is_alive is always false).
-            let n = state.received.lock().unwrap().len();
+            // A dial: the new call's handle, unique like Telnyx's (its reply shape; is_alive is
+            // always false for a dial).
+            let n = uuid::Uuid::new_v4().simple();
             Reply::status(
                 200,
                 &format!(

@@ -1,0 +1,310 @@
+//! A reminder call once dialed (issue #17), driven by its webhooks. Each step is a store
+//! transition from the attempt's current status (`advance`), so a webhook delivered twice, or to
+//! two instances, acts once; commands carry `command_id`s made from the webhook.
+//!
+//! - A person (or "not sure"): the reminder and one key — 1 confirms, 2 cancels through the
+//!   booking service within the policy (offered only while the policy allows), 3 transfers to
+//!   `transfer_number` (offered only when there is one). No key or a wrong one: asked once more,
+//!   then goodbye.
+//! - A machine: the voicemail after the beep (or once the greeting is over), then hang up.
+//! - No one (no answer, busy, hung up before detection, silence, fax): the next attempt inside
+//!   the call window while `max_attempts` allows.
+
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use super::call_state::{CallStates, StateSays};
+use super::reminder_words as words;
+use crate::booking::{BookingService, Tell};
+use crate::clock::Clock;
+use crate::config::ReminderSettings;
+use crate::domain::reminder::next_attempt;
+use crate::domain::{Actor, Appointment, Business, Refusal, Status};
+use crate::store::{CallStatus, ReminderCall, Store, StoreError};
+use crate::telnyx::events::{AnsweredBy, CallRef, GatherStatus};
+use crate::telnyx::{CallAction, CallControlId, CommandId, EventKind, TelnyxApi, TelnyxError, TelnyxEvent};
+
+/// How long a machine's greeting may take when no beep is reported.
+const GREETING_WAIT: std::time::Duration = std::time::Duration::from_secs(12);
+/// How long to wait for a key after the prompt.
+const KEY_TIMEOUT_MILLIS: u32 = 8_000;
+/// Statuses after which the call only says goodbye: its speech ending hangs up.
+const FINAL: &[CallStatus] =
+    &[CallStatus::Confirmed, CallStatus::Cancelled, CallStatus::Voicemail, CallStatus::Handled, CallStatus::Failed];
+
+/// Whose call an event is.
+#[derive(Debug)]
+pub enum Claim {
+    /// A reminder call's attempt.
+    Ours(ReminderCall),
+    /// Its `client_state` claims a reminder call but is not ours: ignored (and counted).
+    Forged,
+    /// Not a reminder call (an incoming call).
+    NotOurs,
+}
+
+/// Runs reminder calls.
+#[derive(Clone)]
+pub struct ReminderCallFlow {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    booking: BookingService,
+    telnyx: Arc<dyn TelnyxApi>,
+    business: Arc<Business>,
+    settings: ReminderSettings,
+    voice: String,
+    states: CallStates,
+    clock: Arc<dyn Clock>,
+    dialer: Arc<Notify>,
+}
+
+impl ReminderCallFlow {
+    /// The flow speaking with `voice`, cancelling through `booking`, waking `dialer` for retries.
+    #[allow(clippy::too_many_arguments)] // the flow's whole wiring, built once by `serve`
+    pub fn new(
+        store: Store,
+        booking: BookingService,
+        telnyx: Arc<dyn TelnyxApi>,
+        settings: ReminderSettings,
+        voice: String,
+        states: CallStates,
+        clock: Arc<dyn Clock>,
+        dialer: Arc<Notify>,
+    ) -> Self {
+        let business = Arc::new(booking.business().clone());
+        let inner = Inner { store, booking, telnyx, business, settings, voice, states, clock, dialer };
+        Self { inner: Arc::new(inner) }
+    }
+
+    /// Whose call `call` is: by its signed state, else by the handle recorded at dial time.
+    pub async fn claim(&self, call: &CallRef) -> Result<Claim, StoreError> {
+        let calls = self.inner.store.reminder_calls();
+        match self.inner.states.read(call.client_state.as_deref()) {
+            StateSays::Forged => Ok(Claim::Forged),
+            StateSays::ReminderCall(id) => match calls.get(&id).await? {
+                // A genuine state copied onto another call is no better than a forged one.
+                Some(a) if a.call_control_id.as_deref().is_some_and(|c| c != call.call_control_id.as_str()) => {
+                    Ok(Claim::Forged)
+                }
+                Some(a) => Ok(Claim::Ours(a)),
+                None => Ok(Claim::Forged),
+            },
+            StateSays::Nothing => {
+                Ok(calls.by_call(call.call_control_id.as_str()).await?.map_or(Claim::NotOurs, Claim::Ours))
+            }
+        }
+    }
+
+    async fn command(&self, call: &CallControlId, action: CallAction, cause: &str, name: &str) {
+        match self.inner.telnyx.call_action(call, &action, &CommandId::derive(cause, name)).await {
+            Ok(()) | Err(TelnyxError::CallEnded) => {}
+            Err(e) => tracing::warn!(error = %e, command = name, "reminder call command failed"),
+        }
+    }
+
+    async fn say(&self, call: &CallControlId, text: String, cause: &str) {
+        let action = CallAction::Speak { text, voice: self.inner.voice.clone(), stop: None };
+        self.command(call, action, cause, "speak").await;
+    }
+
+    fn may_cancel(&self, a: &Appointment) -> bool {
+        a.start - self.inner.clock.now() >= self.inner.business.policy.cancel_notice
+    }
+
+    async fn ask(&self, call: &CallControlId, attempt: &ReminderCall, a: &Appointment, cause: &str, again: bool) {
+        let (may_cancel, transfer) = (self.may_cancel(a), self.inner.business.transfer_number.is_some());
+        let prompt = words::prompt(&self.inner.business, a, may_cancel, transfer);
+        let text = if again { format!("{} {prompt}", words::INVALID) } else { prompt };
+        self.inner.store.reminder_calls().asked(&attempt.id, self.inner.clock.now()).await.ok();
+        let gather = CallAction::GatherUsingSpeak {
+            text,
+            voice: self.inner.voice.clone(),
+            valid_digits: words::keys(may_cancel, transfer),
+            timeout_millis: KEY_TIMEOUT_MILLIS,
+            invalid_text: words::INVALID.to_string(),
+        };
+        self.command(call, gather, cause, "gather").await;
+    }
+
+    async fn advance(&self, attempt: &ReminderCall, from: &[CallStatus], to: CallStatus, why: Option<&str>) -> bool {
+        let now = self.inner.clock.now();
+        match self.inner.store.reminder_calls().advance(&attempt.id, from, to, why, now).await {
+            Ok(true) => {
+                metrics::counter!("reminder_calls_total", "outcome" => to.as_str()).increment(1);
+                true
+            }
+            Ok(false) => false,
+            Err(e) => {
+                tracing::error!(error = %e, "could not record a reminder call's step");
+                false
+            }
+        }
+    }
+
+    /// Acts on one webhook of `attempt`'s call.
+    pub async fn handle(&self, attempt: ReminderCall, event: &TelnyxEvent) -> Result<(), StoreError> {
+        let Some(call) = event.kind.call().map(|c| c.call_control_id.clone()) else { return Ok(()) };
+        let cause = event.id.as_str();
+        let early = [CallStatus::Queued, CallStatus::Dialed];
+        let Some(a) = self.inner.store.appointments().get(attempt.appointment_id).await? else { return Ok(()) };
+        match &event.kind {
+            EventKind::CallMachineDetected { answered_by, .. } => {
+                self.detected(&call, attempt, a, *answered_by, cause).await?
+            }
+            // The greeting is over (beep or not): the message starts now, after it.
+            EventKind::CallGreetingEnded { .. } => self.leave_voicemail(&call, &attempt, &a, cause).await,
+            EventKind::CallGatherEnded { digits, status, .. } => {
+                self.key(&call, &attempt, &a, digits, *status, cause).await?
+            }
+            EventKind::CallSpeakEnded { .. } => {
+                let now = self.inner.store.reminder_calls().get(&attempt.id).await?;
+                if now.is_some_and(|c| FINAL.contains(&c.status)) {
+                    self.command(&call, CallAction::Hangup, cause, "hangup").await;
+                }
+            }
+            EventKind::CallHangup { cause: why, .. } => {
+                let why = why.as_deref().unwrap_or("hangup");
+                if self.advance(&attempt, &early, CallStatus::NoAnswer, Some(why)).await {
+                    self.retry(&attempt, &a).await?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Detection said who answered: a person is asked, a machine waits for the beep, no one is
+    /// hung up on (and called again later).
+    async fn detected(
+        &self,
+        call: &CallControlId,
+        attempt: ReminderCall,
+        a: Appointment,
+        who: AnsweredBy,
+        cause: &str,
+    ) -> Result<(), StoreError> {
+        let (to, why) = match who {
+            AnsweredBy::Human | AnsweredBy::NotSure => (CallStatus::Human, None),
+            AnsweredBy::Machine => (CallStatus::Machine, None),
+            AnsweredBy::Nobody => (CallStatus::NoAnswer, Some("silence or fax")),
+        };
+        if !self.advance(&attempt, &[CallStatus::Queued, CallStatus::Dialed], to, why).await {
+            return Ok(());
+        }
+        match to {
+            CallStatus::Human => self.ask(call, &attempt, &a, cause, false).await,
+            CallStatus::Machine => {
+                // The greeting's end is reported only when a beep is heard: without one, the
+                // message starts after a pause long enough for most greetings.
+                let (this, call, cause) = (self.clone(), call.clone(), format!("{cause}:no-beep"));
+                tokio::spawn(async move {
+                    tokio::time::sleep(GREETING_WAIT).await;
+                    this.leave_voicemail(&call, &attempt, &a, &cause).await;
+                });
+            }
+            _ => {
+                self.command(call, CallAction::Hangup, cause, "hangup").await;
+                self.retry(&attempt, &a).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A person pressed `digits` (or nothing).
+    async fn key(
+        &self,
+        call: &CallControlId,
+        attempt: &ReminderCall,
+        a: &Appointment,
+        digits: &str,
+        status: GatherStatus,
+        cause: &str,
+    ) -> Result<(), StoreError> {
+        let human = [CallStatus::Human];
+        let biz = &self.inner.business;
+        match (status, digits) {
+            (GatherStatus::Valid, "1") => {
+                if self.advance(attempt, &human, CallStatus::Confirmed, None).await {
+                    self.say(call, words::confirmed(biz, a), cause).await;
+                }
+            }
+            (GatherStatus::Valid, "2") => {
+                let actor = Actor::Customer { phone: a.customer_phone.clone() };
+                match self.inner.booking.cancel(a.id, &actor, Tell::Confirmation).await {
+                    Ok(_) => {
+                        self.advance(attempt, &human, CallStatus::Cancelled, None).await;
+                        self.say(call, words::cancelled(biz, a), cause).await;
+                    }
+                    Err(e) if e.refusal() == Some(Refusal::TooLateToCancel) => {
+                        self.advance(attempt, &human, CallStatus::Handled, Some("too late to cancel")).await;
+                        self.say(call, words::too_late(biz), cause).await;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "a reminder call could not cancel");
+                        self.advance(attempt, &human, CallStatus::Handled, Some("cancelling failed")).await;
+                        self.say(call, words::call_us(biz), cause).await;
+                    }
+                }
+            }
+            (GatherStatus::Valid, "3") => match &biz.transfer_number {
+                Some(to) if self.advance(attempt, &human, CallStatus::Handled, Some("transferred")).await => {
+                    self.say(call, words::TRANSFERRING.to_string(), cause).await;
+                    self.command(call, CallAction::Transfer { to: to.to_string() }, cause, "transfer").await;
+                }
+                _ => {
+                    if self.advance(attempt, &human, CallStatus::Handled, Some("asked to talk")).await {
+                        self.say(call, words::call_us(biz), cause).await;
+                    }
+                }
+            },
+            (GatherStatus::Ended, _) => {}
+            // No key, or one not offered: once more, then goodbye.
+            _ => {
+                let asked = self.inner.store.reminder_calls().get(&attempt.id).await?.map(|c| c.status);
+                if asked != Some(CallStatus::Human) {
+                    return Ok(());
+                }
+                if self.prompts(attempt).await? < 2 {
+                    self.ask(call, attempt, a, cause, true).await;
+                } else if self.advance(attempt, &human, CallStatus::Handled, Some("no key pressed")).await {
+                    self.say(call, words::NO_ANSWER_GOODBYE.to_string(), cause).await;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The voicemail, once per call.
+    async fn leave_voicemail(&self, call: &CallControlId, attempt: &ReminderCall, a: &Appointment, cause: &str) {
+        let from = [CallStatus::Dialed, CallStatus::Machine];
+        if self.advance(attempt, &from, CallStatus::Voicemail, None).await {
+            self.say(call, words::voicemail(&self.inner.business, a), cause).await;
+        }
+    }
+
+    async fn prompts(&self, attempt: &ReminderCall) -> Result<u32, StoreError> {
+        self.inner.store.reminder_calls().prompts(&attempt.id).await
+    }
+
+    /// No one was reached: the next attempt inside the window, while attempts are left.
+    async fn retry(&self, attempt: &ReminderCall, a: &Appointment) -> Result<(), StoreError> {
+        let now = self.inner.clock.now();
+        if a.status != Status::Confirmed {
+            return Ok(());
+        }
+        let s = &self.inner.settings;
+        let wait = chrono::Duration::minutes(i64::from(s.retry_after_minutes));
+        let tz = self.inner.business.timezone;
+        if let Some(at) = next_attempt(s.call_window, tz, now, attempt.attempt, s.max_attempts, wait, a.start) {
+            let calls = self.inner.store.reminder_calls();
+            if calls.queue(a.id, attempt.reminder_due_at, attempt.attempt + 1, at, now).await? {
+                self.inner.dialer.notify_waiters();
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,100 @@
+//! What reminder calls say (issue #17). A voicemail names the business, the service, the day and
+//! the time and a number to call — never the customer's name or anything else about them: anyone
+//! may play the machine back.
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::{Appointment, Business};
+
+/// The appointment's day and time as spoken ("Wednesday, December 9 at 2:00 PM").
+pub(crate) fn spoken_time(biz: &Business, at: DateTime<Utc>) -> String {
+    at.with_timezone(&biz.timezone).format("%A, %B %-d at %-I:%M %p").to_string()
+}
+
+fn service(biz: &Business, a: &Appointment) -> String {
+    biz.service(&a.service_id).map_or_else(|| "appointment".to_string(), |s| s.name.clone())
+}
+
+fn callback_number(biz: &Business) -> String {
+    biz.transfer_number.as_ref().or(biz.phone_number.as_ref()).map(|p| p.to_string()).unwrap_or_default()
+}
+
+/// The reminder and the keys a person may press; `may_cancel` says whether the policy still lets
+/// them cancel themselves, `can_transfer` whether someone can be reached.
+pub(crate) fn prompt(biz: &Business, a: &Appointment, may_cancel: bool, can_transfer: bool) -> String {
+    let staff = biz.staff_member(&a.staff_id).map(|m| format!(" with {}", m.name)).unwrap_or_default();
+    let mut text = format!(
+        "Hello, this is {} with a reminder of your {}{staff} on {}. Press 1 to confirm.",
+        biz.name,
+        service(biz, a),
+        spoken_time(biz, a.start)
+    );
+    if may_cancel {
+        text.push_str(" Press 2 to cancel.");
+    }
+    if can_transfer {
+        text.push_str(" Press 3 to talk to someone.");
+    }
+    text
+}
+
+/// The keys `prompt` offered.
+pub(crate) fn keys(may_cancel: bool, can_transfer: bool) -> String {
+    let mut keys = "1".to_string();
+    if may_cancel {
+        keys.push('2');
+    }
+    if can_transfer {
+        keys.push('3');
+    }
+    keys
+}
+
+/// Said after a key that was not offered.
+pub(crate) const INVALID: &str = "Sorry, that key is not one of the choices.";
+
+/// After 1.
+pub(crate) fn confirmed(biz: &Business, a: &Appointment) -> String {
+    format!("Thank you, you're confirmed for {}. See you then. Goodbye!", spoken_time(biz, a.start))
+}
+
+/// After 2, within the policy.
+pub(crate) fn cancelled(biz: &Business, a: &Appointment) -> String {
+    format!(
+        "Your appointment on {} is cancelled, and we've sent you a text to confirm. Goodbye!",
+        spoken_time(biz, a.start)
+    )
+}
+
+/// After 2 when the policy no longer allows it (the prompt offered it, the clock moved on).
+pub(crate) fn too_late(biz: &Business) -> String {
+    let hours = biz.policy.cancel_notice.num_hours();
+    let number = callback_number(biz);
+    format!(
+        "I'm sorry, appointments can only be cancelled up to {hours} hours ahead. To talk about it, please call us \
+         at {number}. Goodbye!"
+    )
+}
+
+/// After 3 when no one can be reached by transfer.
+pub(crate) fn call_us(biz: &Business) -> String {
+    format!("Please call us at {} and we'll help you. Goodbye!", callback_number(biz))
+}
+
+/// Said while transferring.
+pub(crate) const TRANSFERRING: &str = "One moment, I'll connect you.";
+
+/// After no key twice.
+pub(crate) const NO_ANSWER_GOODBYE: &str = "We'll send you the details by text. Goodbye!";
+
+/// The voicemail, left after the beep.
+pub(crate) fn voicemail(biz: &Business, a: &Appointment) -> String {
+    format!(
+        "Hello, this is {} with a reminder of your {} appointment on {}. If you need to change it, please call us \
+         at {}. Thank you, goodbye.",
+        biz.name,
+        service(biz, a),
+        spoken_time(biz, a.start),
+        callback_number(biz)
+    )
+}
