@@ -21,7 +21,7 @@ use crate::telnyx::client::DEFAULT_API_BASE;
 use crate::telnyx::{ApiKey, PublicKey, RetryPolicy, TelnyxApi, TelnyxClient, Verifier};
 use crate::voice::VoiceHandler;
 use crate::voice::call_state::CallStates;
-use crate::voice::dialer::{CallerLine, DEFAULT_DIALS_PER_SECOND, ReminderDialer};
+use crate::voice::dialer::{CallerLine, DEFAULT_DIALS_PER_SECOND, ReminderDialer, Wakes};
 use crate::voice::reminder_call::ReminderCallFlow;
 
 /// Default listen address.
@@ -141,7 +141,7 @@ pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
         let reconciler = Some(booking.clone());
         let texts = telnyx.clone().map(|client| client as Arc<dyn TelnyxApi>);
         let dialer = match &texts {
-            Some(telnyx) => reminder_dialer(ctx, telnyx.clone(), clock.clone())?,
+            Some(telnyx) => reminder_dialer(ctx, telnyx.clone(), clock.clone(), wake.clone())?,
             None => None,
         };
         let calls = dialer.as_ref().map(|(_, wake, _)| (ctx.config.reminders.clone(), wake.clone()));
@@ -161,7 +161,7 @@ pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
     let console_booking = booking.clone();
     let chat_on = chat.is_some();
     let business = Arc::new(ctx.config.business.clone());
-    let sms = SmsHandler::new(booking.clone(), ctx.store.clone(), wake);
+    let sms = SmsHandler::new(booking.clone(), ctx.store.clone(), wake.clone());
     let mut handler = Router::new(sms, business.region, clock.clone());
     if let (Some(telnyx), Some((dialer, states))) = (&telnyx, reminder_calls) {
         let flow = ReminderCallFlow::new(
@@ -172,7 +172,7 @@ pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
             ctx.config.voice.voice.clone(),
             states,
             clock.clone(),
-            dialer,
+            Wakes { dialer, texts: wake.clone() },
         );
         handler = handler.with_reminder_calls(flow);
     }
@@ -226,6 +226,7 @@ fn reminder_dialer(
     ctx: &Context,
     telnyx: Arc<dyn TelnyxApi>,
     clock: Arc<dyn Clock>,
+    reminders_wake: Arc<tokio::sync::Notify>,
 ) -> Result<Option<ReminderCalls>, CliError> {
     let settings = &ctx.config.reminders;
     if !settings.channel.calls() {
@@ -257,7 +258,7 @@ fn reminder_dialer(
         CallerLine { from, connection_id, per_second },
         states.clone(),
         clock,
-        wake.clone(),
+        Wakes { dialer: wake.clone(), texts: reminders_wake },
     );
     Ok(Some((dialer, wake, states)))
 }

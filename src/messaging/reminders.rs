@@ -96,7 +96,7 @@ impl ReminderScheduler {
                         let plan = self
                             .calls
                             .as_ref()
-                            .filter(|c| c.channel.calls())
+                            .filter(|c| c.channel.calls() && !reminder.text_only)
                             .map(|c| plan_call(c.call_window, self.business.timezone, now, a.start));
                         if let Some(CallPlan::Dial(at)) = plan {
                             call = Some(at);

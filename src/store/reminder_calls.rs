@@ -206,27 +206,20 @@ impl ReminderCalls<'_> {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Counts one more time a person on attempt `id` was asked to press a key; returns the count
-    /// (0 if the attempt is not waiting for a key).
-    pub async fn asked(&self, id: &str, now: DateTime<Utc>) -> Result<u32, StoreError> {
+    /// Counts one more time a person on attempt `id` was asked to press a key, because of webhook
+    /// `event`; returns the new count, or `None` when the attempt is not waiting for a key or
+    /// `event` was already counted (a redelivery).
+    pub async fn asked(&self, id: &str, event: &str, now: DateTime<Utc>) -> Result<Option<u32>, StoreError> {
         let row = sqlx::query(
-            "UPDATE reminder_calls SET prompts = prompts + 1, updated_at = $1 WHERE id = $2 AND status = 'human' \
-             RETURNING prompts",
+            "UPDATE reminder_calls SET prompts = prompts + 1, last_event = $1, updated_at = $2 WHERE id = $3 \
+             AND status = 'human' AND (last_event IS NULL OR last_event <> $1) RETURNING prompts",
         )
+        .bind(event)
         .bind(now.timestamp())
         .bind(id)
         .fetch_optional(self.0.pool())
         .await?;
-        Ok(row.map(|r| r.try_get::<i32, _>("prompts")).transpose()?.map_or(0, |n| u32::try_from(n).unwrap_or(0)))
-    }
-
-    /// How many times a person on attempt `id` was asked to press a key.
-    pub async fn prompts(&self, id: &str) -> Result<u32, StoreError> {
-        let row = sqlx::query("SELECT prompts FROM reminder_calls WHERE id = $1")
-            .bind(id)
-            .fetch_optional(self.0.pool())
-            .await?;
-        Ok(row.map(|r| r.try_get::<i32, _>("prompts")).transpose()?.map_or(0, |n| u32::try_from(n).unwrap_or(0)))
+        Ok(row.map(|r| r.try_get::<i32, _>("prompts")).transpose()?.map(|n| u32::try_from(n).unwrap_or(0)))
     }
 
     /// Attempt `id`.

@@ -45,6 +45,8 @@ pub struct DueReminder {
     pub appointment_id: AppointmentId,
     /// When it was due.
     pub due_at: DateTime<Utc>,
+    /// Its call did not reach the customer: a text, whatever the channel.
+    pub text_only: bool,
 }
 
 impl StaffTx {
@@ -63,7 +65,7 @@ impl StaffTx {
         sqlx::query(
             "INSERT INTO reminders (appointment_id, due_at, status, claimed_until, updated_at) VALUES ($1, $2, $3, 0, $4) \
              ON CONFLICT (appointment_id) DO UPDATE SET due_at = excluded.due_at, status = excluded.status, \
-             claimed_by = NULL, claimed_until = 0, updated_at = excluded.updated_at",
+             claimed_by = NULL, claimed_until = 0, text_only = 0, updated_at = excluded.updated_at",
         )
         .bind(id.to_string())
         .bind(due)
@@ -105,7 +107,7 @@ impl Reminders<'_> {
                 "appointment_id",
                 "status = 'scheduled' AND due_at <= $3",
                 "due_at",
-                "appointment_id, due_at",
+                "appointment_id, due_at, text_only",
                 (instance, now, lease_until, limit),
             )
             .await?;
@@ -117,6 +119,7 @@ impl Reminders<'_> {
                         .parse()
                         .map_err(|e| StoreError::Corrupt { table: "reminders", problem: format!("{e}") })?,
                     due_at: instant(r.try_get("due_at")?),
+                    text_only: r.try_get::<i32, _>("text_only")? != 0,
                 })
             })
             .collect()
@@ -158,6 +161,27 @@ impl Reminders<'_> {
         }
         tx.commit().await?;
         Ok(won)
+    }
+
+    /// Texts the reminder due at `due` instead (its call did not reach the customer): due again
+    /// `now`, for a text only; once per reminder, and not if the appointment was moved since.
+    pub async fn text_instead(
+        &self,
+        id: AppointmentId,
+        due: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE reminders SET status = 'scheduled', due_at = $1, text_only = 1, claimed_by = NULL, \
+             claimed_until = 0, updated_at = $1 WHERE appointment_id = $2 AND due_at = $3 AND status = 'sent' \
+             AND text_only = 0",
+        )
+        .bind(now.timestamp())
+        .bind(id.to_string())
+        .bind(due.timestamp())
+        .execute(self.0.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// When the next scheduled reminder is due, if any.

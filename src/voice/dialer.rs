@@ -27,10 +27,22 @@ pub const DEFAULT_DIALS_PER_SECOND: u32 = 10;
 const LEASE: chrono::Duration = chrono::Duration::minutes(2);
 /// Longest sleep between checks (attempts queued by other instances).
 const IDLE_CHECK: Duration = Duration::from_secs(60);
+/// Why a due attempt did not ring although its appointment is still ahead.
+const OUTSIDE_WINDOW: &str = "outside the call window";
 /// How long the phone may ring.
 const RING_SECONDS: u32 = 30;
 /// The longest a reminder call may last once answered (a reschedule can take a few minutes).
 const CALL_LIMIT_SECONDS: u32 = 10 * 60;
+
+/// Whom reminder calls wake: the dialer (a retry is queued) and the reminder scheduler (a text
+/// goes instead).
+#[derive(Debug, Clone, Default)]
+pub struct Wakes {
+    /// The dialer's signal.
+    pub dialer: Arc<Notify>,
+    /// The reminder scheduler's signal.
+    pub texts: Arc<Notify>,
+}
 
 /// Where reminder calls come from.
 #[derive(Debug, Clone)]
@@ -52,14 +64,15 @@ pub struct ReminderDialer {
     line: CallerLine,
     states: CallStates,
     clock: Arc<dyn Clock>,
-    wake: Arc<Notify>,
+    wakes: Wakes,
     limiter: DefaultDirectRateLimiter,
     instance: String,
 }
 
 impl ReminderDialer {
     /// A dialer calling on `line` for `business` as `settings` say, its states signed by
-    /// `states`; `wake` is notified when calls are queued.
+    /// `states`; `wakes.dialer` is notified when calls are queued, and it notifies `wakes.texts`
+    /// when a reminder goes by text instead.
     #[allow(clippy::too_many_arguments)] // the dialer's whole wiring, built once by `serve`
     pub fn new(
         store: Store,
@@ -69,11 +82,11 @@ impl ReminderDialer {
         line: CallerLine,
         states: CallStates,
         clock: Arc<dyn Clock>,
-        wake: Arc<Notify>,
+        wakes: Wakes,
     ) -> Self {
         let instance = format!("dialer-{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
         let limiter = RateLimiter::direct(Quota::per_second(line.per_second));
-        Self { store, telnyx, business, settings, line, states, clock, wake, limiter, instance }
+        Self { store, telnyx, business, settings, line, states, clock, wakes, limiter, instance }
     }
 
     /// Why attempt `call` must not ring now, if it must not.
@@ -92,7 +105,7 @@ impl ReminderDialer {
         }
         match plan_call(self.settings.call_window, self.business.timezone, now, a.start) {
             CallPlan::Dial(at) if at <= now => Ok(None),
-            _ => Ok(Some("outside the call window")),
+            _ => Ok(Some(OUTSIDE_WINDOW)),
         }
     }
 
@@ -112,6 +125,12 @@ impl ReminderDialer {
                         .advance(&call.id, &[CallStatus::Queued], CallStatus::Skipped, Some(why), now)
                         .await?;
                     metrics::counter!("reminder_calls_total", "outcome" => "skipped").increment(1);
+                    // Still ahead, but no time in the window is left before it: a text.
+                    if why == OUTSIDE_WINDOW
+                        && self.store.reminders().text_instead(call.appointment_id, call.reminder_due_at, now).await?
+                    {
+                        self.wakes.texts.notify_waiters();
+                    }
                     continue;
                 }
                 let Some(a) = self.store.appointments().get(call.appointment_id).await? else { continue };
@@ -156,7 +175,7 @@ impl ReminderDialer {
 
     /// Runs until `stop` is cancelled (a pass in progress is finished first).
     pub async fn run(self, stop: CancellationToken) {
-        let (wake, clock) = (self.wake.clone(), self.clock.clone());
+        let (wake, clock) = (self.wakes.dialer.clone(), self.clock.clone());
         run_loop("reminder calls", &self, &wake, &stop, clock.as_ref(), IDLE_CHECK).await;
     }
 }

@@ -12,15 +12,14 @@
 
 use std::sync::Arc;
 
-use tokio::sync::Notify;
-
 use super::call_state::{CallStates, StateSays};
+use super::dialer::Wakes;
 use super::reminder_words as words;
 use crate::booking::{BookingService, Tell};
 use crate::clock::Clock;
 use crate::config::ReminderSettings;
 use crate::domain::reminder::next_attempt;
-use crate::domain::{Actor, Appointment, Business, Refusal, Status};
+use crate::domain::{Actor, Appointment, Business, Refusal, ReminderChannel, Status};
 use crate::store::{CallStatus, ReminderCall, Store, StoreError};
 use crate::telnyx::events::{AnsweredBy, CallRef, GatherStatus};
 use crate::telnyx::{CallAction, CallControlId, CommandId, EventKind, TelnyxApi, TelnyxError, TelnyxEvent};
@@ -59,11 +58,12 @@ struct Inner {
     voice: String,
     states: CallStates,
     clock: Arc<dyn Clock>,
-    dialer: Arc<Notify>,
+    wakes: Wakes,
 }
 
 impl ReminderCallFlow {
-    /// The flow speaking with `voice`, cancelling through `booking`, waking `dialer` for retries.
+    /// The flow speaking with `voice`, cancelling through `booking`, waking the dialer for
+    /// retries and the reminder scheduler for texts sent instead.
     #[allow(clippy::too_many_arguments)] // the flow's whole wiring, built once by `serve`
     pub fn new(
         store: Store,
@@ -73,10 +73,10 @@ impl ReminderCallFlow {
         voice: String,
         states: CallStates,
         clock: Arc<dyn Clock>,
-        dialer: Arc<Notify>,
+        wakes: Wakes,
     ) -> Self {
         let business = Arc::new(booking.business().clone());
-        let inner = Inner { store, booking, telnyx, business, settings, voice, states, clock, dialer };
+        let inner = Inner { store, booking, telnyx, business, settings, voice, states, clock, wakes };
         Self { inner: Arc::new(inner) }
     }
 
@@ -115,11 +115,10 @@ impl ReminderCallFlow {
         a.start - self.inner.clock.now() >= self.inner.business.policy.cancel_notice
     }
 
-    async fn ask(&self, call: &CallControlId, attempt: &ReminderCall, a: &Appointment, cause: &str, again: bool) {
+    async fn ask(&self, call: &CallControlId, a: &Appointment, cause: &str, again: bool) {
         let (may_cancel, transfer) = (self.may_cancel(a), self.inner.business.transfer_number.is_some());
         let prompt = words::prompt(&self.inner.business, a, may_cancel, transfer);
         let text = if again { format!("{} {prompt}", words::INVALID) } else { prompt };
-        self.inner.store.reminder_calls().asked(&attempt.id, self.inner.clock.now()).await.ok();
         let gather = CallAction::GatherUsingSpeak {
             text,
             voice: self.inner.voice.clone(),
@@ -196,7 +195,10 @@ impl ReminderCallFlow {
             return Ok(());
         }
         match to {
-            CallStatus::Human => self.ask(call, &attempt, &a, cause, false).await,
+            CallStatus::Human => {
+                self.inner.store.reminder_calls().asked(&attempt.id, cause, self.inner.clock.now()).await?;
+                self.ask(call, &a, cause, false).await;
+            }
             CallStatus::Machine => {
                 // The greeting's end is reported only when a beep is heard: without one, the
                 // message starts after a pause long enough for most greetings.
@@ -226,6 +228,10 @@ impl ReminderCallFlow {
     ) -> Result<(), StoreError> {
         let human = [CallStatus::Human];
         let biz = &self.inner.business;
+        // Only a person still being asked presses keys (a redelivered answer finds it answered).
+        if attempt.status != CallStatus::Human {
+            return Ok(());
+        }
         match (status, digits) {
             (GatherStatus::Valid, "1") => {
                 if self.advance(attempt, &human, CallStatus::Confirmed, None).await {
@@ -236,8 +242,9 @@ impl ReminderCallFlow {
                 let actor = Actor::Customer { phone: a.customer_phone.clone() };
                 match self.inner.booking.cancel(a.id, &actor, Tell::Confirmation).await {
                     Ok(_) => {
-                        self.advance(attempt, &human, CallStatus::Cancelled, None).await;
-                        self.say(call, words::cancelled(biz, a), cause).await;
+                        if self.advance(attempt, &human, CallStatus::Cancelled, None).await {
+                            self.say(call, words::cancelled(biz, a), cause).await;
+                        }
                     }
                     Err(e) if e.refusal() == Some(Refusal::TooLateToCancel) => {
                         self.advance(attempt, &human, CallStatus::Handled, Some("too late to cancel")).await;
@@ -262,18 +269,15 @@ impl ReminderCallFlow {
                 }
             },
             (GatherStatus::Ended, _) => {}
-            // No key, or one not offered: once more, then goodbye.
-            _ => {
-                let asked = self.inner.store.reminder_calls().get(&attempt.id).await?.map(|c| c.status);
-                if asked != Some(CallStatus::Human) {
-                    return Ok(());
-                }
-                if self.prompts(attempt).await? < 2 {
-                    self.ask(call, attempt, a, cause, true).await;
-                } else if self.advance(attempt, &human, CallStatus::Handled, Some("no key pressed")).await {
+            // No key, or one not offered: once more, then goodbye (each webhook counted once).
+            _ => match self.inner.store.reminder_calls().asked(&attempt.id, cause, self.inner.clock.now()).await? {
+                Some(2) => self.ask(call, a, cause, true).await,
+                Some(_) if self.advance(attempt, &human, CallStatus::Handled, Some("no key pressed")).await => {
                     self.say(call, words::NO_ANSWER_GOODBYE.to_string(), cause).await;
+                    self.text_instead(attempt).await?;
                 }
-            }
+                _ => {}
+            },
         }
         Ok(())
     }
@@ -283,11 +287,12 @@ impl ReminderCallFlow {
         let from = [CallStatus::Dialed, CallStatus::Machine];
         if self.advance(attempt, &from, CallStatus::Voicemail, None).await {
             self.say(call, words::voicemail(&self.inner.business, a), cause).await;
+            if self.inner.settings.channel == ReminderChannel::CallThenSms
+                && let Err(e) = self.text_instead(attempt).await
+            {
+                tracing::error!(error = %e, "could not record the text after a voicemail");
+            }
         }
-    }
-
-    async fn prompts(&self, attempt: &ReminderCall) -> Result<u32, StoreError> {
-        self.inner.store.reminder_calls().prompts(&attempt.id).await
     }
 
     /// No one was reached: the next attempt inside the window, while attempts are left.
@@ -302,8 +307,20 @@ impl ReminderCallFlow {
         if let Some(at) = next_attempt(s.call_window, tz, now, attempt.attempt, s.max_attempts, wait, a.start) {
             let calls = self.inner.store.reminder_calls();
             if calls.queue(a.id, attempt.reminder_due_at, attempt.attempt + 1, at, now).await? {
-                self.inner.dialer.notify_waiters();
+                self.inner.wakes.dialer.notify_waiters();
             }
+        } else if self.inner.settings.channel == ReminderChannel::CallThenSms {
+            self.text_instead(attempt).await?;
+        }
+        Ok(())
+    }
+
+    /// The reminder goes by text after all (once).
+    async fn text_instead(&self, attempt: &ReminderCall) -> Result<(), StoreError> {
+        let (id, due, now) = (attempt.appointment_id, attempt.reminder_due_at, self.inner.clock.now());
+        if self.inner.store.reminders().text_instead(id, due, now).await? {
+            metrics::counter!("reminder_calls_texted_total").increment(1);
+            self.inner.wakes.texts.notify_waiters();
         }
         Ok(())
     }

@@ -16,6 +16,7 @@ use appointment_setter::store::{CallStatus, ReminderCall};
 use appointment_setter::telnyx::events::parse;
 use appointment_setter::telnyx::{ApiKey, RetryPolicy, TelnyxClient};
 use appointment_setter::voice::call_state::CallStates;
+use appointment_setter::voice::dialer::Wakes;
 use appointment_setter::voice::reminder_call::ReminderCallFlow;
 use base64::Engine as _;
 use support::{TestDb, chicago};
@@ -91,7 +92,7 @@ async fn dialed(
         "AWS.Polly.Joanna-Neural".into(),
         CallStates::new(&KEY),
         w.clock.clone(),
-        wake.clone(),
+        Wakes { dialer: wake.clone(), texts: wake.clone() },
     );
     let sms = SmsHandler::new(w.booking.clone(), w.store.clone(), wake);
     let router = Router::new(sms, w.business.region, w.clock.clone()).with_reminder_calls(flow);
@@ -215,5 +216,44 @@ async fn a_forged_or_borrowed_state_acts_on_nothing() {
         assert_eq!(elsewhere.status(&w).await, CallStatus::Dialed, "{}: untouched", db.label);
         let all: Vec<_> = w.telnyx.received().into_iter().filter(|r| r.path.contains("/actions/")).collect();
         assert!(all.is_empty(), "{}: {all:?}", db.label);
+    }
+}
+
+/// The reminder texts recorded for Jane.
+async fn reminder_texts(w: &World) -> Vec<String> {
+    let all = w.store.outbox().messages_to("+13125550123").await.unwrap();
+    all.into_iter().filter(|m| m.cause.starts_with("reminder:")).map(|m| m.body).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_that_did_not_reach_the_customer_is_followed_by_one_text() {
+    for db in TestDb::all().await {
+        // call_then_sms: a voicemail, then the text.
+        let mut w = world(&db, 48).await;
+        w.config.reminders.channel = appointment_setter::domain::ReminderChannel::CallThenSms;
+        let (_, call) = dialed(&w, chicago(2026, 12, 9, 14, 0), chicago(2026, 12, 7, 14, 0)).await;
+        call.event("call.machine.detection.ended", r#", "result": "machine""#).await;
+        call.event("call.machine.greeting.ended", r#", "result": "beep_detected""#).await;
+        for _ in 0..2 {
+            w.scheduler().tick().await.unwrap();
+        }
+        let texts = reminder_texts(&w).await;
+        assert_eq!(texts.len(), 1, "{}: {texts:?}", db.label);
+        assert!(texts[0].contains("reminder:") && texts[0].contains("Reply C to cancel"), "{}", texts[0]);
+
+        // Calls only: a person who presses nothing is asked once more, then told it comes by text.
+        let w = world(&db, 48).await;
+        let (_, call) = dialed(&w, chicago(2026, 12, 10, 14, 0), chicago(2026, 12, 8, 14, 0)).await;
+        call.event("call.machine.detection.ended", r#", "result": "human""#).await;
+        call.event("call.gather.ended", r#", "status": "timeout""#).await;
+        let sent = commands(&w, &call.handle);
+        assert_eq!(sent.len(), 2, "{}: asked again: {sent:?}", db.label);
+        assert!(reminder_texts(&w).await.len() == 1, "only the first reminder's text so far");
+        call.event("call.gather.ended", r#", "digits": "9", "status": "invalid""#).await;
+        let sent = commands(&w, &call.handle);
+        assert!(sent.last().unwrap().1["payload"].as_str().unwrap().contains("by text"), "{sent:?}");
+        assert_eq!(call.status(&w).await, CallStatus::Handled);
+        w.scheduler().tick().await.unwrap();
+        assert_eq!(reminder_texts(&w).await.len(), 2, "{}: this reminder's text", db.label);
     }
 }

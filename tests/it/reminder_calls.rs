@@ -18,7 +18,7 @@ use appointment_setter::messaging::{ConfirmationSettings, Confirmations};
 use appointment_setter::store::{CallStatus, Store};
 use appointment_setter::telnyx::{ApiKey, CommandId, RetryPolicy, TelnyxClient};
 use appointment_setter::voice::call_state::{CallStates, StateSays};
-use appointment_setter::voice::dialer::{CallerLine, ReminderDialer};
+use appointment_setter::voice::dialer::{CallerLine, ReminderDialer, Wakes};
 use chrono::{DateTime, Duration, Utc};
 use support::fake_telnyx::FakeTelnyx;
 use support::{TestDb, chicago, phone};
@@ -77,7 +77,7 @@ impl World {
             line,
             CallStates::new(&KEY),
             self.clock.clone(),
-            Arc::new(tokio::sync::Notify::new()),
+            Wakes::default(),
         )
     }
 
