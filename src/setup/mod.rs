@@ -67,6 +67,8 @@ pub struct Setup {
     pub calendar: Arc<dyn Calendar>,
     /// `TELNYX_API_KEY` is set.
     pub telnyx_api_key: bool,
+    /// `TELNYX_CONNECTION_ID` is set (reminder calls are placed through it).
+    pub telnyx_connection_id: bool,
     /// `TELNYX_PUBLIC_KEY`, when set.
     pub telnyx_public_key: Option<String>,
     /// The LLM server's base URL and key, when one is configured.
@@ -94,6 +96,7 @@ impl Setup {
             store,
             calendar,
             telnyx_api_key: var("TELNYX_API_KEY").is_some(),
+            telnyx_connection_id: var("TELNYX_CONNECTION_ID").is_some(),
             telnyx_public_key: var("TELNYX_PUBLIC_KEY"),
             llm,
         }
@@ -181,7 +184,23 @@ impl Setup {
                 Some(PUBLIC_KEY_FIX),
             ),
         };
-        vec![key, public]
+        let mut out = vec![key, public];
+        let channel = self.config.reminders.channel;
+        if channel.calls() {
+            out.push(match self.telnyx_connection_id {
+                true => check("telnyx", Verdict::Ok, format!("reminders by {channel}: TELNYX_CONNECTION_ID is set"), None),
+                false => check(
+                    "telnyx",
+                    Verdict::Fail,
+                    format!("reminders.channel = \"{channel}\" but TELNYX_CONNECTION_ID is not set: no reminder calls (`serve` refuses to start with TELNYX_API_KEY set)"),
+                    Some(
+                        "set TELNYX_CONNECTION_ID to the id of the Call Control application whose webhook URL points \
+                         here (Telnyx portal → Voice → Programmable Voice)",
+                    ),
+                ),
+            });
+        }
+        out
     }
 
     async fn llm(&self) -> Check {

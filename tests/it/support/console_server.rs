@@ -148,6 +148,7 @@ pub fn setup_of(config: &Arc<Config>, db: &TestDb, store: Store) -> Setup {
         store,
         calendar: Arc::new(LocalCalendar),
         telnyx_api_key: false,
+        telnyx_connection_id: false,
         telnyx_public_key: Some(base64::engine::general_purpose::STANDARD.encode(key.as_bytes())),
         llm: None,
     }
