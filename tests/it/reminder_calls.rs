@@ -8,11 +8,11 @@ use crate::support;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use appointment_setter::booking::{BookRequest, BookingService, Tell};
+use appointment_setter::booking::{BookingService, Tell};
 use appointment_setter::calendar::LocalCalendar;
 use appointment_setter::clock::ManualClock;
 use appointment_setter::config::Config;
-use appointment_setter::domain::{Actor, Appointment, Business, Channel, ReminderChannel};
+use appointment_setter::domain::{Actor, Appointment, Business, ReminderChannel};
 use appointment_setter::messaging::reminders::ReminderScheduler;
 use appointment_setter::messaging::{ConfirmationSettings, Confirmations};
 use appointment_setter::store::{CallStatus, Store};
@@ -21,7 +21,7 @@ use appointment_setter::voice::call_state::{CallStates, StateSays};
 use appointment_setter::voice::dialer::{CallerLine, ReminderDialer, Wakes};
 use chrono::{DateTime, Duration, Utc};
 use support::fake_telnyx::FakeTelnyx;
-use support::{TestDb, chicago, phone};
+use support::{TestDb, chicago};
 
 pub(crate) const KEY: [u8; 32] = [11; 32];
 const CONNECTION: &str = "1494404757140276705";
@@ -82,20 +82,7 @@ impl World {
     }
 
     pub(crate) async fn book(&self, who: &str, start: DateTime<Utc>) -> Appointment {
-        let req = BookRequest {
-            service: "consultation".parse().unwrap(),
-            staff: Some("sarah".parse().unwrap()),
-            start,
-            customer_name: "Jane".into(),
-            customer_phone: phone(who),
-            notes: None,
-            channel: Channel::Voice,
-            actor: Actor::Staff { force: true },
-            idempotency_key: None,
-            conversation: None,
-            customer_email: None,
-            tell: Tell::Nothing,
-        };
+        let req = support::staff_booking(who, "sarah", start);
         self.booking.book(req).await.unwrap().appointment
     }
 

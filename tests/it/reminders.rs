@@ -6,11 +6,11 @@ use crate::support;
 
 use std::sync::Arc;
 
-use appointment_setter::booking::{BookRequest, BookingService, Tell};
+use appointment_setter::booking::{BookingService, Tell};
 use appointment_setter::calendar::LocalCalendar;
 use appointment_setter::clock::ManualClock;
 use appointment_setter::config::Config;
-use appointment_setter::domain::{Actor, Appointment, Business, Channel};
+use appointment_setter::domain::{Actor, Appointment, Business};
 use appointment_setter::messaging::reminders::ReminderScheduler;
 use appointment_setter::messaging::{ConfirmationSettings, Confirmations};
 use appointment_setter::store::Store;
@@ -43,20 +43,7 @@ impl Setup {
     }
 
     async fn book(&self, who: &str, staff: &str, start: DateTime<Utc>) -> Appointment {
-        let req = BookRequest {
-            service: "consultation".parse().unwrap(),
-            staff: Some(staff.parse().unwrap()),
-            start,
-            customer_name: "Jane".into(),
-            customer_phone: phone(who),
-            notes: None,
-            channel: Channel::Voice,
-            actor: Actor::Staff { force: true },
-            idempotency_key: None,
-            conversation: None,
-            customer_email: None,
-            tell: Tell::Nothing,
-        };
+        let req = support::staff_booking(who, staff, start);
         self.booking.book(req).await.unwrap().appointment
     }
 

@@ -249,6 +249,18 @@ pub fn request_with(service: &str, staff: &str, start: DateTime<Utc>) -> BookReq
     BookRequest { staff: Some(staff.parse().unwrap()), ..request(service, start) }
 }
 
+/// A consultation for Jane at `who` with `staff` at `start`, booked by staff (notice and window
+/// forced), telling no one.
+pub fn staff_booking(who: &str, staff: &str, start: DateTime<Utc>) -> BookRequest {
+    BookRequest {
+        customer_name: "Jane".into(),
+        customer_phone: phone(who),
+        channel: Channel::Voice,
+        actor: Actor::Staff { force: true },
+        ..request_with("consultation", staff, start)
+    }
+}
+
 pub mod browser;
 pub mod chat_server;
 pub mod console_server;
