@@ -26,8 +26,11 @@ pub enum CallStatus {
     Confirmed,
     /// The customer cancelled within the policy.
     Cancelled,
-    /// Handed on: transferred to someone, or no key was pressed (the details go by text).
+    /// Ended with a goodbye: no key pressed (the details go by text), too late to cancel, or
+    /// asked to talk with no one to put them through to.
     Handled,
+    /// Put through to `transfer_number`.
+    Transferred,
     /// A voicemail was left.
     Voicemail,
     /// No answer, busy, rejected, or hung up before detection.
@@ -47,6 +50,7 @@ text_enum!(CallStatus {
     Confirmed => "confirmed",
     Cancelled => "cancelled",
     Handled => "handled",
+    Transferred => "transferred",
     Voicemail => "voicemail",
     NoAnswer => "no_answer",
     Failed => "failed",
@@ -171,6 +175,27 @@ impl ReminderCalls<'_> {
              WHERE id = $3 AND claimed_by = $4 AND call_control_id IS NULL",
         )
         .bind(call_control_id)
+        .bind(now.timestamp())
+        .bind(id)
+        .bind(instance)
+        .execute(self.0.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Puts claimed attempt `id` back in the queue to ring at `at` (the call window was closed).
+    pub async fn requeue(
+        &self,
+        id: &str,
+        instance: &str,
+        at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE reminder_calls SET dial_at = $1, claimed_by = NULL, claimed_until = 0, updated_at = $2 \
+             WHERE id = $3 AND status = 'queued' AND claimed_by = $4",
+        )
+        .bind(at.timestamp())
         .bind(now.timestamp())
         .bind(id)
         .bind(instance)

@@ -16,7 +16,7 @@ use super::call_state::CallStates;
 use crate::clock::Clock;
 use crate::config::ReminderSettings;
 use crate::domain::reminder::plan_call;
-use crate::domain::{Business, CallPlan, Status};
+use crate::domain::{Appointment, Business, CallPlan, Status};
 use crate::store::{CallStatus, ReminderCall, ReminderStatus, Store, StoreError, Worker, run_loop};
 use crate::telnyx::{CommandId, Dial, TelnyxApi};
 
@@ -42,6 +42,16 @@ pub struct Wakes {
     pub dialer: Arc<Notify>,
     /// The reminder scheduler's signal.
     pub texts: Arc<Notify>,
+}
+
+/// What becomes of a due attempt.
+enum Verdict {
+    /// Ring now (the appointment as it stands).
+    Dial(Box<Appointment>),
+    /// Not now: at the window's next opening.
+    Later(chrono::DateTime<chrono::Utc>),
+    /// Never (why, for the record).
+    Skip(&'static str),
 }
 
 /// Where reminder calls come from.
@@ -89,24 +99,26 @@ impl ReminderDialer {
         Self { store, telnyx, business, settings, line, states, clock, wakes, limiter, instance }
     }
 
-    /// Why attempt `call` must not ring now, if it must not.
-    async fn reason_not_to_dial(&self, call: &ReminderCall) -> Result<Option<&'static str>, StoreError> {
+    /// Whether attempt `call` rings now.
+    async fn verdict(&self, call: &ReminderCall) -> Result<Verdict, StoreError> {
         let now = self.clock.now();
         let Some(a) = self.store.appointments().get(call.appointment_id).await? else {
-            return Ok(Some("the appointment is gone"));
+            return Ok(Verdict::Skip("the appointment is gone"));
         };
         if a.status != Status::Confirmed || a.start <= now {
-            return Ok(Some("the appointment was cancelled or has started"));
+            return Ok(Verdict::Skip("the appointment was cancelled or has started"));
         }
         // A moved appointment has a new reminder: this attempt is for the old time.
         let current = self.store.reminders().status(call.appointment_id).await?;
         if !matches!(current, Some((ReminderStatus::Sent, due)) if due == call.reminder_due_at) {
-            return Ok(Some("the appointment was moved"));
+            return Ok(Verdict::Skip("the appointment was moved"));
         }
-        match plan_call(self.settings.call_window, self.business.timezone, now, a.start) {
-            CallPlan::Dial(at) if at <= now => Ok(None),
-            _ => Ok(Some(OUTSIDE_WINDOW)),
-        }
+        // Found late (this server was down): the window's next opening, or a text.
+        Ok(match plan_call(self.settings.call_window, self.business.timezone, now, a.start) {
+            CallPlan::Dial(at) if at <= now => Verdict::Dial(Box::new(a)),
+            CallPlan::Dial(at) => Verdict::Later(at),
+            CallPlan::TextInstead => Verdict::Skip(OUTSIDE_WINDOW),
+        })
     }
 
     /// Dials every attempt due now; returns how many calls were placed.
@@ -119,21 +131,32 @@ impl ReminderDialer {
                 return Ok(placed);
             }
             for call in due {
-                if let Some(why) = self.reason_not_to_dial(&call).await? {
-                    self.store
-                        .reminder_calls()
-                        .advance(&call.id, &[CallStatus::Queued], CallStatus::Skipped, Some(why), now)
-                        .await?;
-                    metrics::counter!("reminder_calls_total", "outcome" => "skipped").increment(1);
-                    // Still ahead, but no time in the window is left before it: a text.
-                    if why == OUTSIDE_WINDOW
-                        && self.store.reminders().text_instead(call.appointment_id, call.reminder_due_at, now).await?
-                    {
-                        self.wakes.texts.notify_waiters();
+                let a = match self.verdict(&call).await? {
+                    Verdict::Dial(a) => a,
+                    Verdict::Later(at) => {
+                        self.store.reminder_calls().requeue(&call.id, &self.instance, at, now).await?;
+                        continue;
                     }
-                    continue;
-                }
-                let Some(a) = self.store.appointments().get(call.appointment_id).await? else { continue };
+                    Verdict::Skip(why) => {
+                        let skipped = CallStatus::Skipped;
+                        self.store
+                            .reminder_calls()
+                            .advance(&call.id, &[CallStatus::Queued], skipped, Some(why), now)
+                            .await?;
+                        metrics::counter!("reminder_calls_total", "outcome" => "skipped").increment(1);
+                        // Still ahead, but no time in the window is left before it: a text.
+                        if why == OUTSIDE_WINDOW
+                            && self
+                                .store
+                                .reminders()
+                                .text_instead(call.appointment_id, call.reminder_due_at, now)
+                                .await?
+                        {
+                            self.wakes.texts.notify_waiters();
+                        }
+                        continue;
+                    }
+                };
                 self.limiter.until_ready().await;
                 let dial = Dial {
                     to: a.customer_phone.to_string(),

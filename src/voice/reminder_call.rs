@@ -115,10 +115,11 @@ impl ReminderCallFlow {
         a.start - self.inner.clock.now() >= self.inner.business.policy.cancel_notice
     }
 
-    async fn ask(&self, call: &CallControlId, a: &Appointment, cause: &str, again: bool) {
+    /// Asks for a key; `before` is said first (when asking again after no key).
+    async fn ask(&self, call: &CallControlId, a: &Appointment, cause: &str, before: Option<&str>) {
         let (may_cancel, transfer) = (self.may_cancel(a), self.inner.business.transfer_number.is_some());
         let prompt = words::prompt(&self.inner.business, a, may_cancel, transfer);
-        let text = if again { format!("{} {prompt}", words::INVALID) } else { prompt };
+        let text = before.map_or_else(|| prompt.clone(), |b| format!("{b} {prompt}"));
         let gather = CallAction::GatherUsingSpeak {
             text,
             voice: self.inner.voice.clone(),
@@ -197,7 +198,7 @@ impl ReminderCallFlow {
         match to {
             CallStatus::Human => {
                 self.inner.store.reminder_calls().asked(&attempt.id, cause, self.inner.clock.now()).await?;
-                self.ask(call, &a, cause, false).await;
+                self.ask(call, &a, cause, None).await;
             }
             CallStatus::Machine => {
                 // The greeting's end is reported only when a beep is heard: without one, the
@@ -258,8 +259,8 @@ impl ReminderCallFlow {
                 }
             }
             (GatherStatus::Valid, "3") => match &biz.transfer_number {
-                Some(to) if self.advance(attempt, &human, CallStatus::Handled, Some("transferred")).await => {
-                    self.say(call, words::TRANSFERRING.to_string(), cause).await;
+                // No words first: a goodbye's end would hang up the call being put through.
+                Some(to) if self.advance(attempt, &human, CallStatus::Transferred, None).await => {
                     self.command(call, CallAction::Transfer { to: to.to_string() }, cause, "transfer").await;
                 }
                 _ => {
@@ -271,7 +272,11 @@ impl ReminderCallFlow {
             (GatherStatus::Ended, _) => {}
             // No key, or one not offered: once more, then goodbye (each webhook counted once).
             _ => match self.inner.store.reminder_calls().asked(&attempt.id, cause, self.inner.clock.now()).await? {
-                Some(2) => self.ask(call, a, cause, true).await,
+                // Telnyx has already said `INVALID` after a wrong key.
+                Some(2) => {
+                    let before = (status == GatherStatus::Timeout).then_some(words::NO_KEY);
+                    self.ask(call, a, cause, before).await;
+                }
                 Some(_) if self.advance(attempt, &human, CallStatus::Handled, Some("no key pressed")).await => {
                     self.say(call, words::NO_ANSWER_GOODBYE.to_string(), cause).await;
                     self.text_instead(attempt).await?;

@@ -50,8 +50,11 @@ pub(crate) fn keys(may_cancel: bool, can_transfer: bool) -> String {
     keys
 }
 
-/// Said after a key that was not offered.
+/// Said (by Telnyx) after a key that was not offered.
 pub(crate) const INVALID: &str = "Sorry, that key is not one of the choices.";
+
+/// Said before asking again when no key came.
+pub(crate) const NO_KEY: &str = "Sorry, I didn't hear a key.";
 
 /// After 1.
 pub(crate) fn confirmed(biz: &Business, a: &Appointment) -> String {
@@ -80,9 +83,6 @@ pub(crate) fn too_late(biz: &Business) -> String {
 pub(crate) fn call_us(biz: &Business) -> String {
     format!("Please call us at {} and we'll help you. Goodbye!", callback_number(biz))
 }
-
-/// Said while transferring.
-pub(crate) const TRANSFERRING: &str = "One moment, I'll connect you.";
 
 /// After no key twice.
 pub(crate) const NO_ANSWER_GOODBYE: &str = "We'll send you the details by text. Goodbye!";

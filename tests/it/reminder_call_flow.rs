@@ -248,6 +248,7 @@ async fn a_call_that_did_not_reach_the_customer_is_followed_by_one_text() {
         call.event("call.gather.ended", r#", "status": "timeout""#).await;
         let sent = commands(&w, &call.handle);
         assert_eq!(sent.len(), 2, "{}: asked again: {sent:?}", db.label);
+        assert!(sent[1].1["payload"].as_str().unwrap().starts_with("Sorry, I didn't hear a key. Hello"), "{sent:?}");
         assert!(reminder_texts(&w).await.len() == 1, "only the first reminder's text so far");
         call.event("call.gather.ended", r#", "digits": "9", "status": "invalid""#).await;
         let sent = commands(&w, &call.handle);
@@ -256,4 +257,19 @@ async fn a_call_that_did_not_reach_the_customer_is_followed_by_one_text() {
         w.scheduler().tick().await.unwrap();
         assert_eq!(reminder_texts(&w).await.len(), 2, "{}: this reminder's text", db.label);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pressing_3_puts_the_customer_through_and_nothing_hangs_up_on_them() {
+    let db = TestDb::sqlite().await;
+    let w = world(&db, 48).await;
+    let (_, call) = dialed(&w, chicago(2026, 12, 9, 14, 0), chicago(2026, 12, 7, 14, 0)).await;
+    call.event("call.machine.detection.ended", r#", "result": "human""#).await;
+    call.event("call.gather.ended", r#", "digits": "3", "status": "valid""#).await;
+    call.event("call.speak.ended", r#", "status": "completed""#).await;
+    let sent = commands(&w, &call.handle);
+    let actions: Vec<&str> = sent.iter().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(actions, ["gather_using_speak", "transfer"], "{sent:?}");
+    assert_eq!(sent[1].1["to"], "+13125550199", "the transfer number");
+    assert_eq!(call.status(&w).await, CallStatus::Transferred);
 }

@@ -168,3 +168,20 @@ async fn a_reminder_due_at_seven_rings_at_nine_and_a_cancelled_appointments_call
         assert_eq!(skipped[0].status, CallStatus::Skipped, "{}", db.label);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attempt_found_after_the_window_closed_waits_for_the_next_morning() {
+    let db = TestDb::sqlite().await;
+    let w = world(&db, 48).await;
+    let a = w.book("+13125550123", chicago(2026, 12, 9, 15, 30)).await;
+    w.clock.set(chicago(2026, 12, 7, 15, 30));
+    assert_eq!(w.scheduler().tick().await.unwrap(), 1);
+    // The dialer was down until 20:30: the call waits for Tuesday 09:00 instead of ringing late.
+    w.clock.set(chicago(2026, 12, 7, 20, 30));
+    assert_eq!(w.dialer().tick().await.unwrap(), 0);
+    let queued = w.store.reminder_calls().of_appointment(a.id).await.unwrap();
+    assert_eq!((queued[0].status, queued[0].dial_at), (CallStatus::Queued, chicago(2026, 12, 8, 9, 0)));
+    assert!(w.dials().is_empty());
+    w.clock.set(chicago(2026, 12, 8, 9, 0));
+    assert_eq!(w.dialer().tick().await.unwrap(), 1);
+}
