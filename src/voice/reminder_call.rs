@@ -150,6 +150,23 @@ impl ReminderCallFlow {
         let Some(call) = event.kind.call().map(|c| c.call_control_id.clone()) else { return Ok(()) };
         let cause = event.id.as_str();
         let early = [CallStatus::Queued, CallStatus::Dialed];
+        // `attempt` was read for this event: its status is current. The appointment is read only
+        // by the events that act on it.
+        if let EventKind::CallSpeakEnded { .. } = &event.kind {
+            if FINAL.contains(&attempt.status) {
+                self.command(&call, CallAction::Hangup, cause, "hangup").await;
+            }
+            return Ok(());
+        }
+        if !matches!(
+            event.kind,
+            EventKind::CallMachineDetected { .. }
+                | EventKind::CallGreetingEnded { .. }
+                | EventKind::CallGatherEnded { .. }
+                | EventKind::CallHangup { .. }
+        ) {
+            return Ok(());
+        }
         let Some(a) = self.inner.store.appointments().get(attempt.appointment_id).await? else { return Ok(()) };
         match &event.kind {
             EventKind::CallMachineDetected { answered_by, .. } => {
@@ -159,12 +176,6 @@ impl ReminderCallFlow {
             EventKind::CallGreetingEnded { .. } => self.leave_voicemail(&call, &attempt, &a, cause).await,
             EventKind::CallGatherEnded { digits, status, .. } => {
                 self.key(&call, &attempt, &a, digits, *status, cause).await?
-            }
-            EventKind::CallSpeakEnded { .. } => {
-                let now = self.inner.store.reminder_calls().get(&attempt.id).await?;
-                if now.is_some_and(|c| FINAL.contains(&c.status)) {
-                    self.command(&call, CallAction::Hangup, cause, "hangup").await;
-                }
             }
             EventKind::CallHangup { cause: why, .. } => {
                 let why = why.as_deref().unwrap_or("hangup");
