@@ -94,6 +94,7 @@ impl BookingService {
             created_at: now,
             updated_at: now,
             sequence: 0,
+            customer_confirmed_at: None,
         };
         match tx.insert_appointment(&appointment).await {
             Ok(()) => {

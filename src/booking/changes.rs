@@ -49,6 +49,24 @@ impl BookingService {
         Ok(appointment)
     }
 
+    /// Records that the customer confirmed they will come (a reminder call); refused when the
+    /// appointment is cancelled. Confirming again keeps the first time.
+    pub async fn confirm_by_customer(&self, id: AppointmentId, actor: &Actor) -> Result<Appointment, BookingError> {
+        let current = self.visible(id, actor).await?;
+        if current.status == Status::Cancelled {
+            return Err(already_cancelled("that appointment is cancelled"));
+        }
+        if current.customer_confirmed_at.is_some() {
+            return Ok(current);
+        }
+        let now = self.clock.now();
+        if !self.store.mark_customer_confirmed(id, now).await? {
+            return Err(already_cancelled("that appointment is cancelled"));
+        }
+        metrics::counter!("customer_confirmations_total").increment(1);
+        Ok(Appointment { customer_confirmed_at: Some(now), updated_at: now, ..current })
+    }
+
     /// Moves an appointment to `new_start` with the same staff member, re-checking every rule.
     pub async fn reschedule(
         &self,
@@ -130,6 +148,7 @@ impl BookingService {
         appointment.end = wanted.end;
         appointment.updated_at = now;
         appointment.sequence += 1;
+        appointment.customer_confirmed_at = None;
         self.notices.record(&mut tx, Change::Rescheduled, &appointment, tell, now).await?;
         tx.commit().await?;
         self.signal_change();

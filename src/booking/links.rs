@@ -110,6 +110,7 @@ mod tests {
             created_at: start,
             updated_at: start,
             sequence: 0,
+            customer_confirmed_at: None,
         }
     }
 

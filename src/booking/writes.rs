@@ -47,7 +47,7 @@ impl StaffTx {
         end: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE appointments SET start_at = $1, end_at = $2, updated_at = $3, sequence = sequence + 1 WHERE id = $4")
+        sqlx::query("UPDATE appointments SET start_at = $1, end_at = $2, updated_at = $3, sequence = sequence + 1, customer_confirmed_at = NULL WHERE id = $4")
             .bind(start.timestamp())
             .bind(end.timestamp())
             .bind(now.timestamp())
@@ -75,6 +75,24 @@ impl StaffTx {
 }
 
 impl Store {
+    /// Marks a confirmed appointment as confirmed by the customer; false when it is not (any
+    /// longer) confirmed. Not a change of the appointment: the sequence stays.
+    pub(super) async fn mark_customer_confirmed(
+        &self,
+        id: AppointmentId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE appointments SET customer_confirmed_at = $1, updated_at = $1 WHERE id = $2 AND status = $3",
+        )
+        .bind(now.timestamp())
+        .bind(id.to_string())
+        .bind(Status::Confirmed.as_str())
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Records the calendar backend's event id.
     pub(super) async fn set_external_event_id(&self, id: AppointmentId, event_id: &str) -> Result<(), StoreError> {
         sqlx::query("UPDATE appointments SET external_event_id = $1 WHERE id = $2")

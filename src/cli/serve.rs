@@ -163,31 +163,26 @@ pub(super) async fn run(ctx: &Context) -> Result<(), CliError> {
     let business = Arc::new(ctx.config.business.clone());
     let sms = SmsHandler::new(booking.clone(), ctx.store.clone(), wake.clone());
     let mut handler = Router::new(sms, business.region, clock.clone());
-    if let (Some(telnyx), Some((dialer, states))) = (&telnyx, reminder_calls) {
-        let flow = ReminderCallFlow::new(
-            ctx.store.clone(),
-            booking.clone(),
-            telnyx.clone(),
-            ctx.config.reminders.clone(),
-            ctx.config.voice.voice.clone(),
-            states,
-            clock.clone(),
-            Wakes { dialer, texts: wake.clone() },
-        );
-        handler = handler.with_reminder_calls(flow);
-    }
     if let Some(telnyx) = telnyx {
-        let receptionist = receptionist(booking)?;
+        let receptionist = receptionist(booking.clone())?;
         tracing::info!("calls are answered by {}", receptionist.describe());
         let voice = ctx.config.voice.clone();
-        handler = handler.with_voice(VoiceHandler::new(
-            receptionist,
-            telnyx,
-            voice,
-            ctx.store.clone(),
-            business,
-            clock.clone(),
-        ));
+        let voice = VoiceHandler::new(receptionist, telnyx.clone(), voice, ctx.store.clone(), business, clock.clone());
+        if let Some((dialer, states)) = reminder_calls {
+            let flow = ReminderCallFlow::new(
+                ctx.store.clone(),
+                booking.clone(),
+                telnyx,
+                ctx.config.reminders.clone(),
+                &ctx.config.voice,
+                states,
+                clock.clone(),
+                Wakes { dialer, texts: wake.clone() },
+            )
+            .with_receptionist(voice.clone());
+            handler = handler.with_reminder_calls(flow);
+        }
+        handler = handler.with_voice(voice);
     }
     let port = listener.local_addr().map_err(|e| CliError::Failed(e.into()))?.port();
     let addr = format!("{}:{port}", bind.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h));

@@ -78,6 +78,9 @@ pub struct Appointment {
     /// Changes since booking (0 when booked; +1 per reschedule or cancellation): the iCalendar
     /// `SEQUENCE` and part of each confirmation's cause.
     pub sequence: i64,
+    /// When the customer confirmed they will come (a reminder call's "1" or "yes"); cleared when
+    /// the appointment moves.
+    pub customer_confirmed_at: Option<DateTime<Utc>>,
 }
 
 impl Appointment {

@@ -11,6 +11,7 @@ use crate::clock::Clock;
 use crate::domain::PhoneNumber;
 use crate::domain::phone::Region;
 use crate::messaging::{DeliveryReport, InboundText, SmsHandler};
+use crate::store::CallStatus;
 use crate::telnyx::{EventKind, TelnyxEvent};
 use crate::voice::reminder_call::{Claim, ReminderCallFlow};
 use crate::voice::{CallEvent, CallHappening, VoiceHandler};
@@ -50,6 +51,8 @@ impl Router {
             return Ok(false);
         }
         match flow.claim(call).await? {
+            // Handed to the receptionist: the rest of the call is voice's.
+            Claim::Ours(attempt) if attempt.status == CallStatus::Receptionist => Ok(false),
             Claim::Ours(attempt) => {
                 flow.handle(attempt, event).await?;
                 Ok(true)

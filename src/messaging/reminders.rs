@@ -93,11 +93,13 @@ impl ReminderScheduler {
                 let message = match appointment {
                     Some(a) if a.status == Status::Confirmed && a.start > now => {
                         // Calls ring only inside the window; with no time left in it, a text.
-                        let plan = self
-                            .calls
-                            .as_ref()
-                            .filter(|c| c.channel.calls() && !reminder.text_only)
-                            .map(|c| plan_call(c.call_window, self.business.timezone, now, a.start));
+                        let calling = self.calls.as_ref().filter(|c| c.channel.calls() && !reminder.text_only);
+                        // A customer who asked for texts ("don't call me") is texted.
+                        let calling = match calling {
+                            Some(c) if self.store.preferences().of(&a.customer_phone).await?.is_none() => Some(c),
+                            _ => None,
+                        };
+                        let plan = calling.map(|c| plan_call(c.call_window, self.business.timezone, now, a.start));
                         if let Some(CallPlan::Dial(at)) = plan {
                             call = Some(at);
                             None

@@ -10,7 +10,7 @@ use super::{Store, StoreError};
 use crate::domain::{Appointment, AppointmentId, Interval, PhoneNumber, StaffId};
 
 const COLUMNS: &str = "id, service_id, staff_id, start_at, end_at, buffer_minutes, customer_name, \
-     customer_phone, customer_email, notes, status, booked_via, external_event_id, idempotency_key, created_at, updated_at, sequence, conversation_id";
+     customer_phone, customer_email, notes, status, booked_via, external_event_id, idempotency_key, created_at, updated_at, sequence, conversation_id, customer_confirmed_at";
 
 /// Which appointments to list.
 #[derive(Debug, Clone, Default)]
@@ -71,6 +71,7 @@ fn from_row(row: &AnyRow) -> Result<Appointment, StoreError> {
         created_at: instant(int("created_at")?)?,
         updated_at: instant(int("updated_at")?)?,
         sequence: int("sequence")?,
+        customer_confirmed_at: row.try_get::<Option<i64>, _>("customer_confirmed_at")?.map(instant).transpose()?,
     })
 }
 

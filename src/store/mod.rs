@@ -20,6 +20,7 @@ mod inbox;
 mod links;
 mod messaging;
 mod open;
+mod preferences;
 mod reminder_calls;
 mod reminders;
 mod stats;
@@ -45,6 +46,7 @@ pub(crate) use inbox::InboxEvents;
 pub use inbox::{EventStatus, NewInboxEvent, Outcome};
 pub(crate) use messaging::{MessageChannel, NewMessage, OptOuts, Outbox, OutboxMessage, SendOutcome};
 pub use messaging::{MessageRecord, MessageStatus};
+pub use preferences::{Preferences, TextsOnly};
 pub use reminder_calls::{CallStatus, ReminderCall, ReminderCalls};
 pub(crate) use reminders::Reminders;
 pub use reminders::{ReminderStatus, Then};
@@ -170,6 +172,11 @@ impl Store {
     /// Reminder rows.
     pub fn reminders(&self) -> Reminders<'_> {
         Reminders(self)
+    }
+
+    /// Customers' reminder preferences ("text me instead").
+    pub fn preferences(&self) -> Preferences<'_> {
+        Preferences(self)
     }
 
     /// Reminder calls: one row per dial attempt.

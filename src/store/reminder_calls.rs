@@ -31,9 +31,13 @@ pub enum CallStatus {
     Handled,
     /// Put through to `transfer_number`.
     Transferred,
+    /// Handed to the receptionist (the person asked for more than the keys offer, e.g. a move):
+    /// the call's events go to voice from here on.
+    Receptionist,
     /// A voicemail was left.
     Voicemail,
-    /// No answer, busy, rejected, or hung up before detection.
+    /// No answer, busy, rejected, hung up before detection, or a machine that hung up before
+    /// the message.
     NoAnswer,
     /// Telnyx refused the dial, or the call failed.
     Failed,
@@ -51,6 +55,7 @@ text_enum!(CallStatus {
     Cancelled => "cancelled",
     Handled => "handled",
     Transferred => "transferred",
+    Receptionist => "receptionist",
     Voicemail => "voicemail",
     NoAnswer => "no_answer",
     Failed => "failed",

@@ -61,6 +61,8 @@ pub enum CallAction {
         /// Said when another key is pressed.
         invalid_text: String,
     },
+    /// `gather_stop`: ends a gather (and its prompt) early, e.g. when the person spoke instead.
+    GatherStop,
     /// `hangup`.
     Hangup,
 }
@@ -76,6 +78,7 @@ impl CallAction {
             CallAction::PlaybackStop => "playback_stop",
             CallAction::Transfer { .. } => "transfer",
             CallAction::GatherUsingSpeak { .. } => "gather_using_speak",
+            CallAction::GatherStop => "gather_stop",
             CallAction::Hangup => "hangup",
         }
     }

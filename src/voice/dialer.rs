@@ -29,6 +29,8 @@ const LEASE: chrono::Duration = chrono::Duration::minutes(2);
 const IDLE_CHECK: Duration = Duration::from_secs(60);
 /// Why a due attempt did not ring although its appointment is still ahead.
 const OUTSIDE_WINDOW: &str = "outside the call window";
+/// Why an attempt is texted instead: the customer asked for texts.
+const TEXTS_ONLY: &str = "the customer asked for texts";
 /// How long the phone may ring.
 const RING_SECONDS: u32 = 30;
 /// The longest a reminder call may last once answered (a reschedule can take a few minutes).
@@ -113,6 +115,10 @@ impl ReminderDialer {
         if !matches!(current, Some((ReminderStatus::Sent, due)) if due == call.reminder_due_at) {
             return Ok(Verdict::Skip("the appointment was moved"));
         }
+        // Asked for texts since the attempt was queued: a text instead.
+        if self.store.preferences().of(&a.customer_phone).await?.is_some() {
+            return Ok(Verdict::Skip(TEXTS_ONLY));
+        }
         // Found late (this server was down): the window's next opening, or a text.
         Ok(match plan_call(self.settings.call_window, self.business.timezone, now, a.start) {
             CallPlan::Dial(at) if at <= now => Verdict::Dial(Box::new(a)),
@@ -145,7 +151,7 @@ impl ReminderDialer {
                             .await?;
                         metrics::counter!("reminder_calls_total", "outcome" => "skipped").increment(1);
                         // Still ahead, but no time in the window is left before it: a text.
-                        if why == OUTSIDE_WINDOW
+                        if (why == OUTSIDE_WINDOW || why == TEXTS_ONLY)
                             && self
                                 .store
                                 .reminders()

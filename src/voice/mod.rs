@@ -149,6 +149,35 @@ impl VoiceHandler {
         }
     }
 
+    /// Ends the call with a goodbye once it reaches `[voice] max_call_minutes`.
+    fn arm_time_limit(&self, call: &CallControlId, session: &Arc<Mutex<Call>>) {
+        let (this, id, limit, session) = (self.clone(), call.clone(), self.inner.timeouts.max_call, session.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(limit).await;
+            this.goodbye(&id, &session, TIME_LIMIT_GOODBYE, &format!("{id}:time-limit")).await;
+        });
+    }
+
+    /// Takes over a call already under way (a reminder call whose customer asked for more than
+    /// its keys offer): `customer` is who we dialed, `conversation` what they heard so far, and
+    /// their `words` start the first turn. From here on the call runs like an incoming one.
+    pub async fn adopt(
+        &self,
+        call: &CallControlId,
+        customer: PhoneNumber,
+        conversation: Conversation,
+        words: &str,
+        cause: &str,
+    ) {
+        let session = Call::new(customer, conversation, self.inner.clock.now());
+        self.save(call, &session, None).await;
+        let session = Arc::new(Mutex::new(session));
+        self.inner.calls.insert(call.to_string(), session.clone());
+        metrics::counter!("reminder_calls_handed_over_total").increment(1);
+        self.arm_time_limit(call, &session);
+        self.caller_spoke(call, words, cause).await;
+    }
+
     /// Whether this instance is running incoming call `call` now.
     pub fn knows(&self, call: &CallControlId) -> bool {
         self.inner.calls.contains_key(call.as_str())
@@ -168,12 +197,7 @@ impl VoiceHandler {
             CallHappening::Answered => {
                 let Some(session) = self.session(call).await else { return };
                 let pending = session.lock().await.pending_speech.clone();
-                let (this, id, limit, limit_session) =
-                    (self.clone(), call.clone(), self.inner.timeouts.max_call, session.clone());
-                tokio::spawn(async move {
-                    tokio::time::sleep(limit).await;
-                    this.goodbye(&id, &limit_session, TIME_LIMIT_GOODBYE, &format!("{id}:time-limit")).await;
-                });
+                self.arm_time_limit(call, &session);
                 let greeting = self.inner.settings.greeting.replace("{business}", &self.inner.business.name);
                 self.speaker(call, cause, pending).say(&greeting).await;
                 let start = CallAction::TranscriptionStart {

@@ -98,3 +98,87 @@ pub(crate) fn voicemail(biz: &Business, a: &Appointment) -> String {
         callback_number(biz)
     )
 }
+
+/// What a person on a reminder call said, as the call acts on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Answer {
+    /// "Yes", "I'll be there": as 1.
+    Confirm,
+    /// "Cancel it": as 2.
+    Cancel,
+    /// "Can I talk to someone": as 3.
+    Talk,
+    /// "Text me instead", "don't call me": reminders by text from now on.
+    TextsOnly,
+    /// Anything else with substance ("can I move it to Thursday?"): the receptionist takes over.
+    Receptionist,
+    /// A sound or a word too short to mean anything ("uh", "hello?"): the key prompt goes on.
+    Unclear,
+}
+
+/// Reads what a person said in answer to the reminder.
+pub(crate) fn understand(text: &str) -> Answer {
+    use crate::conversation::guided::understand::{Intent, greeting, intent, words, yes_no};
+    let w = words(text);
+    let said = w.join(" ");
+    let texts_only = ["text me", "send me a text", "by text", "don't call", "dont call", "do not call", "stop calling"];
+    if texts_only.iter().any(|p| said.contains(p)) || said.contains("no more calls") {
+        return Answer::TextsOnly;
+    }
+    let intent = intent(&w);
+    match intent {
+        Some(Intent::Cancel) => return Answer::Cancel,
+        Some(Intent::Transfer) => return Answer::Talk,
+        Some(Intent::Reschedule) => return Answer::Receptionist,
+        _ => {}
+    }
+    // Before "book" words: "see you then" is not a new booking.
+    if ["be there", "confirm", "see you", "i'll come", "i will come"].iter().any(|p| said.contains(p)) {
+        return Answer::Confirm;
+    }
+    if matches!(intent, Some(Intent::Book | Intent::Find)) {
+        return Answer::Receptionist;
+    }
+    match yes_no(&w) {
+        Some(true) if !greeting(&w) => Answer::Confirm,
+        // "No, I can't make it": they want something changed, the receptionist asks what.
+        Some(false) => Answer::Receptionist,
+        _ if w.len() >= 3 => Answer::Receptionist,
+        _ => Answer::Unclear,
+    }
+}
+
+/// After "text me instead" / "don't call me".
+pub(crate) const TEXTS_FROM_NOW_ON: &str =
+    "Of course. We won't call you with reminders again; they'll come by text, and I'll text you this one now. Goodbye!";
+
+#[cfg(test)]
+mod tests {
+    use super::{Answer, understand};
+
+    #[test]
+    fn yes_and_its_ways_of_saying_it_confirm() {
+        for said in ["Yes.", "yeah", "Yes, I'll be there", "sure thing", "I confirm", "okay see you then"] {
+            assert_eq!(understand(said), Answer::Confirm, "{said}");
+        }
+    }
+
+    #[test]
+    fn cancelling_talking_and_texts_are_told_apart() {
+        assert_eq!(understand("Cancel it please"), Answer::Cancel);
+        assert_eq!(understand("can I talk to a person"), Answer::Talk);
+        for said in ["Just text me instead", "Please don't call me", "stop calling me", "do not call this number"] {
+            assert_eq!(understand(said), Answer::TextsOnly, "{said}");
+        }
+    }
+
+    #[test]
+    fn anything_else_with_substance_goes_to_the_receptionist_and_noise_does_not() {
+        for said in ["Can I move it to Thursday?", "no I can't make it", "what time was that again"] {
+            assert_eq!(understand(said), Answer::Receptionist, "{said}");
+        }
+        for said in ["uh", "hello?", "hi there", ""] {
+            assert_eq!(understand(said), Answer::Unclear, "{said:?}");
+        }
+    }
+}

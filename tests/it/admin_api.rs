@@ -104,6 +104,7 @@ async fn an_owner_books_cancels_and_moves_through_the_booking_service() {
     let (status, made) = call(&console, "POST", "/api/v1/appointments", Some(&owner), Some(body.clone())).await;
     assert_eq!(status, 201, "{made}");
     assert_eq!((made["customer_phone"].as_str(), made["booked_via"].as_str()), (Some("+13125550131"), Some("admin")));
+    assert!(made["customer_confirmed_at"].is_null(), "not confirmed by the customer yet: {made}");
     let (status, again) = call(&console, "POST", "/api/v1/appointments", Some(&owner), Some(body)).await;
     assert_eq!((status, &again["id"]), (200, &made["id"]), "the same key books once");
     let clash = json!({
@@ -114,10 +115,15 @@ async fn an_owner_books_cancels_and_moves_through_the_booking_service() {
     assert_eq!((status, refused["code"].as_str()), (409, Some("slot_unavailable")), "{refused}");
 
     let id = made["id"].as_str().unwrap();
+    let customer = Actor::Customer { phone: phone("+13125550131") };
+    console.booking.confirm_by_customer(id.parse().unwrap(), &customer).await.unwrap();
+    let (_, one) = call(&console, "GET", &format!("/api/v1/appointments/{id}"), Some(&owner), None).await;
+    assert!(one["customer_confirmed_at"].as_str().is_some_and(|t| t.ends_with('Z')), "{one}");
     let later = json!({"start": chicago(2026, 12, 10, 11, 0).to_rfc3339()});
     let (status, moved) =
         call(&console, "POST", &format!("/api/v1/appointments/{id}/reschedule"), Some(&owner), Some(later)).await;
     assert_eq!((status, moved["sequence"].as_i64()), (200, Some(1)), "{moved}");
+    assert!(moved["customer_confirmed_at"].is_null(), "the customer confirmed the old time: {moved}");
     let (status, gone) = call(&console, "POST", &format!("/api/v1/appointments/{id}/cancel"), Some(&owner), None).await;
     assert_eq!((status, gone["status"].as_str()), (200, Some("cancelled")), "{gone}");
     let (status, twice) =

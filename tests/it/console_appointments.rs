@@ -215,3 +215,38 @@ async fn staff_book_from_the_console_once_however_often_the_form_is_sent() {
     }
     assert_eq!(console.booking.list(&appointment_setter::store::AppointmentFilter::default()).await.unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn a_customers_confirmation_shows_on_the_page_the_day_and_the_api_until_the_appointment_moves() {
+    let console = start(false).await;
+    let a = booked(&console, "sarah", 9, "+13125550123").await;
+    let owner = console.login("owner@example.com").await;
+    let path = format!("/admin/appointments/{}", a.id);
+    assert!(!console.get(&path, Some(&owner)).await.body.contains("confirmed by the customer"));
+
+    // What a reminder call's "1" or "yes" does.
+    let customer = Actor::Customer { phone: a.customer_phone.clone() };
+    console.booking.confirm_by_customer(a.id, &customer).await.unwrap();
+    let page = console.get(&path, Some(&owner)).await.body;
+    assert!(page.contains("confirmed by the customer") && page.contains("Customer confirmed"), "{page}");
+    let day = console.get("/admin?date=2026-12-09", Some(&owner)).await.body;
+    assert!(day.contains("confirmed by the customer"), "{day}");
+    let stranger = Actor::Customer { phone: support::phone("+13125550199") };
+    assert!(console.booking.confirm_by_customer(a.id, &stranger).await.is_err(), "only their own");
+
+    let moved = console
+        .booking
+        .reschedule(
+            a.id,
+            chicago(2026, 12, 9, 11, 0),
+            &Actor::Staff { force: true },
+            appointment_setter::booking::Tell::Nothing,
+        )
+        .await
+        .unwrap();
+    assert_eq!(moved.customer_confirmed_at, None);
+    assert!(
+        !console.get(&path, Some(&owner)).await.body.contains("confirmed by the customer"),
+        "the new time is not confirmed"
+    );
+}

@@ -9,12 +9,14 @@ use crate::support;
 
 use std::sync::Arc;
 
+use appointment_setter::conversation::guided::GuidedDialog;
 use appointment_setter::domain::{Appointment, Status};
 use appointment_setter::ingest::{EventHandler, Router};
 use appointment_setter::messaging::SmsHandler;
 use appointment_setter::store::{CallStatus, ReminderCall};
 use appointment_setter::telnyx::events::parse;
-use appointment_setter::telnyx::{ApiKey, RetryPolicy, TelnyxClient};
+use appointment_setter::telnyx::{ApiKey, RetryPolicy, TelnyxApi, TelnyxClient};
+use appointment_setter::voice::VoiceHandler;
 use appointment_setter::voice::call_state::CallStates;
 use appointment_setter::voice::dialer::Wakes;
 use appointment_setter::voice::reminder_call::ReminderCallFlow;
@@ -22,21 +24,27 @@ use base64::Engine as _;
 use support::{TestDb, chicago};
 
 /// A dialed reminder call: its attempt, handle and signed state, and the router its events go to.
-struct Call {
-    router: Router,
-    attempt: ReminderCall,
-    handle: String,
-    state: String,
-    events: std::cell::Cell<u32>,
+pub(crate) struct Call {
+    pub router: Router,
+    pub attempt: ReminderCall,
+    pub handle: String,
+    pub state: String,
+    pub events: std::cell::Cell<u32>,
 }
 
 impl Call {
     /// Delivers `event_type` (with `extra` payload fields) twice, as Telnyx may.
-    async fn event(&self, event_type: &str, extra: &str) {
+    pub(crate) async fn event(&self, event_type: &str, extra: &str) {
         self.event_with_state(event_type, extra, &self.state.clone()).await;
     }
 
     async fn event_with_state(&self, event_type: &str, extra: &str, state: &str) {
+        self.deliver(event_type, extra, state, 2).await;
+    }
+
+    /// Delivers an event `times` times (the receptionist's part of a call relies on the inbox
+    /// for duplicates, as incoming calls do: its tests deliver once).
+    pub(crate) async fn deliver(&self, event_type: &str, extra: &str, state: &str, times: usize) {
         let n = self.events.get() + 1;
         self.events.set(n);
         let body = format!(
@@ -47,18 +55,18 @@ impl Call {
             self.attempt.id, self.handle
         );
         let event = parse(body.as_bytes()).unwrap();
-        for _ in 0..2 {
+        for _ in 0..times {
             self.router.handle(&event).await.unwrap();
         }
     }
 
-    async fn status(&self, w: &World) -> CallStatus {
+    pub(crate) async fn status(&self, w: &World) -> CallStatus {
         w.store.reminder_calls().get(&self.attempt.id).await.unwrap().unwrap().status
     }
 }
 
-/// Commands sent on the call: `(action, body)` for each distinct command id.
-fn commands(w: &World, handle: &str) -> Vec<(String, serde_json::Value)> {
+/// Every command sent on the call: `(action, body)` for each distinct command id.
+pub(crate) fn all_commands(w: &World, handle: &str) -> Vec<(String, serde_json::Value)> {
     let mut seen = std::collections::HashSet::new();
     w.telnyx
         .received()
@@ -69,8 +77,13 @@ fn commands(w: &World, handle: &str) -> Vec<(String, serde_json::Value)> {
         .collect()
 }
 
+/// What the call said and did, without the listening (`transcription_start`, checked on its own).
+pub(crate) fn commands(w: &World, handle: &str) -> Vec<(String, serde_json::Value)> {
+    all_commands(w, handle).into_iter().filter(|(action, _)| action != "transcription_start").collect()
+}
+
 /// Books `start` for Jane, lets its reminder fall due at `due`, and dials it.
-async fn dialed(
+pub(crate) async fn dialed(
     w: &World,
     start: chrono::DateTime<chrono::Utc>,
     due: chrono::DateTime<chrono::Utc>,
@@ -84,18 +97,30 @@ async fn dialed(
     let state = w.dials().last().unwrap()["client_state"].as_str().unwrap().to_string();
     let client = TelnyxClient::new(&w.telnyx.base, ApiKey::new("KEY-test"), RetryPolicy::default()).unwrap();
     let wake = Arc::new(tokio::sync::Notify::new());
+    let telnyx: Arc<dyn TelnyxApi> = Arc::new(client);
+    // The receptionist that takes over when the person asks for more than the keys offer.
+    let receptionist = Arc::new(GuidedDialog::new(w.booking.clone()));
+    let voice = VoiceHandler::new(
+        receptionist,
+        telnyx.clone(),
+        w.config.voice.clone(),
+        w.store.clone(),
+        w.business.clone(),
+        w.clock.clone(),
+    );
     let flow = ReminderCallFlow::new(
         w.store.clone(),
         w.booking.clone(),
-        Arc::new(client),
+        telnyx,
         w.config.reminders.clone(),
-        "AWS.Polly.Joanna-Neural".into(),
+        &w.config.voice,
         CallStates::new(&KEY),
         w.clock.clone(),
         Wakes { dialer: wake.clone(), texts: wake.clone() },
-    );
+    )
+    .with_receptionist(voice.clone());
     let sms = SmsHandler::new(w.booking.clone(), w.store.clone(), wake);
-    let router = Router::new(sms, w.business.region, w.clock.clone()).with_reminder_calls(flow);
+    let router = Router::new(sms, w.business.region, w.clock.clone()).with_reminder_calls(flow).with_voice(voice);
     (a, Call { router, attempt, handle, state, events: std::cell::Cell::new(0) })
 }
 
@@ -103,7 +128,7 @@ async fn dialed(
 async fn a_person_who_presses_1_is_confirmed_then_hears_goodbye_and_the_call_ends() {
     for db in TestDb::all().await {
         let w = world(&db, 48).await;
-        let (_, call) = dialed(&w, chicago(2026, 12, 9, 14, 0), chicago(2026, 12, 7, 14, 0)).await;
+        let (a, call) = dialed(&w, chicago(2026, 12, 9, 14, 0), chicago(2026, 12, 7, 14, 0)).await;
         call.event("call.initiated", r#", "direction": "outgoing", "state": "bridging""#).await;
         call.event("call.answered", "").await;
         assert!(commands(&w, &call.handle).is_empty(), "nothing is said before detection ends");
@@ -117,8 +142,15 @@ async fn a_person_who_presses_1_is_confirmed_then_hears_goodbye_and_the_call_end
         assert!(prompt.contains("Press 1") && prompt.contains("Press 2") && prompt.contains("Press 3"), "{prompt}");
         assert_eq!(gather["valid_digits"], "123");
 
+        let listening = all_commands(&w, &call.handle);
+        assert!(listening.iter().any(|(a, _)| a == "transcription_start"), "and it listens for words: {listening:?}");
+        assert!(w.store.appointments().get(a.id).await.unwrap().unwrap().customer_confirmed_at.is_none());
+
         call.event("call.gather.ended", r#", "digits": "1", "status": "valid""#).await;
         assert_eq!(call.status(&w).await, CallStatus::Confirmed, "{}", db.label);
+        let confirmed = w.store.appointments().get(a.id).await.unwrap().unwrap();
+        assert_eq!(confirmed.customer_confirmed_at, Some(chicago(2026, 12, 7, 14, 0)), "marked on the appointment");
+        assert_eq!(confirmed.sequence, 0, "not a change of the appointment");
         call.event("call.speak.ended", r#", "status": "completed""#).await;
         let sent = commands(&w, &call.handle);
         let actions: Vec<&str> = sent.iter().map(|(a, _)| a.as_str()).collect();
@@ -272,4 +304,20 @@ async fn pressing_3_puts_the_customer_through_and_nothing_hangs_up_on_them() {
     assert_eq!(actions, ["gather_using_speak", "transfer"], "{sent:?}");
     assert_eq!(sent[1].1["to"], "+13125550199", "the transfer number");
     assert_eq!(call.status(&w).await, CallStatus::Transferred);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_machine_that_hangs_up_before_the_message_is_tried_again_like_no_answer() {
+    for db in TestDb::all().await {
+        let w = world(&db, 48).await;
+        let (a, call) = dialed(&w, chicago(2026, 12, 9, 14, 0), chicago(2026, 12, 7, 14, 0)).await;
+        call.event("call.machine.detection.ended", r#", "result": "machine""#).await;
+        call.event("call.hangup", r#", "hangup_cause": "normal_clearing", "hangup_source": "callee""#).await;
+        assert_eq!(call.status(&w).await, CallStatus::NoAnswer, "{}: no one heard it", db.label);
+        let attempts = w.store.reminder_calls().of_appointment(a.id).await.unwrap();
+        assert_eq!(attempts.len(), 2, "{}: the next attempt is queued: {attempts:?}", db.label);
+        // The greeting's end reported late: no voicemail on a call that is over.
+        call.event("call.machine.greeting.ended", r#", "result": "beep_detected""#).await;
+        assert!(commands(&w, &call.handle).is_empty(), "{}", db.label);
+    }
 }

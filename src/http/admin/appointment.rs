@@ -81,6 +81,7 @@ async fn render(
         email: a.customer_email.clone().unwrap_or_default(),
         when: format!("{} – {}", when(console, a.start), a.end.with_timezone(&biz.timezone).format("%-I:%M %p")),
         status: a.status.as_str(),
+        customer_confirmed: a.customer_confirmed_at.map(|at| when(console, at)).unwrap_or_default(),
         booked_via: a.booked_via.as_str(),
         conversation: a.conversation.clone().unwrap_or_default(),
         notes: a.notes.clone().unwrap_or_default(),

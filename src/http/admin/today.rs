@@ -56,7 +56,8 @@ pub(super) fn column_for(
     for a in &mine {
         let service = biz.service(&a.service_id).map_or(a.service_id.to_string(), |s| s.name.clone());
         let title = format!("{service} · {}", a.customer_name);
-        let detail = format!("{} · {}", a.customer_phone.masked(), a.booked_via.as_str());
+        let confirmed = if a.customer_confirmed_at.is_some() { " · confirmed by the customer" } else { "" };
+        let detail = format!("{} · {}{confirmed}", a.customer_phone.masked(), a.booked_via.as_str());
         blocks
             .push((a.start, block(biz, a.start, a.end, title, detail, Some(format!("/admin/appointments/{}", a.id)))));
     }

@@ -110,6 +110,8 @@ pub(crate) struct AppointmentPage {
     pub email: String,
     pub when: String,
     pub status: &'static str,
+    /// When the customer confirmed they will come ("" until then).
+    pub customer_confirmed: String,
     pub booked_via: &'static str,
     pub conversation: String,
     pub notes: String,

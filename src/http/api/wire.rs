@@ -57,6 +57,9 @@ pub(crate) struct ApiAppointment {
     pub updated_at: String,
     /// Changes since booking.
     pub sequence: i64,
+    /// When the customer confirmed they will come (a reminder call); absent until then, and
+    /// again after a move.
+    pub customer_confirmed_at: Option<String>,
 }
 
 /// An instant as the API writes it: RFC 3339, UTC, whole seconds (what the store keeps).
@@ -83,6 +86,7 @@ impl ApiAppointment {
             created_at: rfc3339(a.created_at),
             updated_at: rfc3339(a.updated_at),
             sequence: a.sequence,
+            customer_confirmed_at: a.customer_confirmed_at.map(rfc3339),
         }
     }
 }

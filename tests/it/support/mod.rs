@@ -223,6 +223,7 @@ pub fn appointment(service: &str, staff: &str, start: DateTime<Utc>) -> appointm
         created_at: start,
         updated_at: start,
         sequence: 0,
+        customer_confirmed_at: None,
     }
 }
 

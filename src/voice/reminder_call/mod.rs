@@ -6,22 +6,28 @@
 //!   booking service within the policy (offered only while the policy allows), 3 transfers to
 //!   `transfer_number` (offered only when there is one). No key or a wrong one: asked once more,
 //!   then goodbye.
+//!   The person may speak instead: "yes", "cancel it", "text me instead" act like the keys (or
+//!   record the preference); anything else ("can I move it to Thursday?") hands the call to the
+//!   receptionist, who goes on as on an incoming call ([`VoiceHandler::adopt`]).
 //! - A machine: the voicemail after the beep (or once the greeting is over), then hang up.
 //! - No one (no answer, busy, hung up before detection, silence, fax): the next attempt inside
 //!   the call window while `max_attempts` allows.
 
+mod answers;
+
 use std::sync::Arc;
 
+use super::VoiceHandler;
 use super::call_state::{CallStates, StateSays};
 use super::dialer::Wakes;
 use super::reminder_words as words;
-use crate::booking::{BookingService, Tell};
+use crate::booking::BookingService;
 use crate::clock::Clock;
-use crate::config::ReminderSettings;
+use crate::config::{ReminderSettings, VoiceSettings};
 use crate::domain::reminder::next_attempt;
-use crate::domain::{Actor, Appointment, Business, Refusal, ReminderChannel, Status};
+use crate::domain::{Appointment, Business, ReminderChannel, Status};
 use crate::store::{CallStatus, ReminderCall, Store, StoreError};
-use crate::telnyx::events::{AnsweredBy, CallRef, GatherStatus};
+use crate::telnyx::events::{AnsweredBy, CallRef};
 use crate::telnyx::{CallAction, CallControlId, CommandId, EventKind, TelnyxApi, TelnyxError, TelnyxEvent};
 
 /// How long a machine's greeting may take when no beep is reported.
@@ -56,28 +62,50 @@ struct Inner {
     business: Arc<Business>,
     settings: ReminderSettings,
     voice: String,
+    transcription_engine: String,
     states: CallStates,
     clock: Arc<dyn Clock>,
     wakes: Wakes,
+    /// Takes the call over when the person asks for something the keys don't cover.
+    receptionist: Option<VoiceHandler>,
 }
 
 impl ReminderCallFlow {
-    /// The flow speaking with `voice`, cancelling through `booking`, waking the dialer for
-    /// retries and the reminder scheduler for texts sent instead.
+    /// The flow speaking and listening as `voice` says, cancelling through `booking`, waking the
+    /// dialer for retries and the reminder scheduler for texts sent instead.
     #[allow(clippy::too_many_arguments)] // the flow's whole wiring, built once by `serve`
     pub fn new(
         store: Store,
         booking: BookingService,
         telnyx: Arc<dyn TelnyxApi>,
         settings: ReminderSettings,
-        voice: String,
+        voice: &VoiceSettings,
         states: CallStates,
         clock: Arc<dyn Clock>,
         wakes: Wakes,
     ) -> Self {
         let business = Arc::new(booking.business().clone());
-        let inner = Inner { store, booking, telnyx, business, settings, voice, states, clock, wakes };
+        let inner = Inner {
+            store,
+            booking,
+            telnyx,
+            business,
+            settings,
+            voice: voice.voice.clone(),
+            transcription_engine: voice.transcription_engine.clone(),
+            states,
+            clock,
+            wakes,
+            receptionist: None,
+        };
         Self { inner: Arc::new(inner) }
+    }
+
+    /// Hands calls to `voice`'s receptionist when the person asks for more than the keys offer
+    /// (without one, such a person is offered the transfer or the number to call).
+    pub fn with_receptionist(self, voice: VoiceHandler) -> Self {
+        let inner = Arc::try_unwrap(self.inner).unwrap_or_else(|_| panic!("with_receptionist before cloning"));
+        Self { inner: Arc::new(Inner { receptionist: Some(voice), ..inner }) }
     }
 
     /// Whose call `call` is: by its signed state, else by the handle recorded at dial time.
@@ -149,7 +177,6 @@ impl ReminderCallFlow {
     pub async fn handle(&self, attempt: ReminderCall, event: &TelnyxEvent) -> Result<(), StoreError> {
         let Some(call) = event.kind.call().map(|c| c.call_control_id.clone()) else { return Ok(()) };
         let cause = event.id.as_str();
-        let early = [CallStatus::Queued, CallStatus::Dialed];
         // `attempt` was read for this event: its status is current. The appointment is read only
         // by the events that act on it.
         if let EventKind::CallSpeakEnded { .. } = &event.kind {
@@ -163,6 +190,7 @@ impl ReminderCallFlow {
             EventKind::CallMachineDetected { .. }
                 | EventKind::CallGreetingEnded { .. }
                 | EventKind::CallGatherEnded { .. }
+                | EventKind::CallTranscription { is_final: true, .. }
                 | EventKind::CallHangup { .. }
         ) {
             return Ok(());
@@ -177,9 +205,15 @@ impl ReminderCallFlow {
             EventKind::CallGatherEnded { digits, status, .. } => {
                 self.key(&call, &attempt, &a, digits, *status, cause).await?
             }
+            EventKind::CallTranscription { transcript, .. } => {
+                self.said(&call, &attempt, &a, transcript, cause).await?
+            }
+            // Before anyone was reached, or a machine that hung up before the message: no one
+            // heard the reminder, so it is tried again (or texted).
             EventKind::CallHangup { cause: why, .. } => {
                 let why = why.as_deref().unwrap_or("hangup");
-                if self.advance(&attempt, &early, CallStatus::NoAnswer, Some(why)).await {
+                let unheard = [CallStatus::Queued, CallStatus::Dialed, CallStatus::Machine];
+                if self.advance(&attempt, &unheard, CallStatus::NoAnswer, Some(why)).await {
                     self.retry(&attempt, &a).await?;
                 }
             }
@@ -210,6 +244,12 @@ impl ReminderCallFlow {
             CallStatus::Human => {
                 self.inner.store.reminder_calls().asked(&attempt.id, cause, self.inner.clock.now()).await?;
                 self.ask(call, &a, cause, None).await;
+                // Listening too: a person may answer in words.
+                let listen = CallAction::TranscriptionStart {
+                    engine: self.inner.transcription_engine.clone(),
+                    language: "en".into(),
+                };
+                self.command(call, listen, cause, "transcription_start").await;
             }
             CallStatus::Machine => {
                 // The greeting's end is reported only when a beep is heard: without one, the
@@ -224,76 +264,6 @@ impl ReminderCallFlow {
                 self.command(call, CallAction::Hangup, cause, "hangup").await;
                 self.retry(&attempt, &a).await?;
             }
-        }
-        Ok(())
-    }
-
-    /// A person pressed `digits` (or nothing).
-    async fn key(
-        &self,
-        call: &CallControlId,
-        attempt: &ReminderCall,
-        a: &Appointment,
-        digits: &str,
-        status: GatherStatus,
-        cause: &str,
-    ) -> Result<(), StoreError> {
-        let human = [CallStatus::Human];
-        let biz = &self.inner.business;
-        // Only a person still being asked presses keys (a redelivered answer finds it answered).
-        if attempt.status != CallStatus::Human {
-            return Ok(());
-        }
-        match (status, digits) {
-            (GatherStatus::Valid, "1") => {
-                if self.advance(attempt, &human, CallStatus::Confirmed, None).await {
-                    self.say(call, words::confirmed(biz, a), cause).await;
-                }
-            }
-            (GatherStatus::Valid, "2") => {
-                let actor = Actor::Customer { phone: a.customer_phone.clone() };
-                match self.inner.booking.cancel(a.id, &actor, Tell::Confirmation).await {
-                    Ok(_) => {
-                        if self.advance(attempt, &human, CallStatus::Cancelled, None).await {
-                            self.say(call, words::cancelled(biz, a), cause).await;
-                        }
-                    }
-                    Err(e) if e.refusal() == Some(Refusal::TooLateToCancel) => {
-                        self.advance(attempt, &human, CallStatus::Handled, Some("too late to cancel")).await;
-                        self.say(call, words::too_late(biz), cause).await;
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "a reminder call could not cancel");
-                        self.advance(attempt, &human, CallStatus::Handled, Some("cancelling failed")).await;
-                        self.say(call, words::call_us(biz), cause).await;
-                    }
-                }
-            }
-            (GatherStatus::Valid, "3") => match &biz.transfer_number {
-                // No words first: a goodbye's end would hang up the call being put through.
-                Some(to) if self.advance(attempt, &human, CallStatus::Transferred, None).await => {
-                    self.command(call, CallAction::Transfer { to: to.to_string() }, cause, "transfer").await;
-                }
-                _ => {
-                    if self.advance(attempt, &human, CallStatus::Handled, Some("asked to talk")).await {
-                        self.say(call, words::call_us(biz), cause).await;
-                    }
-                }
-            },
-            (GatherStatus::Ended, _) => {}
-            // No key, or one not offered: once more, then goodbye (each webhook counted once).
-            _ => match self.inner.store.reminder_calls().asked(&attempt.id, cause, self.inner.clock.now()).await? {
-                // Telnyx has already said `INVALID` after a wrong key.
-                Some(2) => {
-                    let before = (status == GatherStatus::Timeout).then_some(words::NO_KEY);
-                    self.ask(call, a, cause, before).await;
-                }
-                Some(_) if self.advance(attempt, &human, CallStatus::Handled, Some("no key pressed")).await => {
-                    self.say(call, words::NO_ANSWER_GOODBYE.to_string(), cause).await;
-                    self.text_instead(attempt).await?;
-                }
-                _ => {}
-            },
         }
         Ok(())
     }
