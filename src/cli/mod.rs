@@ -89,8 +89,11 @@ pub(crate) enum ConnectCommand {
 #[derive(Debug, clap::Args)]
 pub(crate) struct DemoArgs {
     /// Caller lines to play instead of the default (one per line; `sms:` lines are texts)
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "reminder_call")]
     script: Option<PathBuf>,
+    /// Play a reminder call instead: we dial the customer, a person answers and confirms
+    #[arg(long)]
+    reminder_call: bool,
 }
 
 async fn demo(config: Option<PathBuf>, now: Option<DateTime<Utc>>, args: DemoArgs) -> Result<(), CliError> {
@@ -98,6 +101,10 @@ async fn demo(config: Option<PathBuf>, now: Option<DateTime<Utc>>, args: DemoArg
     // The story runs on its own clock (printed in the transcript) unless `--now` pins it.
     use crate::clock::Clock as _;
     let at = now.unwrap_or_else(|| crate::demo::story_time(&config.business, crate::clock::SystemClock.now()));
+    if args.reminder_call {
+        print!("{}", crate::demo::reminder_call::run(config, at).await?);
+        return Ok(());
+    }
     let clock: std::sync::Arc<dyn crate::clock::Clock> = std::sync::Arc::new(crate::clock::FixedClock(at));
     let script = match &args.script {
         Some(path) => crate::demo::parse_script(

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 /// A request the fake received.
 #[derive(Debug, Clone)]
 pub(crate) struct Request {
-    /// `answer`, `speak`, `transcription_start`, `hangup`, …, or `message`.
+    /// `answer`, `speak`, `transcription_start`, `hangup`, …, `calls` (a dial) or `message`.
     pub action: String,
     /// The JSON body.
     pub body: Value,
@@ -36,6 +36,11 @@ async fn record(req: HttpRequest, body: web::Bytes, log: web::Data<Arc<Mutex<Vec
     log.push(Request { action: action.clone(), body });
     if action == "message" {
         HttpResponse::Ok().json(json!({"data": {"id": format!("demo-msg-{}", log.len())}}))
+    } else if action == "calls" {
+        // A dial (`POST /v2/calls`): the new call's handle, as Telnyx answers it.
+        let id = format!("v3:demo-dialed-{}", log.len());
+        HttpResponse::Ok().json(json!({"data": {"call_control_id": id, "call_leg_id": "demo-leg",
+            "call_session_id": "demo-dialed-session", "is_alive": false, "record_type": "call"}}))
     } else {
         HttpResponse::Ok().json(json!({"data": {"result": "ok"}}))
     }

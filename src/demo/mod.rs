@@ -4,6 +4,7 @@
 //! phone and then texts `C` to cancel. Everything goes through the production code paths.
 
 mod fake_telnyx;
+pub(crate) mod reminder_call;
 
 use std::fmt::Write as _;
 use std::net::TcpListener;

@@ -55,3 +55,14 @@ fn without_a_fixed_clock_the_demo_tells_the_whole_story_on_its_own_clock() {
     assert!(transcript.contains("booked for"), "booked by phone:\n{transcript}");
     assert!(transcript.contains("is cancelled"), "cancelled by text within the policy:\n{transcript}");
 }
+
+#[test]
+fn the_reminder_call_demo_dials_the_customer_who_confirms_in_words() {
+    let text = demo(&os(&["--now", "2026-12-07T14:00:00Z", "demo", "--reminder-call"]));
+    assert!(text.contains("now: Mon, Dec 7 at 9:00 AM CST (the reminder is due)"), "48 h ahead, in the window: {text}");
+    assert!(text.contains("☎  dialing +13125550123 (answering-machine detection: detect_beep)"), "{text}");
+    assert!(text.contains("Press 1 to confirm. Press 2 to cancel."), "cancelling is still allowed: {text}");
+    assert!(text.contains("receptionist: Thank you, you're confirmed"), "{text}");
+    assert!(text.contains("reminder call: attempt 1 confirmed"), "{text}");
+    assert!(text.contains("confirmed by the customer: Mon, Dec 7 at 9:00 AM CST"), "{text}");
+}

@@ -10,7 +10,7 @@ use support::webhooks::{sample, sample_names};
 #[test]
 fn every_sample_parses_to_its_typed_event() {
     let names = sample_names();
-    assert_eq!(names.len(), 12);
+    assert_eq!(names.len(), 19);
     for name in names {
         let event = parse(&sample(&name)).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(!matches!(event.kind, EventKind::Unknown), "{name} is a handled type");
@@ -36,6 +36,24 @@ fn call_events_carry_the_call_and_order_by_it() {
     assert!(matches!(interim.kind, EventKind::CallTranscription { is_final: false, .. }));
     let EventKind::CallTranscription { transcript, is_final: true, .. } = fin.kind else { panic!() };
     assert_eq!(transcript, "I'd like to book a consultation tomorrow morning");
+}
+
+#[test]
+fn a_reminder_calls_events_carry_its_state_and_who_answered() {
+    use appointment_setter::telnyx::events::{AnsweredBy, GatherStatus};
+    let dialed = parse(&sample("20-call.initiated.outgoing.json")).unwrap();
+    let EventKind::CallInitiated { call, incoming: false, .. } = &dialed.kind else { panic!("{:?}", dialed.kind) };
+    assert!(call.client_state.as_deref().is_some_and(|s| !s.is_empty()), "our state comes back");
+    let human = parse(&sample("22-call.machine.detection.ended.json")).unwrap();
+    assert!(matches!(human.kind, EventKind::CallMachineDetected { answered_by: AnsweredBy::Human, .. }));
+    let key = parse(&sample("23-call.gather.ended.json")).unwrap();
+    let EventKind::CallGatherEnded { digits, status, .. } = &key.kind else { panic!("{:?}", key.kind) };
+    assert_eq!((digits.as_str(), *status), ("1", GatherStatus::Valid));
+    let machine = parse(&sample("25-call.machine.premium.detection.ended.json")).unwrap();
+    assert!(matches!(machine.kind, EventKind::CallMachineDetected { answered_by: AnsweredBy::Machine, .. }));
+    let beep = parse(&sample("26-call.machine.premium.greeting.ended.json")).unwrap();
+    assert!(matches!(beep.kind, EventKind::CallGreetingEnded { beep: true, .. }));
+    assert_eq!(dialed.kind.order_key(), key.kind.order_key(), "one call, one lane");
 }
 
 #[test]

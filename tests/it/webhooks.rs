@@ -20,7 +20,7 @@ async fn each_sample_is_accepted_and_handled_once() {
         }
         let recorder = server.stop().await;
         let types: Vec<String> = recorder.events.lock().unwrap().iter().map(|e| e.event_type.clone()).collect();
-        assert_eq!(types.len(), 12, "{}", db.label);
+        assert_eq!(types.len(), 19, "{}", db.label);
         assert_eq!(types.iter().filter(|t| *t == "call.transcription").count(), 2);
         assert_eq!(types.iter().filter(|t| *t == "message.received").count(), 3);
     }
@@ -45,10 +45,10 @@ async fn each_sample_replayed_ten_times_at_once_is_handled_once() {
         let server = Arc::into_inner(server).unwrap();
         let recorder = server.stop().await;
         let mut ids = recorder.ids();
-        assert_eq!(ids.len(), 12, "{}: one handling per event", db.label);
+        assert_eq!(ids.len(), 19, "{}: one handling per event", db.label);
         ids.sort();
         ids.dedup();
-        assert_eq!(ids.len(), 12);
+        assert_eq!(ids.len(), 19);
     }
 }
 
