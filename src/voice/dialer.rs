@@ -97,7 +97,9 @@ impl ReminderDialer {
         wakes: Wakes,
     ) -> Self {
         let instance = format!("dialer-{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
-        let limiter = RateLimiter::direct(Quota::per_second(line.per_second));
+        // No burst: Telnyx counts dials per second, so a full bucket at start (governor's default
+        // burst is a whole second's worth) would double the first second.
+        let limiter = RateLimiter::direct(Quota::per_second(line.per_second).allow_burst(NonZeroU32::MIN));
         Self { store, telnyx, business, settings, line, states, clock, wakes, limiter, instance }
     }
 

@@ -145,6 +145,12 @@ async fn the_owner_finds_a_customer_with_their_appointments_and_opt_out() {
     let page = console.get("/admin/customers/%2B13125550123", Some(&owner)).await.body;
     assert!(page.contains(&format!("/admin/appointments/{}", a.id)) && page.contains("opted out of texts"), "{page}");
     assert!(page.contains("Wed, Dec 9 at 9:00 AM") && page.contains("Consultation · confirmed"), "{page}");
+    assert!(!page.contains("Reminders by text only"), "{page}");
+    // "Text me instead" said on a reminder call.
+    let at = chicago(2026, 12, 7, 9, 5);
+    console.store.preferences().texts_only(&phone("+13125550123"), "reminder call", at).await.unwrap();
+    let page = console.get("/admin/customers/%2B13125550123", Some(&owner)).await.body;
+    assert!(page.contains("Reminders by text only, no calls") && page.contains("said on a reminder call"), "{page}");
     assert_eq!(console.get("/admin/customers/%2B13125550999", Some(&owner)).await.status, 404);
     let sarah = console.login("sarah@example.com").await;
     for path in ["/admin/customers", "/admin/customers/%2B13125550123"] {

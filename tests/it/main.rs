@@ -35,6 +35,7 @@ mod google_staff_edits;
 mod guided;
 mod llm_dialects;
 mod reminder_call_flow;
+mod reminder_call_serve;
 mod reminder_call_words;
 mod reminder_calls;
 mod reminders;

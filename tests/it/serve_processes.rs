@@ -16,9 +16,9 @@ use support::webhooks::{signing_key, text_event};
 
 const BIN: &str = env!("CARGO_BIN_EXE_appointment-setter");
 
-struct Instance {
-    child: Child,
-    url: String,
+pub(crate) struct Instance {
+    pub child: Child,
+    pub url: String,
 }
 
 fn start(config: &std::path::Path, database_url: &str) -> Instance {
@@ -26,7 +26,12 @@ fn start(config: &std::path::Path, database_url: &str) -> Instance {
 }
 
 /// `serve` with `args` before the command and `env` added.
-fn start_with(config: &std::path::Path, database_url: &str, args: &[&str], env: &[(&str, &str)]) -> Instance {
+pub(crate) fn start_with(
+    config: &std::path::Path,
+    database_url: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Instance {
     let public = base64::engine::general_purpose::STANDARD.encode(signing_key().verifying_key().to_bytes());
     let mut child = Command::new(BIN)
         .arg("--config")

@@ -53,6 +53,9 @@ pub(super) async fn page(req: HttpRequest, phone: web::Path<String>) -> HttpResp
         name: latest.customer_name.clone(),
         phone: phone.as_str().to_string(),
         opted_out: console.store.opt_outs().is_opted_out(&phone).await.unwrap_or(false),
+        texts_only: console.store.preferences().of(&phone).await.ok().flatten().map_or_else(String::new, |p| {
+            format!("said on a {}, {}", p.said_via, crate::domain::time::human(biz.timezone, p.at))
+        }),
         upcoming: all.iter().filter(|a| a.end > now).map(line).collect(),
         past: all.iter().rev().filter(|a| a.end <= now).map(line).collect(),
         conversations,

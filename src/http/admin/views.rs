@@ -189,6 +189,8 @@ pub(crate) struct CustomerPage {
     pub name: String,
     pub phone: String,
     pub opted_out: bool,
+    /// "said on a reminder call, Mon, Dec 7 …" when they asked for texts instead of calls ("" else).
+    pub texts_only: String,
     /// (appointment id, line).
     pub upcoming: Vec<(String, Line)>,
     pub past: Vec<(String, Line)>,
