@@ -102,9 +102,6 @@ impl Context {
     ) -> Result<Self, CliError> {
         let config_path = config::resolve_path(config_path);
         let config = Arc::new(Config::load(&config_path)?);
-        for warning in &config.warnings {
-            eprintln!("warning: {}: {warning}", config_path.display());
-        }
         let throwaway = database == Database::Throwaway;
         let scratch = if throwaway {
             Some(tempfile::tempdir().map_err(|e| CliError::Failed(anyhow::anyhow!("a temporary folder: {e}")))?)

@@ -211,6 +211,12 @@ pub(crate) async fn run(cli: Cli) -> Result<(), CliError> {
         _ => context::BusinessTime::Fixed(t),
     });
     let ctx = Context::open(cli.config, now, database).await?;
+    // `check` lists the config's warnings in its own table.
+    if !matches!(cli.command, Command::Check) {
+        for warning in &ctx.config.warnings {
+            eprintln!("warning: {}: {warning}", ctx.config_path.display());
+        }
+    }
     let result = match cli.command {
         Command::Slots(args) => slots::run(&ctx, args).await,
         Command::Appointments(cmd) => appointments::run(&ctx, cmd).await,

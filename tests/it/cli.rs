@@ -78,13 +78,16 @@ fn the_example_config_passes_check() {
 }
 
 #[test]
-fn settings_that_work_against_each_other_load_with_a_warning_that_check_repeats() {
+fn settings_that_work_against_each_other_load_with_a_warning_that_check_lists_once() {
     let w = Workdir::new();
     let text = std::fs::read_to_string(w.config()).unwrap();
     std::fs::write(w.config(), text.replace("hours_before = 48", "hours_before = 24")).unwrap();
-    let out = w.run(&["check"]);
+    let out = w.run(&["slots", "--service", "consultation"]);
     assert_eq!(out.status.code(), Some(0), "a warning is not a failure: {}", stderr(&out));
     assert!(stderr(&out).contains("warning:") && stderr(&out).contains("reminders.hours_before"), "{}", stderr(&out));
+    let out = w.run(&["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("reminders.hours_before"), "in the table, not twice: {}", stderr(&out));
     let table = String::from_utf8_lossy(&out.stdout);
     let line = table.lines().find(|l| l.starts_with("warn  config")).unwrap_or_else(|| panic!("{table}"));
     assert!(line.contains("24-hour cancellation notice"), "{line}");
