@@ -6,12 +6,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use appointment_setter::booking::{BookRequest, BookingService, Tell};
+use appointment_setter::booking::{BookRequest, BookingService};
 use appointment_setter::calendar::LocalCalendar;
 use appointment_setter::clock::FixedClock;
 use appointment_setter::config::Config;
+use appointment_setter::domain::PhoneNumber;
 use appointment_setter::domain::phone::Region;
-use appointment_setter::domain::{Actor, Channel, PhoneNumber};
 use appointment_setter::store::{Store, sqlite_url};
 use chrono::{DateTime, Duration, Utc};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -57,19 +57,10 @@ fn bench(c: &mut Criterion) {
                         let (day, rest) = (n / (STAFF * PER_DAY), n % (STAFF * PER_DAY));
                         let start =
                             first_day + Duration::days(day as i64) + Duration::minutes(30 * (rest % PER_DAY) as i64);
+                        let staff = format!("s{}", rest / PER_DAY).parse().unwrap();
                         let req = BookRequest {
-                            service: "c".parse().unwrap(),
-                            staff: Some(format!("s{}", rest / PER_DAY).parse().unwrap()),
-                            start,
-                            customer_name: "Bench".into(),
-                            customer_phone: phone.clone(),
-                            notes: None,
-                            channel: Channel::Cli,
-                            actor: Actor::Staff { force: true },
                             idempotency_key: Some(format!("bench-{n}")),
-                            conversation: None,
-                            customer_email: None,
-                            tell: Tell::Nothing,
+                            ..BookRequest::front_desk("c".parse().unwrap(), staff, start, "Bench", phone.clone(), true)
                         };
                         assert!(service.book(req).await.unwrap().created);
                     }

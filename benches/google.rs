@@ -10,12 +10,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use appointment_setter::booking::{BookRequest, BookingService, Tell};
+use appointment_setter::booking::{BookRequest, BookingService};
 use appointment_setter::calendar::google::GoogleCalendar;
 use appointment_setter::clock::FixedClock;
 use appointment_setter::config::Config;
+use appointment_setter::domain::PhoneNumber;
 use appointment_setter::domain::phone::Region;
-use appointment_setter::domain::{Actor, Channel, PhoneNumber};
 use appointment_setter::store::{Store, sqlite_url};
 use chrono::{DateTime, NaiveDate, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -100,20 +100,8 @@ fn bench(c: &mut Criterion) {
                     let (day, half) = (slot / 16, slot % 16);
                     let day = day + 2 * (day / 5); // skip weekends
                     let start = first + chrono::Duration::days(day) + chrono::Duration::minutes(30 * half);
-                    let req = BookRequest {
-                        service: "c".parse().unwrap(),
-                        staff: Some(format!("s{staff}").parse().unwrap()),
-                        start,
-                        customer_name: "Bench".into(),
-                        customer_phone: phone.clone(),
-                        notes: None,
-                        channel: Channel::Cli,
-                        actor: Actor::Staff { force: true },
-                        idempotency_key: None,
-                        conversation: None,
-                        customer_email: None,
-                        tell: Tell::Nothing,
-                    };
+                    let staff = format!("s{staff}").parse().unwrap();
+                    let req = BookRequest::front_desk("c".parse().unwrap(), staff, start, "Bench", phone.clone(), true);
                     match booking.book(req).await {
                         Ok(_) => {}
                         Err(e) if e.refusal().is_some() => {} // an hour the staff blocked in Google

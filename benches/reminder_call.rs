@@ -7,12 +7,12 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use appointment_setter::booking::{BookRequest, BookingService, Tell};
+use appointment_setter::booking::{BookRequest, BookingService};
 use appointment_setter::calendar::LocalCalendar;
 use appointment_setter::clock::FixedClock;
 use appointment_setter::config::Config;
+use appointment_setter::domain::PhoneNumber;
 use appointment_setter::domain::phone::Region;
-use appointment_setter::domain::{Actor, Channel, PhoneNumber};
 use appointment_setter::ingest::{EventHandler as _, Router};
 use appointment_setter::messaging::SmsHandler;
 use appointment_setter::store::{NewInboxEvent, Store, sqlite_url};
@@ -130,20 +130,9 @@ fn bench(c: &mut Criterion) {
                         let start = now
                             + chrono::Duration::days(3 + (n / 960) as i64)
                             + chrono::Duration::minutes(30 * ((n / 20) % 48) as i64);
-                        let req = BookRequest {
-                            service: "c".parse().unwrap(),
-                            staff: Some(format!("s{}", n % 20).parse().unwrap()),
-                            start,
-                            customer_name: "Bench".into(),
-                            customer_phone: PhoneNumber::parse(&who, Region::parse("US").unwrap()).unwrap(),
-                            notes: None,
-                            channel: Channel::Cli,
-                            actor: Actor::Staff { force: true },
-                            idempotency_key: None,
-                            conversation: None,
-                            customer_email: None,
-                            tell: Tell::Nothing,
-                        };
+                        let staff = format!("s{}", n % 20).parse().unwrap();
+                        let phone = PhoneNumber::parse(&who, Region::parse("US").unwrap()).unwrap();
+                        let req = BookRequest::front_desk("c".parse().unwrap(), staff, start, "Bench", phone, true);
                         let a = booking.book(req).await.unwrap().appointment;
                         let calls = store.reminder_calls();
                         assert!(calls.queue(a.id, now, 1, now, now).await.unwrap());

@@ -13,12 +13,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use actix_web::{App, HttpResponse, HttpServer, web};
-use appointment_setter::booking::{BookRequest, BookingService, Tell};
+use appointment_setter::booking::{BookRequest, BookingService};
 use appointment_setter::calendar::LocalCalendar;
 use appointment_setter::clock::ManualClock;
 use appointment_setter::config::Config;
+use appointment_setter::domain::PhoneNumber;
 use appointment_setter::domain::phone::Region;
-use appointment_setter::domain::{Actor, Channel, PhoneNumber};
 use appointment_setter::messaging::reminders::ReminderScheduler;
 use appointment_setter::store::{Store, sqlite_url};
 use appointment_setter::telnyx::{ApiKey, RetryPolicy, TelnyxClient};
@@ -83,24 +83,11 @@ async fn main() {
     let booking = BookingService::new(business.clone(), store.clone(), Arc::new(LocalCalendar), clock.clone())
         .with_reminders(Some(chrono::Duration::hours(48)));
     for n in 0..total {
-        let req = BookRequest {
-            service: "c".parse().unwrap(),
-            staff: Some(format!("s{}", n % 10).parse().unwrap()),
-            start: start + chrono::Duration::minutes(30 * (n / 10) as i64),
-            customer_name: "Load".into(),
-            customer_phone: PhoneNumber::parse(
-                &format!("+1312{}{:04}", 200 + n / 10_000, n % 10_000),
-                Region::parse("US").unwrap(),
-            )
-            .unwrap(),
-            notes: None,
-            channel: Channel::Cli,
-            actor: Actor::Staff { force: true },
-            idempotency_key: None,
-            conversation: None,
-            customer_email: None,
-            tell: Tell::Nothing,
-        };
+        let staff = format!("s{}", n % 10).parse().unwrap();
+        let at = start + chrono::Duration::minutes(30 * (n / 10) as i64);
+        let phone = format!("+1312{}{:04}", 200 + n / 10_000, n % 10_000);
+        let phone = PhoneNumber::parse(&phone, Region::parse("US").unwrap()).unwrap();
+        let req = BookRequest::front_desk("c".parse().unwrap(), staff, at, "Load", phone, true);
         booking.book(req).await.unwrap();
     }
     // Every reminder due in the same minute.

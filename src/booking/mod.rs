@@ -67,6 +67,35 @@ pub struct BookRequest {
     pub tell: Tell,
 }
 
+impl BookRequest {
+    /// The front desk books `staff` at `start` for a customer (from the command line; `force`
+    /// books over the rules): nothing optional given, nothing told. Set other fields with
+    /// struct update syntax.
+    pub fn front_desk(
+        service: ServiceId,
+        staff: StaffId,
+        start: DateTime<Utc>,
+        customer_name: impl Into<String>,
+        customer_phone: PhoneNumber,
+        force: bool,
+    ) -> Self {
+        Self {
+            service,
+            staff: Some(staff),
+            start,
+            customer_name: customer_name.into(),
+            customer_phone,
+            notes: None,
+            channel: Channel::Cli,
+            actor: Actor::Staff { force },
+            idempotency_key: None,
+            conversation: None,
+            customer_email: None,
+            tell: Tell::Nothing,
+        }
+    }
+}
+
 /// The outcome of a booking.
 #[derive(Debug, Clone)]
 pub struct Booked {

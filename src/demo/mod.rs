@@ -23,6 +23,7 @@ use crate::config::Config;
 use crate::conversation::Message;
 use crate::domain::time::{human, resolve_local};
 use crate::domain::{Business, DayMinute};
+use crate::http::StopHandle;
 use crate::ingest::Router;
 use crate::messaging::{ConfirmationSettings, Confirmations, OutboxSettings, SmsHandler, Workers};
 use crate::startup::{self, ServerParts};
@@ -167,6 +168,30 @@ pub(crate) fn story_time(biz: &Business, real_now: DateTime<Utc>) -> DateTime<Ut
         .map_or(real_now, |d| resolve_local(biz.timezone, d, eight))
 }
 
+/// Starts the webhook server on a free local port, verifying with `key`'s public half: its
+/// webhook URL, how to stop it, and the task serving it.
+async fn serve(
+    store: &Store,
+    key: &SigningKey,
+    handler: Router,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<(String, StopHandle, tokio::task::JoinHandle<std::io::Result<()>>)> {
+    let parts = ServerParts {
+        listener: TcpListener::bind("127.0.0.1:0")?,
+        verifier: Verifier::new(PublicKey::from_verifying_key(key.verifying_key())),
+        handler: Arc::new(handler),
+        clock,
+        workers: 1,
+        capacity: 1000,
+        chat: None,
+        admin: None,
+    };
+    let app = startup::start(store.clone(), parts).await?;
+    let url = format!("http://127.0.0.1:{}/webhooks/telnyx", app.port());
+    let stop = app.stop_handle();
+    Ok((url, stop, tokio::spawn(app.run_until_stopped())))
+}
+
 /// Runs the demo and returns the transcript.
 pub(crate) async fn run(config: Config, clock: Arc<dyn Clock>, script: Vec<Line>) -> anyhow::Result<String> {
     let started = Instant::now();
@@ -200,20 +225,7 @@ pub(crate) async fn run(config: Config, clock: Arc<dyn Clock>, script: Vec<Line>
         VoiceHandler::new(receptionist, telnyx, config.voice.clone(), store.clone(), business.clone(), clock.clone());
     let sms = SmsHandler::new(booking.clone(), store.clone(), wake);
     let handler = Router::new(sms, business.region, clock.clone()).with_voice(voice);
-    let parts = ServerParts {
-        listener: TcpListener::bind("127.0.0.1:0")?,
-        verifier: Verifier::new(PublicKey::from_verifying_key(key.verifying_key())),
-        handler: Arc::new(handler),
-        clock: clock.clone(),
-        workers: 1,
-        capacity: 1000,
-        chat: None,
-        admin: None,
-    };
-    let app = startup::start(store.clone(), parts).await?;
-    let url = format!("http://127.0.0.1:{}/webhooks/telnyx", app.port());
-    let stop = app.stop_handle();
-    let served = tokio::spawn(app.run_until_stopped());
+    let (url, stop, served) = serve(&store, &key, handler, clock.clone()).await?;
 
     let mut out = String::new();
     let _ =

@@ -5,7 +5,6 @@
 //! webhooks go to the real server, as Telnyx would send them; everything runs the production code.
 
 use std::fmt::Write as _;
-use std::net::TcpListener;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
@@ -15,18 +14,17 @@ use ed25519_dalek::SigningKey;
 use serde_json::{Value, json};
 
 use super::{CALLER, Driver, FakeTelnyx};
-use crate::booking::{BookRequest, BookingService, Tell};
+use crate::booking::{BookRequest, BookingService};
 use crate::calendar::LocalCalendar;
 use crate::clock::{Clock, ManualClock};
 use crate::config::Config;
 use crate::domain::time::human;
-use crate::domain::{Actor, Channel, PhoneNumber, ReminderChannel};
+use crate::domain::{PhoneNumber, ReminderChannel};
 use crate::ingest::Router;
 use crate::messaging::SmsHandler;
 use crate::messaging::reminders::ReminderScheduler;
-use crate::startup::{self, ServerParts};
 use crate::store::{Store, sqlite_url};
-use crate::telnyx::{ApiKey, PublicKey, RetryPolicy, TelnyxApi, TelnyxClient, Verifier};
+use crate::telnyx::{ApiKey, RetryPolicy, TelnyxApi, TelnyxClient};
 use crate::voice::VoiceHandler;
 use crate::voice::call_state::CallStates;
 use crate::voice::dialer::{CallerLine, ReminderDialer, Wakes};
@@ -56,20 +54,9 @@ pub(crate) async fn run(mut config: Config, now: DateTime<Utc>) -> anyhow::Resul
     let from = business.today(now) + chrono::Days::new(2);
     let service = business.services.first().context("the config has no service")?.id.clone();
     let slot = booking.find_slots(&service, None, from, 7).await?.into_iter().next().context("no free time")?;
-    let request = BookRequest {
-        service,
-        staff: Some(business.staff[slot.staff].id.clone()),
-        start: slot.start,
-        customer_name: "Jane Doe".into(),
-        customer_phone: PhoneNumber::from_stored(CALLER.into()),
-        customer_email: None,
-        notes: None,
-        channel: Channel::Cli,
-        actor: Actor::Staff { force: false },
-        idempotency_key: None,
-        conversation: None,
-        tell: Tell::Nothing,
-    };
+    let staff = business.staff[slot.staff].id.clone();
+    let phone = PhoneNumber::from_stored(CALLER.into());
+    let request = BookRequest::front_desk(service, staff, slot.start, "Jane Doe", phone, false);
     let a = booking.book(request).await?.appointment;
 
     let wake = Arc::new(tokio::sync::Notify::new());
@@ -96,20 +83,7 @@ pub(crate) async fn run(mut config: Config, now: DateTime<Utc>) -> anyhow::Resul
     .with_receptionist(voice.clone());
     let sms = SmsHandler::new(booking.clone(), store.clone(), wake.clone());
     let handler = Router::new(sms, business.region, clock.clone()).with_reminder_calls(flow).with_voice(voice);
-    let parts = ServerParts {
-        listener: TcpListener::bind("127.0.0.1:0")?,
-        verifier: Verifier::new(PublicKey::from_verifying_key(key.verifying_key())),
-        handler: Arc::new(handler),
-        clock: clock.clone(),
-        workers: 1,
-        capacity: 1000,
-        chat: None,
-        admin: None,
-    };
-    let app = startup::start(store.clone(), parts).await?;
-    let url = format!("http://127.0.0.1:{}/webhooks/telnyx", app.port());
-    let stop = app.stop_handle();
-    let served = tokio::spawn(app.run_until_stopped());
+    let (url, stop, served) = super::serve(&store, &key, handler, clock.clone()).await?;
 
     let mut out = String::new();
     let tz = business.timezone;
