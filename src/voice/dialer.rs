@@ -16,7 +16,7 @@ use super::call_state::CallStates;
 use crate::clock::Clock;
 use crate::config::ReminderSettings;
 use crate::domain::reminder::plan_call;
-use crate::domain::{Appointment, Business, CallPlan, Status};
+use crate::domain::{Appointment, Business, CallPlan, ReminderChannel, Status};
 use crate::store::{CallStatus, ReminderCall, ReminderStatus, Store, StoreError, Worker, run_loop};
 use crate::telnyx::{CommandId, Dial, TelnyxApi};
 
@@ -193,11 +193,23 @@ impl ReminderDialer {
                         tracing::warn!(error = %e, "Telnyx refused a reminder call");
                         let detail = e.to_string();
                         let done = CallStatus::Failed;
-                        self.store
+                        let failed = self
+                            .store
                             .reminder_calls()
                             .advance(&call.id, &[CallStatus::Queued], done, Some(&detail), now)
                             .await?;
                         metrics::counter!("reminder_calls_total", "outcome" => "failed").increment(1);
+                        // Never dialed again (the refusal would repeat); the text may still reach them.
+                        if failed
+                            && self.settings.channel == ReminderChannel::CallThenSms
+                            && self
+                                .store
+                                .reminders()
+                                .text_instead(call.appointment_id, call.reminder_due_at, now)
+                                .await?
+                        {
+                            self.wakes.texts.notify_waiters();
+                        }
                     }
                 }
             }

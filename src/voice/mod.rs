@@ -230,7 +230,7 @@ impl VoiceHandler {
                 let Some((_, session)) = self.inner.calls.remove(call.as_str()) else { return };
                 let mut s = session.lock().await;
                 s.ended = true;
-                if let Some((token, _, _)) = s.turn.take() {
+                if let Some((token, _)) = s.turn.take() {
                     token.cancel();
                 }
                 if let Some(silence) = s.silence.take() {

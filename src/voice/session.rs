@@ -18,8 +18,8 @@ pub(super) struct Call {
     pub(super) caller: PhoneNumber,
     pub(super) conversation: Conversation,
     pub(super) started_at: chrono::DateTime<chrono::Utc>,
-    /// The turn in progress (and the words that started it), cancelled on barge-in or hangup.
-    pub(super) turn: Option<(CancellationToken, tokio::task::JoinHandle<()>, String)>,
+    /// The turn in progress, cancelled on barge-in or hangup.
+    pub(super) turn: Option<(CancellationToken, tokio::task::JoinHandle<()>)>,
     /// Speak commands sent whose `call.speak.ended` has not arrived.
     pub(super) pending_speech: Arc<AtomicUsize>,
     /// Hang up once the last sentence has been spoken.

@@ -20,7 +20,7 @@ impl VoiceHandler {
                 return;
             }
             s.hangup_after_speech = true;
-            if let Some((token, _, _)) = s.turn.take() {
+            if let Some((token, _)) = s.turn.take() {
                 token.cancel();
             }
             s.pending_speech.clone()

@@ -1,6 +1,6 @@
 //! The caller's turns: each final transcription starts a receptionist turn as a task, so the lane
 //! stays free; words arriving while a turn runs or speech is pending are a barge-in (stop playback,
-//! cancel the turn, keep its words, start a new one).
+//! cancel the turn, keep what it got to, start a new one).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -28,12 +28,19 @@ impl VoiceHandler {
             silence.cancel();
         }
         s.prompted = false;
-        // Barge-in: the caller talks over us or while we think. The interrupted turn is dropped,
-        // but what the caller said in it stays in the history.
+        // Barge-in: the caller talks over us or while we think. The interrupted turn stops, but
+        // what it got to (the caller's words, what was said, what a tool did, the dialog's offer
+        // being heard) stays: it is folded into the conversation before the new turn reads it.
         let interrupted = match s.turn.take() {
-            Some((token, _, earlier)) => {
+            Some((token, handle)) => {
                 token.cancel();
-                s.conversation.history.push(Message::User { text: earlier });
+                drop(s);
+                // Prompt: the turn's thinking is dropped at once, only its bookkeeping remains.
+                let _ = handle.await;
+                s = session.lock().await;
+                if s.ended {
+                    return;
+                }
                 true
             }
             None => false,
@@ -50,11 +57,10 @@ impl VoiceHandler {
         let (id2, words, cause2, token2, session2) =
             (id.clone(), words.to_string(), cause.to_string(), token.clone(), session.clone());
         let pending = s.pending_speech.clone();
-        let spoken = words.to_string();
         let handle = tokio::spawn(async move {
             this.run_turn(&id2, &session2, &words, &cause2, token2, pending).await;
         });
-        s.turn = Some((token, handle, spoken));
+        s.turn = Some((token, handle));
     }
 
     async fn run_turn(
@@ -70,6 +76,7 @@ impl VoiceHandler {
             let s = session.lock().await;
             (s.caller.clone(), s.conversation.clone())
         };
+        let before = conversation.history.len();
         let speaker = self.speaker(id, cause, pending);
         let started = std::time::Instant::now();
         let result = tokio::select! {
@@ -78,8 +85,18 @@ impl VoiceHandler {
         };
         metrics::histogram!("agent_turn_seconds").record(started.elapsed().as_secs_f64());
         let action = match result {
-            // Superseded by a barge-in: the new turn owns the conversation now.
-            None => return,
+            // Superseded by a barge-in (or the call ended): keep what the turn got to.
+            None => {
+                trim_unfinished(&mut conversation.history);
+                let heard = conversation.history[before.min(conversation.history.len())..]
+                    .iter()
+                    .any(|m| matches!(m, Message::User { .. }));
+                if !heard {
+                    conversation.history.push(Message::User { text: words.to_string() });
+                }
+                session.lock().await.conversation = conversation;
+                return;
+            }
             Some(Ok(outcome)) => outcome.action,
             Some(Err(e)) => {
                 tracing::warn!(error = %e, "agent turn failed");
@@ -94,10 +111,11 @@ impl VoiceHandler {
             }
         };
         let mut s = session.lock().await;
+        s.conversation = conversation;
         if token.is_cancelled() {
+            // Finished just as the caller spoke again: the new turn goes on from here.
             return;
         }
-        s.conversation = conversation;
         s.turn = None;
         self.save(id, &s, None).await;
         match action {

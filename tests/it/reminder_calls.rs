@@ -1,7 +1,8 @@
 //! Reminders by phone call (issue #17), with a clock the tests move and the Telnyx fake: a due
 //! reminder becomes one call attempt and one dial — across two schedulers and two dialers — with
 //! answering-machine detection, a signed `client_state` and a `command_id` made from the attempt;
-//! calls ring only inside the call window, and a cancelled appointment's call never rings.
+//! calls ring only inside the call window, and a cancelled appointment's call never rings; a dial
+//! Telnyx refuses is not tried again (a text instead with `call_then_sms`).
 
 use crate::support;
 
@@ -20,7 +21,7 @@ use appointment_setter::telnyx::{ApiKey, CommandId, RetryPolicy, TelnyxClient};
 use appointment_setter::voice::call_state::{CallStates, StateSays};
 use appointment_setter::voice::dialer::{CallerLine, ReminderDialer, Wakes};
 use chrono::{DateTime, Duration, Utc};
-use support::fake_telnyx::FakeTelnyx;
+use support::fake_telnyx::{FakeTelnyx, Reply};
 use support::{TestDb, chicago};
 
 pub(crate) const KEY: [u8; 32] = [11; 32];
@@ -184,4 +185,36 @@ async fn an_attempt_found_after_the_window_closed_waits_for_the_next_morning() {
     assert!(w.dials().is_empty());
     w.clock.set(chicago(2026, 12, 8, 9, 0));
     assert_eq!(w.dialer().tick().await.unwrap(), 1);
+}
+
+/// The reminder texts queued for `phone`.
+async fn reminder_texts(w: &World, phone: &str) -> usize {
+    let all = w.store.outbox().messages_to(phone).await.unwrap();
+    all.iter().filter(|m| m.cause.starts_with("reminder:")).count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dial_telnyx_refuses_is_not_tried_again_and_call_then_sms_texts_instead() {
+    for db in TestDb::all().await {
+        let cases =
+            [(ReminderChannel::CallThenSms, "+13125550123", 14, 1), (ReminderChannel::Call, "+13125550124", 16, 0)];
+        for (channel, phone, hour, texts) in cases {
+            let mut w = world(&db, 48).await;
+            w.config.reminders.channel = channel;
+            let a = w.book(phone, chicago(2026, 12, 9, hour, 0)).await;
+            w.clock.set(chicago(2026, 12, 7, hour, 0));
+            assert_eq!(w.scheduler().tick().await.unwrap(), 1);
+            // 422 "invalid to": not worth another try.
+            w.telnyx.script([Reply::error(422, "40310")]);
+            assert_eq!(w.dialer().tick().await.unwrap(), 0, "{}", db.label);
+            let attempts = w.store.reminder_calls().of_appointment(a.id).await.unwrap();
+            assert_eq!(attempts.len(), 1, "{}: no second attempt: {attempts:?}", db.label);
+            assert_eq!(attempts[0].status, CallStatus::Failed, "{}", db.label);
+            w.clock.set(chicago(2026, 12, 7, hour + 3, 0));
+            assert_eq!(w.dialer().tick().await.unwrap(), 0);
+            assert_eq!(w.dials().len(), 1, "{}: dialed once", db.label);
+            w.scheduler().tick().await.unwrap();
+            assert_eq!(reminder_texts(&w, phone).await, texts, "{}: {channel:?}", db.label);
+        }
+    }
 }

@@ -269,6 +269,34 @@ async fn a_caller_talking_over_a_slow_answer_stops_it_and_starts_a_new_turn() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_talking_over_a_turn_keeps_what_the_turn_already_did() {
+    let db = TestDb::sqlite().await;
+    let p = start(&db).await;
+    let tomorrow = (p.booking.business().today(p.booking.now()) + chrono::Days::new(1)).to_string();
+    let search = json!({"service": "consultation", "date_from": tomorrow, "date_to": tomorrow});
+    p.llm.script([
+        Script::Stream(vec![Step::Text("Let me check. "), tool("call_1", "find_available_slots", search)]),
+        Script::Stream(vec![Step::Delay(Duration::from_secs(3)), Step::Text("This answer is never heard.")]),
+        Script::Stream(vec![Step::Text("Thursday then. Which time?")]),
+    ]);
+    p.event("k1", "call.initiated", json!({"direction": "incoming"})).await;
+    p.event("k2", "call.answered", json!({})).await;
+    p.until("the greeting", |p| p.spoken().len() == 1).await;
+    p.event("k2e", "call.speak.ended", json!({"status": "completed"})).await;
+    let said = |words: &str| json!({"transcription_data": {"transcript": words, "is_final": true}});
+    p.event("k3", "call.transcription", said("What's free tomorrow?")).await;
+    // The search ran and its answer is being thought about when the caller speaks again.
+    p.until("the search's result to reach the model", |p| p.llm.requests().len() == 2).await;
+    p.event("k4", "call.transcription", said("Actually, Thursday")).await;
+    p.until("the new answer", |p| p.spoken().iter().any(|s| s.contains("Which time?"))).await;
+    let history = p.llm.requests()[2]["messages"].as_array().unwrap().clone();
+    let roles: Vec<&str> = history.iter().skip(1).map(|m| m["role"].as_str().unwrap()).collect();
+    assert_eq!(roles, ["user", "assistant", "tool", "user"], "{history:#?}");
+    assert_eq!(history[3]["tool_call_id"], "call_1", "the search the caller heard about stays");
+    assert!(!p.spoken().iter().any(|s| s.contains("never heard")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_silent_caller_is_prompted_once_then_told_goodbye_and_hung_up_on() {
     let db = TestDb::sqlite().await;
     let p =
