@@ -129,6 +129,14 @@ impl ReminderDialer {
         })
     }
 
+    /// The reminder of attempt `call` goes by text after all (once), and the texts worker is woken.
+    async fn text_instead(&self, call: &ReminderCall, now: chrono::DateTime<chrono::Utc>) -> Result<(), StoreError> {
+        if self.store.reminders().text_instead(call.appointment_id, call.reminder_due_at, now).await? {
+            self.wakes.texts.notify_waiters();
+        }
+        Ok(())
+    }
+
     /// Dials every attempt due now; returns how many calls were placed.
     pub async fn tick(&self) -> Result<usize, StoreError> {
         let mut placed = 0;
@@ -153,14 +161,8 @@ impl ReminderDialer {
                             .await?;
                         metrics::counter!("reminder_calls_total", "outcome" => "skipped").increment(1);
                         // Still ahead, but no time in the window is left before it: a text.
-                        if (why == OUTSIDE_WINDOW || why == TEXTS_ONLY)
-                            && self
-                                .store
-                                .reminders()
-                                .text_instead(call.appointment_id, call.reminder_due_at, now)
-                                .await?
-                        {
-                            self.wakes.texts.notify_waiters();
+                        if why == OUTSIDE_WINDOW || why == TEXTS_ONLY {
+                            self.text_instead(&call, now).await?;
                         }
                         continue;
                     }
@@ -200,15 +202,8 @@ impl ReminderDialer {
                             .await?;
                         metrics::counter!("reminder_calls_total", "outcome" => "failed").increment(1);
                         // Never dialed again (the refusal would repeat); the text may still reach them.
-                        if failed
-                            && self.settings.channel == ReminderChannel::CallThenSms
-                            && self
-                                .store
-                                .reminders()
-                                .text_instead(call.appointment_id, call.reminder_due_at, now)
-                                .await?
-                        {
-                            self.wakes.texts.notify_waiters();
+                        if failed && self.settings.channel == ReminderChannel::CallThenSms {
+                            self.text_instead(&call, now).await?;
                         }
                     }
                 }
