@@ -18,6 +18,7 @@ use appointment_setter::store::AppointmentFilter;
 use async_trait::async_trait;
 use serde_json::json;
 use support::fake_llm::{FakeLlm, Script, Step, tool};
+use support::slow_calendar::SlowCalendar;
 use support::{TestDb, chicago, phone, request_with};
 
 #[derive(Default)]
@@ -162,40 +163,6 @@ async fn bad_tool_arguments_come_back_as_errors_the_model_can_recover_from() {
     assert_eq!(speaker.said(), ["Sorry, could you tell me which service?"], "fast tools need no filler");
 }
 
-use appointment_setter::calendar::{Calendar, CalendarError, EventState, Freshness};
-use appointment_setter::domain::{Appointment, Interval, StaffMember};
-
-/// A calendar whose busy-time lookup takes a while (a slow Google call).
-struct SlowCalendar;
-
-#[async_trait]
-impl Calendar for SlowCalendar {
-    async fn busy(
-        &self,
-        staff: &[&StaffMember],
-        range: Interval,
-        fresh: Freshness,
-    ) -> Vec<Result<Vec<Interval>, CalendarError>> {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        LocalCalendar.busy(staff, range, fresh).await
-    }
-    async fn event_state(&self, staff: &StaffMember, a: &Appointment) -> Result<EventState, CalendarError> {
-        LocalCalendar.event_state(staff, a).await
-    }
-    async fn create_event(&self, staff: &StaffMember, a: &Appointment) -> Result<Option<String>, CalendarError> {
-        LocalCalendar.create_event(staff, a).await
-    }
-    async fn move_event(&self, staff: &StaffMember, a: &Appointment) -> Result<(), CalendarError> {
-        LocalCalendar.move_event(staff, a).await
-    }
-    async fn cancel_event(&self, staff: &StaffMember, a: &Appointment) -> Result<(), CalendarError> {
-        LocalCalendar.cancel_event(staff, a).await
-    }
-    async fn check_write(&self, staff: &StaffMember) -> Result<(), CalendarError> {
-        LocalCalendar.check_write(staff).await
-    }
-}
-
 #[tokio::test]
 async fn a_slow_tool_gets_one_filler_per_turn() {
     let db = TestDb::sqlite().await;
@@ -209,7 +176,12 @@ async fn a_slow_tool_gets_one_filler_per_turn() {
     let config =
         Config::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml")).unwrap();
     let clock = Arc::new(ManualClock::new(chicago(2026, 12, 7, 8, 0)));
-    let booking = BookingService::new(Arc::new(config.business), db.store().await, Arc::new(SlowCalendar), clock);
+    let booking = BookingService::new(
+        Arc::new(config.business),
+        db.store().await,
+        Arc::new(SlowCalendar::taking(Duration::from_millis(100))),
+        clock,
+    );
     let model = OpenAiLlm::new(&llm.base, "k", "m", Duration::from_secs(5)).unwrap();
     let settings = TurnSettings { filler_after: Duration::from_millis(20), ..TurnSettings::default() };
     let agent = Agent::new(Arc::new(model), booking, settings);

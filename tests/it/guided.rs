@@ -19,6 +19,7 @@ use appointment_setter::domain::{Channel, PhoneNumber, Status};
 use appointment_setter::store::AppointmentFilter;
 use async_trait::async_trait;
 use support::fake_llm::{FakeLlm, Script, Step};
+use support::slow_calendar::SlowCalendar;
 use support::{TestDb, chicago, phone, request_with};
 
 mod phrasing;
@@ -57,6 +58,14 @@ pub(super) async fn booking_with(
     edit(&mut config.business);
     let clock = Arc::new(ManualClock::new(chicago(2026, 12, 7, 8, 0)));
     BookingService::new(Arc::new(config.business), db.store().await, Arc::new(LocalCalendar), clock)
+}
+
+/// The example business on Monday 2026-12-07 at 8:00 in Chicago, its busy times from `calendar`.
+async fn booking_on(db: &TestDb, calendar: Arc<SlowCalendar>) -> BookingService {
+    let config =
+        Config::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml")).unwrap();
+    let clock = Arc::new(ManualClock::new(chicago(2026, 12, 7, 8, 0)));
+    BookingService::new(Arc::new(config.business), db.store().await, calendar, clock)
 }
 
 pub(super) struct Call<'a> {
@@ -212,6 +221,49 @@ async fn cancelling_and_moving_read_back_first() {
     assert!(reply.contains("you'd like to cancel your Consultation on Thursday, December 10 at 11:00 AM?"), "{reply}");
     call.say("yes").await;
     assert_eq!(service.get(a.id).await.unwrap().status, Status::Cancelled);
+}
+
+/// Starts a turn on `words` and drops it while it waits on the held `calendar` (the caller
+/// talked over it: the voice feature cancels the turn and keeps what it got to).
+async fn cut_short(call: &mut Call<'_>, calendar: &SlowCalendar, words: &str) {
+    calendar.hold();
+    tokio::select! {
+        _ = call.say(words) => panic!("the turn finished though the calendar was held"),
+        _ = calendar.entered() => {}
+    }
+    calendar.release();
+}
+
+#[tokio::test]
+async fn a_turn_cut_short_while_it_looks_up_times_leaves_the_times_already_offered() {
+    let db = TestDb::sqlite().await;
+    let calendar = Arc::new(SlowCalendar::taking(Duration::ZERO));
+    let service = booking_on(&db, calendar.clone()).await;
+    let guided = GuidedDialog::new(service.clone());
+    let mut call = Call::new(&guided, service);
+    let (offer, _) = call.say("I'd like a consultation tomorrow morning").await;
+    assert!(offer.contains("I have 9:00 AM, 9:15 AM, or 9:30 AM"), "{offer}");
+    // Said again on a bad line, looked up again, and cut short by the caller's choice.
+    cut_short(&mut call, &calendar, "a consultation tomorrow morning").await;
+    let (reply, _) = call.say("the first one").await;
+    assert_eq!(reply, "May I have your name, please?", "the offer was kept");
+    let (reply, _) = call.say("Jane Doe").await;
+    assert!(reply.contains("Tuesday, December 8 at 9:00 AM for Jane Doe"), "{reply}");
+}
+
+#[tokio::test]
+async fn words_of_a_turn_cut_short_are_heard_by_the_next_one() {
+    let db = TestDb::sqlite().await;
+    let calendar = Arc::new(SlowCalendar::taking(Duration::ZERO));
+    let service = booking_on(&db, calendar.clone()).await;
+    let guided = GuidedDialog::new(service.clone());
+    let mut call = Call::new(&guided, service);
+    let (offer, _) = call.say("I'd like a consultation tomorrow morning").await;
+    assert!(offer.contains("I have 9:00 AM, 9:15 AM, or 9:30 AM"), "{offer}");
+    cut_short(&mut call, &calendar, "anything later?").await;
+    let (reply, _) = call.say("in the morning please").await;
+    assert!(reply.starts_with("On Tuesday, December 8 I have "), "{reply}");
+    assert!(!reply.contains("9:00 AM") && !reply.contains("9:30 AM"), "later than the first offer: {reply}");
 }
 
 #[tokio::test]

@@ -151,8 +151,15 @@ impl GuidedDialog {
     }
 
     async fn step(&self, conversation: &mut Conversation, t: &mut Step<'_>, text: &str) {
-        let mut s = std::mem::take(&mut conversation.guided);
+        // A copy: a turn cut short by a barge-in leaves the state as the last whole turn left it
+        // (its words are heard at the next turn's start).
+        let mut s = conversation.guided.clone();
         s.active = true;
+        s.heard = conversation.history.len();
+        // Offers dropped by words heard late ("anything later?" cut short): no choice is pending.
+        if s.awaiting == Awaiting::Choice && s.offered.is_empty() {
+            s.awaiting = Awaiting::Anything;
+        }
         let w = u::words(text);
         if s.awaiting != Awaiting::Name && u::foreign(text) {
             self.other_language(conversation, t).await;
@@ -283,22 +290,24 @@ impl GuidedDialog {
 #[async_trait]
 impl Receptionist for GuidedDialog {
     async fn turn(&self, conversation: &mut Conversation, turn: Turn<'_>) -> Result<TurnOutcome, TurnError> {
-        // Taking over from the LLM: pick up what the caller already said.
-        if !conversation.guided.active {
-            let earlier: Vec<String> = conversation
-                .history
-                .iter()
-                .filter_map(|m| match m {
-                    Message::User { text } => Some(text.clone()),
-                    _ => None,
-                })
-                .collect();
-            let mut state = GuidedState { active: true, ..GuidedState::default() };
-            for text in &earlier {
-                self.listen(&mut state, text);
-            }
-            conversation.guided = state;
+        // What the caller said that the state has not taken in yet: everything when taking over
+        // from the LLM, the words of a turn a barge-in cut short otherwise.
+        let mut state = std::mem::take(&mut conversation.guided);
+        let len = conversation.history.len();
+        // (An active state stored before `heard` existed has taken in everything.)
+        let from = if state.active && state.heard == 0 { len } else { state.heard.min(len) };
+        state.active = true;
+        let unheard: Vec<String> = conversation.history[from..]
+            .iter()
+            .filter_map(|m| match m {
+                Message::User { text } => Some(text.clone()),
+                _ => None,
+            })
+            .collect();
+        for text in &unheard {
+            self.listen(&mut state, text);
         }
+        conversation.guided = state;
         conversation.history.push(Message::User { text: turn.words.to_string() });
         let mut t = Step { turn, booking: &self.booking, said: Vec::new(), action: None, calls: 0 };
         self.step(conversation, &mut t, turn.words).await;

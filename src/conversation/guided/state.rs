@@ -69,6 +69,8 @@ pub struct GuidedState {
     pub(super) target: Option<Target>,
     pub(super) awaiting: Awaiting,
     pub(super) misunderstood: u8,
+    /// How much of the history the state has taken in (a turn cut short leaves words unheard).
+    pub(super) heard: usize,
 }
 
 impl GuidedState {
@@ -82,6 +84,6 @@ impl GuidedState {
 impl GuidedState {
     /// A fresh start that remembers only who is calling.
     pub(super) fn fresh(&self) -> Self {
-        Self { active: true, name: self.name.clone(), ..Self::default() }
+        Self { active: true, name: self.name.clone(), heard: self.heard, ..Self::default() }
     }
 }

@@ -269,6 +269,7 @@ pub mod fake_llm;
 pub mod fake_telnyx;
 pub mod google_emulator;
 pub mod google_oauth;
+pub mod slow_calendar;
 pub mod smtp_sink;
 pub mod webhooks;
 
