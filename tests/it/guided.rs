@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use appointment_setter::booking::BookingService;
-use appointment_setter::calendar::LocalCalendar;
+use appointment_setter::calendar::{Calendar, LocalCalendar};
 use appointment_setter::clock::ManualClock;
 use appointment_setter::config::Config;
 use appointment_setter::conversation::AfterTurn;
@@ -53,17 +53,18 @@ pub(super) async fn booking_with(
     db: &TestDb,
     edit: impl FnOnce(&mut appointment_setter::domain::Business),
 ) -> BookingService {
+    booking_on(db, edit, Arc::new(LocalCalendar)).await
+}
+
+/// The same, its busy times from `calendar`.
+async fn booking_on(
+    db: &TestDb,
+    edit: impl FnOnce(&mut appointment_setter::domain::Business),
+    calendar: Arc<dyn Calendar>,
+) -> BookingService {
     let mut config =
         Config::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml")).unwrap();
     edit(&mut config.business);
-    let clock = Arc::new(ManualClock::new(chicago(2026, 12, 7, 8, 0)));
-    BookingService::new(Arc::new(config.business), db.store().await, Arc::new(LocalCalendar), clock)
-}
-
-/// The example business on Monday 2026-12-07 at 8:00 in Chicago, its busy times from `calendar`.
-async fn booking_on(db: &TestDb, calendar: Arc<SlowCalendar>) -> BookingService {
-    let config =
-        Config::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appointment-setter.toml")).unwrap();
     let clock = Arc::new(ManualClock::new(chicago(2026, 12, 7, 8, 0)));
     BookingService::new(Arc::new(config.business), db.store().await, calendar, clock)
 }
@@ -223,6 +224,19 @@ async fn cancelling_and_moving_read_back_first() {
     assert_eq!(service.get(a.id).await.unwrap().status, Status::Cancelled);
 }
 
+/// The guided dialog on a calendar that can be held, and the calendar.
+async fn on_a_calendar_to_hold(db: &TestDb) -> (GuidedDialog, BookingService, Arc<SlowCalendar>) {
+    let calendar = Arc::new(SlowCalendar::taking(Duration::ZERO));
+    let service = booking_on(db, |_| {}, calendar.clone()).await;
+    (GuidedDialog::new(service.clone()), service, calendar)
+}
+
+/// The caller asks for tomorrow morning and hears three times.
+async fn offered_tomorrow_morning(call: &mut Call<'_>) {
+    let (offer, _) = call.say("I'd like a consultation tomorrow morning").await;
+    assert!(offer.contains("I have 9:00 AM, 9:15 AM, or 9:30 AM"), "{offer}");
+}
+
 /// Starts a turn on `words` and drops it while it waits on the held `calendar` (the caller
 /// talked over it: the voice feature cancels the turn and keeps what it got to).
 async fn cut_short(call: &mut Call<'_>, calendar: &SlowCalendar, words: &str) {
@@ -237,12 +251,9 @@ async fn cut_short(call: &mut Call<'_>, calendar: &SlowCalendar, words: &str) {
 #[tokio::test]
 async fn a_turn_cut_short_while_it_looks_up_times_leaves_the_times_already_offered() {
     let db = TestDb::sqlite().await;
-    let calendar = Arc::new(SlowCalendar::taking(Duration::ZERO));
-    let service = booking_on(&db, calendar.clone()).await;
-    let guided = GuidedDialog::new(service.clone());
+    let (guided, service, calendar) = on_a_calendar_to_hold(&db).await;
     let mut call = Call::new(&guided, service);
-    let (offer, _) = call.say("I'd like a consultation tomorrow morning").await;
-    assert!(offer.contains("I have 9:00 AM, 9:15 AM, or 9:30 AM"), "{offer}");
+    offered_tomorrow_morning(&mut call).await;
     // Said again on a bad line, looked up again, and cut short by the caller's choice.
     cut_short(&mut call, &calendar, "a consultation tomorrow morning").await;
     let (reply, _) = call.say("the first one").await;
@@ -254,12 +265,9 @@ async fn a_turn_cut_short_while_it_looks_up_times_leaves_the_times_already_offer
 #[tokio::test]
 async fn words_of_a_turn_cut_short_are_heard_by_the_next_one() {
     let db = TestDb::sqlite().await;
-    let calendar = Arc::new(SlowCalendar::taking(Duration::ZERO));
-    let service = booking_on(&db, calendar.clone()).await;
-    let guided = GuidedDialog::new(service.clone());
+    let (guided, service, calendar) = on_a_calendar_to_hold(&db).await;
     let mut call = Call::new(&guided, service);
-    let (offer, _) = call.say("I'd like a consultation tomorrow morning").await;
-    assert!(offer.contains("I have 9:00 AM, 9:15 AM, or 9:30 AM"), "{offer}");
+    offered_tomorrow_morning(&mut call).await;
     cut_short(&mut call, &calendar, "anything later?").await;
     let (reply, _) = call.say("in the morning please").await;
     assert!(reply.starts_with("On Tuesday, December 8 I have "), "{reply}");
