@@ -132,6 +132,7 @@ impl ReminderDialer {
     /// The reminder of attempt `call` goes by text after all (once), and the texts worker is woken.
     async fn text_instead(&self, call: &ReminderCall, now: chrono::DateTime<chrono::Utc>) -> Result<(), StoreError> {
         if self.store.reminders().text_instead(call.appointment_id, call.reminder_due_at, now).await? {
+            metrics::counter!("reminder_calls_texted_total").increment(1);
             self.wakes.texts.notify_waiters();
         }
         Ok(())
