@@ -156,10 +156,6 @@ impl GuidedDialog {
         let mut s = conversation.guided.clone();
         s.active = true;
         s.heard = conversation.history.len();
-        // Offers dropped by words heard late ("anything later?" cut short): no choice is pending.
-        if s.awaiting == Awaiting::Choice && s.offered.is_empty() {
-            s.awaiting = Awaiting::Anything;
-        }
         let w = u::words(text);
         if s.awaiting != Awaiting::Name && u::foreign(text) {
             self.other_language(conversation, t).await;
@@ -292,22 +288,15 @@ impl Receptionist for GuidedDialog {
     async fn turn(&self, conversation: &mut Conversation, turn: Turn<'_>) -> Result<TurnOutcome, TurnError> {
         // What the caller said that the state has not taken in yet: everything when taking over
         // from the LLM, the words of a turn a barge-in cut short otherwise.
-        let mut state = std::mem::take(&mut conversation.guided);
-        let len = conversation.history.len();
+        let (state, len) = (&mut conversation.guided, conversation.history.len());
         // (An active state stored before `heard` existed has taken in everything.)
         let from = if state.active && state.heard == 0 { len } else { state.heard.min(len) };
         state.active = true;
-        let unheard: Vec<String> = conversation.history[from..]
-            .iter()
-            .filter_map(|m| match m {
-                Message::User { text } => Some(text.clone()),
-                _ => None,
-            })
-            .collect();
-        for text in &unheard {
-            self.listen(&mut state, text);
+        for message in &conversation.history[from..] {
+            if let Message::User { text } = message {
+                self.listen(state, text);
+            }
         }
-        conversation.guided = state;
         conversation.history.push(Message::User { text: turn.words.to_string() });
         let mut t = Step { turn, booking: &self.booking, said: Vec::new(), action: None, calls: 0 };
         self.step(conversation, &mut t, turn.words).await;

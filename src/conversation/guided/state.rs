@@ -74,10 +74,14 @@ pub struct GuidedState {
 }
 
 impl GuidedState {
-    /// Forgets the offered and chosen times (the caller changed what they want).
+    /// Forgets the offered and chosen times (the caller changed what they want): no choice is
+    /// pending any more.
     pub(super) fn drop_offers(&mut self) {
         self.offered.clear();
         self.chosen = None;
+        if self.awaiting == Awaiting::Choice {
+            self.awaiting = Awaiting::Anything;
+        }
     }
 }
 
